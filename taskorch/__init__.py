@@ -1,0 +1,1 @@
+"""taskorch: a fast, embeddable task orchestrator for agent workflows."""
