@@ -1,0 +1,5 @@
+import sys
+
+from taskorch.cli import main
+
+sys.exit(main())

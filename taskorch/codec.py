@@ -1,0 +1,88 @@
+"""Serialization of contexts, results and artifacts, and the cache of encoded contexts.
+
+Values are stored as compact JSON text. Every specialist context carries ``"format":
+FORMAT_VERSION`` so a reader can tell which layout it holds; the database records the codec format
+it was written with (see ``taskorch.store.sqlite``). orjson is used when installed (``pip install
+taskorch[fast]``): the text it writes is plain JSON that the standard library reads back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+FORMAT_VERSION = 1
+
+_dumps: Callable[[Any], str]
+_loads: Callable[[str | bytes], Any]
+try:
+    import orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    _dumps = _encoder.encode
+    _loads = json.loads
+    BACKEND = "json"
+else:
+
+    def _dumps(value: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    _loads = orjson.loads
+    BACKEND = "orjson"
+
+
+def dumps(value: Any) -> str:
+    """Encode a JSON-serializable value; a clear TypeError names what cannot be encoded."""
+    try:
+        return _dumps(value)
+    except TypeError as exc:
+        raise TypeError(f"value is not JSON-serializable: {exc}") from exc
+
+
+def loads(text: str | bytes) -> Any:
+    """Decode text written by :func:`dumps`."""
+    return _loads(text)
+
+
+class ContextCache:
+    """A bounded LRU of encoded contexts keyed by task id.
+
+    A context is cached only once it cannot change (the task's dependencies have all completed),
+    so no invalidation is needed across processes.
+    """
+
+    __slots__ = ("_data", "capacity", "hits", "misses")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.capacity = capacity
+        self._data: OrderedDict[int, str] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, task_id: int) -> str | None:
+        text = self._data.get(task_id)
+        if text is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._data.move_to_end(task_id)
+        return text
+
+    def put(self, task_id: int, text: str) -> None:
+        if self.capacity <= 0:
+            return
+        self._data[task_id] = text
+        self._data.move_to_end(task_id)
+        if len(self._data) > self.capacity:
+            self._data.popitem(last=False)
+
+    def discard(self, task_id: int) -> None:
+        self._data.pop(task_id, None)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)

@@ -1,0 +1,382 @@
+"""The Orchestrator: validates input, applies the life-cycle rules, publishes events.
+
+It composes a :class:`~taskorch.store.Store` (persistence and atomicity), :mod:`taskorch.graph`
+(plan validation) and an :class:`~taskorch.events.EventBus`. One orchestrator may be shared by
+threads: calls are serialized by a lock, which costs nothing when uncontended.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from . import codec, graph
+from .errors import (
+    InvalidSubtaskError,
+    InvalidTransitionError,
+    LeaseExpiredError,
+    NotClaimedError,
+    TaskorchError,
+    UnknownTaskError,
+)
+from .events import Event, EventBus, Subscription
+from .models import Plan, Status, Task, TaskStatus
+from .store import Finished, NewSubtask, Store
+
+SUBTASK_FIELDS = {"key", "title", "specialist", "description", "depends_on"}
+REQUIRED_FIELDS = ("key", "title", "specialist")
+
+
+def _text(value: object, field: str, where: str, required: bool = True) -> str:
+    if isinstance(value, str) and (value or not required):
+        return value
+    what = "a non-empty string" if required else "a string"
+    raise InvalidSubtaskError(f"{where}: {field!r} must be {what}, got {value!r}")
+
+
+def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
+    """Check the subtask specs and resolve their dependencies to indices (see graph.build)."""
+    if isinstance(subtasks, (str, bytes)) or not isinstance(subtasks, Sequence):
+        raise InvalidSubtaskError("subtasks must be a list of mappings")
+    keys: list[str] = []
+    depends: list[list[str]] = []
+    for i, spec in enumerate(subtasks):
+        where = f"subtask {i}"
+        if not isinstance(spec, Mapping):
+            raise InvalidSubtaskError(f"{where}: expected a mapping, got {type(spec).__name__}")
+        unknown = set(spec) - SUBTASK_FIELDS
+        if unknown:
+            raise InvalidSubtaskError(
+                f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(SUBTASK_FIELDS)}"
+            )
+        for field in REQUIRED_FIELDS:
+            if field not in spec:
+                raise InvalidSubtaskError(f"{where}: missing required field {field!r}")
+        keys.append(_text(spec["key"], "key", where))
+        deps = spec.get("depends_on", ())
+        if isinstance(deps, str) or not isinstance(deps, Iterable):
+            raise InvalidSubtaskError(f"{where}: 'depends_on' must be a list of keys")
+        depends.append([_text(d, "depends_on", where) for d in deps])
+    dag = graph.build(keys, depends)
+    needs: list[list[int]] = [[] for _ in keys]
+    dependents = [0] * len(keys)
+    for d, t in dag.edges:
+        needs[t].append(d)
+        dependents[d] += 1
+    out = []
+    for i, spec in enumerate(subtasks):
+        where = f"subtask {keys[i]!r}"
+        out.append(
+            NewSubtask(
+                keys[i],
+                _text(spec["title"], "title", where),
+                _text(spec["specialist"], "specialist", where),
+                _text(spec.get("description", ""), "description", where, required=False),
+                tuple(needs[i]),
+                dependents[i],
+            )
+        )
+    return out
+
+
+class Orchestrator:
+    """Plans goals into subtasks, hands ready subtasks to agents and collects their results."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: float = 60.0,
+        context_cache_size: int = 1024,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self.events = EventBus()
+        self._contexts = codec.ContextCache(context_cache_size)
+        self._lock = threading.Lock()
+        self._closed = False
+
+    # -- plan --------------------------------------------------------------------------------
+
+    def plan(
+        self,
+        goal: str,
+        subtasks: Sequence[Mapping[str, Any]],
+        context: Any = None,
+    ) -> Plan:
+        """Write a goal and its subtasks atomically; subtasks without dependencies are ready.
+
+        Raises a :class:`~taskorch.PlanError` (cycle, unknown dependency, bad field) and writes
+        nothing when the plan is invalid.
+        """
+        if not isinstance(goal, str) or not goal:
+            raise InvalidSubtaskError(f"the goal must be a non-empty string, got {goal!r}")
+        rows = parse_subtasks(subtasks)
+        encoded = None if context is None else codec.dumps(context)
+        now = self.clock()
+        with self._lock:
+            parent_id, ids = self.store.insert_plan(goal, encoded, rows, now)
+        if self.events.active:
+            self._publish("planned", parent_id, None, None, now)
+        return Plan(parent_id, tuple(ids), tuple(r.key for r in rows))
+
+    # -- the agent's side --------------------------------------------------------------------
+
+    def claim(
+        self, agent: str, specialist: str | None = None, lease_seconds: float | None = None
+    ) -> Task | None:
+        """Claim the subtask that has been claimable longest (ready, or its lease expired).
+
+        Returns None when nothing is ready. The claim lasts ``lease_seconds`` (default: the
+        orchestrator's); renew it with :meth:`renew` for long work.
+        """
+        now = self.clock()
+        lease = self.lease_seconds if lease_seconds is None else lease_seconds
+        with self._lock:
+            task = self.store.claim(agent, specialist, now, now + lease)
+        if task is not None and self.events.active:
+            self._publish("claimed", task.id, task.parent_id, agent, now)
+        return task
+
+    def complete(
+        self, task_id: int, agent: str, result: Any = None, artifacts: Iterable[Any] = ()
+    ) -> None:
+        """Record the result of a subtask held by ``agent``; its dependents may become ready."""
+        artifacts = list(artifacts)
+        encoded_result = None if result is None else codec.dumps(result)
+        encoded_artifacts = codec.dumps(artifacts) if artifacts else None
+        now = self.clock()
+        with self._lock:
+            done = self.store.complete(task_id, agent, encoded_result, encoded_artifacts, now)
+            if done is None:
+                raise self._claim_error(task_id, agent, now, "complete")
+        if self.events.active:
+            self._finished("completed", task_id, agent, now, done)
+
+    def fail(self, task_id: int, agent: str, error: str, retry: bool = False) -> None:
+        """Record that a subtask failed. With ``retry`` it becomes ready again; otherwise it ends
+        FAILED and every subtask that depends on it, directly or not, ends BLOCKED."""
+        now = self.clock()
+        with self._lock:
+            if retry:
+                if not self.store.retry(task_id, agent, str(error), now):
+                    raise self._claim_error(task_id, agent, now, "fail")
+                done = None
+            else:
+                done = self.store.fail(task_id, agent, str(error), now)
+                if done is None:
+                    raise self._claim_error(task_id, agent, now, "fail")
+        if self.events.active:
+            if done is None:
+                self._publish("released", task_id, None, agent, now)
+            else:
+                self._finished("failed", task_id, agent, now, done)
+
+    def renew(self, task_id: int, agent: str, lease_seconds: float | None = None) -> None:
+        """Extend ``agent``'s lease on a task it holds to ``lease_seconds`` from now."""
+        now = self.clock()
+        lease = self.lease_seconds if lease_seconds is None else lease_seconds
+        with self._lock:
+            if not self.store.renew(task_id, agent, now, now + lease):
+                raise self._claim_error(task_id, agent, now, "renew")
+
+    def release(self, task_id: int, agent: str) -> None:
+        """Give a held task back unfinished: it is ready again for any agent."""
+        now = self.clock()
+        with self._lock:
+            if not self.store.release(task_id, agent, now):
+                raise self._claim_error(task_id, agent, now, "release")
+        if self.events.active:
+            self._publish("released", task_id, None, agent, now)
+
+    def context(self, task_id: int) -> dict[str, Any]:
+        """The specialist context of a subtask: goal, plan context, the subtask, its role and the
+        results of the subtasks it depends on. A fresh, JSON-serializable dict."""
+        result: dict[str, Any] = codec.loads(self.context_json(task_id))
+        return result
+
+    def context_json(self, task_id: int) -> str:
+        """:meth:`context` as JSON text, ready to send to an agent; cached once it is final."""
+        cached = self._contexts.get(task_id)
+        if cached is not None:
+            return cached
+        with self._lock:
+            task = self.store.get(task_id)
+            if task is None or task.parent_id is None:
+                raise (
+                    UnknownTaskError(task_id)
+                    if task is None
+                    else InvalidTransitionError(
+                        f"task {task_id} is a plan's parent; contexts belong to subtasks"
+                    )
+                )
+            parent = self.store.get(task.parent_id)
+            plan_context = self.store.plan_context(task.parent_id)
+            deps = self.store.dependencies(task_id)
+        assert parent is not None
+        text = codec.dumps(
+            {
+                "format": codec.FORMAT_VERSION,
+                "goal": parent.title,
+                "plan": {"id": parent.id, "context": plan_context},
+                "task": {
+                    "id": task.id,
+                    "key": task.key,
+                    "title": task.title,
+                    "description": task.description,
+                },
+                "role": task.specialist,
+                "dependencies": [
+                    {
+                        "id": d.id,
+                        "key": d.key,
+                        "title": d.title,
+                        "specialist": d.specialist,
+                        "result": d.result,
+                        "artifacts": list(d.artifacts),
+                    }
+                    for d in deps
+                ],
+            }
+        )
+        if all(d.status is TaskStatus.COMPLETED for d in deps):
+            self._contexts.put(task_id, text)
+        return text
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, task_id: int) -> Task:
+        """The task with this id; :class:`~taskorch.UnknownTaskError` if there is none."""
+        with self._lock:
+            task = self.store.get(task_id)
+        if task is None:
+            raise UnknownTaskError(task_id)
+        return task
+
+    def subtasks(self, parent_id: int) -> list[Task]:
+        """A plan's subtasks in the order they were planned."""
+        parent = self.get(parent_id)
+        if parent.parent_id is not None:
+            raise InvalidTransitionError(f"task {parent_id} is a subtask, not a plan's parent")
+        with self._lock:
+            return self.store.subtasks(parent_id)
+
+    def tasks(self, status: str | None = None, after: int = 0, limit: int = 100) -> list[Task]:
+        """Tasks (parents and subtasks) by id, optionally of one status; page with ``after``."""
+        if status is not None:
+            status = TaskStatus(status).value
+        with self._lock:
+            return self.store.list_tasks(status, after, limit)
+
+    def synthesize(self, parent_id: int, partial: bool = False) -> dict[str, Any]:
+        """The plan's combined results, in planned order.
+
+        Raises :class:`~taskorch.InvalidTransitionError` while subtasks remain unfinished,
+        unless ``partial`` is true.
+        """
+        parent = self.get(parent_id)
+        subtasks = self.subtasks(parent_id)
+        unfinished = [t for t in subtasks if not t.status.is_terminal]
+        if unfinished and not partial:
+            raise InvalidTransitionError(
+                f"plan {parent_id} has {len(unfinished)} unfinished subtask(s); wait for them,"
+                " or pass partial=True"
+            )
+        with self._lock:
+            plan_context = self.store.plan_context(parent_id)
+        counts: dict[str, int] = {}
+        for t in subtasks:
+            counts[t.status.value] = counts.get(t.status.value, 0) + 1
+        return {
+            "format": codec.FORMAT_VERSION,
+            "plan_id": parent_id,
+            "goal": parent.title,
+            "status": parent.status.value,
+            "finished": not unfinished,
+            "context": plan_context,
+            "counts": counts,
+            "results": [
+                {
+                    "id": t.id,
+                    "key": t.key,
+                    "title": t.title,
+                    "specialist": t.specialist,
+                    "status": t.status.value,
+                    "result": t.result,
+                    "artifacts": list(t.artifacts),
+                    "error": t.error,
+                }
+                for t in subtasks
+            ],
+        }
+
+    def status(self) -> Status:
+        """Counts by state over the whole store, from indexes only."""
+        with self._lock:
+            subtasks, plans = self.store.counts()
+        return Status(subtasks, plans)
+
+    def cancel(self, parent_id: int) -> int:
+        """Cancel a plan: its unfinished subtasks end CANCELLED. Returns how many."""
+        parent = self.get(parent_id)
+        if parent.parent_id is not None:
+            raise InvalidTransitionError(f"task {parent_id} is a subtask; cancel its plan instead")
+        now = self.clock()
+        with self._lock:
+            n = self.store.cancel(parent_id, now)
+        if self.events.active:
+            self._publish("cancelled", parent_id, None, None, now)
+        return n
+
+    # -- events and life cycle ---------------------------------------------------------------
+
+    def subscribe(self, maxsize: int = 1000, kinds: set[str] | None = None) -> Subscription:
+        """Subscribe to state changes (see :mod:`taskorch.events`)."""
+        return self.events.subscribe(maxsize, kinds)
+
+    def close(self) -> None:
+        """Close the store. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            with self._lock:
+                self.store.close()
+
+    def __enter__(self) -> Orchestrator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _publish(
+        self, kind: str, task_id: int, parent_id: int | None, agent: str | None, at: float
+    ) -> None:
+        self.events.publish(Event(kind, task_id, parent_id, agent, at))
+
+    def _finished(self, kind: str, task_id: int, agent: str, now: float, done: Finished) -> None:
+        self._publish(kind, task_id, done.parent_id, agent, now)
+        if done.plan_status != TaskStatus.ACTIVE:
+            self._publish("plan_finished", done.parent_id, None, None, now)
+
+    def _claim_error(self, task_id: int, agent: str, now: float, action: str) -> TaskorchError:
+        """Why ``agent`` could not act on ``task_id``: read the task and say precisely."""
+        task = self.store.get(task_id) if isinstance(task_id, int) else None
+        if task is None:
+            return UnknownTaskError(task_id)
+        if task.status is not TaskStatus.CLAIMED:
+            return InvalidTransitionError(
+                f"cannot {action} task {task_id}: it is {task.status.value}, not claimed"
+            )
+        if task.agent != agent:
+            return NotClaimedError(
+                f"cannot {action} task {task_id}: it is claimed by {task.agent!r}, not {agent!r}"
+            )
+        return LeaseExpiredError(
+            f"cannot {action} task {task_id}: {agent!r}'s lease expired"
+            f" {now - (task.lease_expires or now):.3f}s ago; claim a task again"
+        )

@@ -1,0 +1,121 @@
+"""Pure dependency-graph logic: validation, topological order, ready sets. No I/O.
+
+Nodes are the indices ``0..n-1`` of a plan's subtasks; an edge ``(d, t)`` means task ``t`` depends
+on task ``d``. Everything here is O(nodes + edges).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .errors import CycleError, InvalidSubtaskError, UnknownDependencyError
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """A validated DAG: ``edges`` as (dependency, dependent) index pairs, ``indegree`` per node."""
+
+    keys: tuple[str, ...]
+    edges: tuple[tuple[int, int], ...]
+    indegree: tuple[int, ...]
+
+    @property
+    def roots(self) -> list[int]:
+        """Nodes with no dependencies: ready as soon as the plan is written."""
+        return [i for i, d in enumerate(self.indegree) if d == 0]
+
+
+def build(keys: Sequence[str], depends_on: Sequence[Iterable[str]]) -> Graph:
+    """Validate a plan's dependency graph and return it with indices in place of keys.
+
+    Raises :class:`InvalidSubtaskError` for a repeated key, :class:`UnknownDependencyError` for a
+    dependency outside the plan and :class:`CycleError` (with the keys around one cycle) for a
+    cycle.
+    A dependency listed twice counts once.
+    """
+    index: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key in index:
+            raise InvalidSubtaskError(f"subtask key {key!r} is used more than once in the plan")
+        index[key] = i
+    edges: list[tuple[int, int]] = []
+    indegree = [0] * len(keys)
+    for t, deps in enumerate(depends_on):
+        seen: set[int] = set()
+        for dep in deps:
+            d = index.get(dep)
+            if d is None:
+                raise UnknownDependencyError(keys[t], dep)
+            if d in seen:
+                continue
+            seen.add(d)
+            edges.append((d, t))
+            indegree[t] += 1
+    order = topological_order(len(keys), edges, indegree)
+    if len(order) < len(keys):
+        raise CycleError([keys[i] for i in find_cycle(len(keys), edges)])
+    return Graph(tuple(keys), tuple(edges), tuple(indegree))
+
+
+def successors(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Adjacency lists: for each node, the nodes that depend on it."""
+    out: list[list[int]] = [[] for _ in range(n)]
+    for d, t in edges:
+        out[d].append(t)
+    return out
+
+
+def topological_order(
+    n: int, edges: Sequence[tuple[int, int]], indegree: Sequence[int] | None = None
+) -> list[int]:
+    """Kahn's order of the nodes; shorter than ``n`` exactly when the graph has a cycle."""
+    if indegree is None:
+        counts = [0] * n
+        for _, t in edges:
+            counts[t] += 1
+    else:
+        counts = list(indegree)
+    out = successors(n, edges)
+    order = [i for i in range(n) if counts[i] == 0]
+    for node in order:  # the list grows while we walk it: a queue without a deque
+        for t in out[node]:
+            counts[t] -= 1
+            if counts[t] == 0:
+                order.append(t)
+    return order
+
+
+def find_cycle(n: int, edges: Sequence[tuple[int, int]]) -> list[int]:
+    """One cycle of the graph, as nodes in dependency order; empty if there is none."""
+    out = successors(n, edges)
+    state = [0] * n  # 0 unseen, 1 on the current path, 2 finished
+    for start in range(n):
+        if state[start]:
+            continue
+        path: list[int] = []
+        stack: list[tuple[int, int]] = [(start, 0)]
+        state[start] = 1
+        path.append(start)
+        while stack:
+            node, i = stack[-1]
+            if i < len(out[node]):
+                stack[-1] = (node, i + 1)
+                nxt = out[node][i]
+                if state[nxt] == 1:
+                    return path[path.index(nxt) :]
+                if state[nxt] == 0:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+                stack.pop()
+    return []
+
+
+def is_topological(order: Sequence[int], edges: Iterable[tuple[int, int]]) -> bool:
+    """Whether every dependency comes before its dependent in ``order``."""
+    position = {node: i for i, node in enumerate(order)}
+    return all(d in position and t in position and position[d] < position[t] for d, t in edges)

@@ -1,0 +1,109 @@
+"""The storage contract and the backends that fulfil it, picked by URL scheme.
+
+The engine talks to a :class:`Store` only. Each backend module is imported when its scheme is first
+used, so an optional driver is needed only by those who use it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from ..errors import ConfigurationError
+from ..models import Task
+
+BACKENDS = {
+    "sqlite": ("taskorch.store.sqlite", "SQLiteStore", None),
+    "postgresql": ("taskorch.store.postgres", "PostgresStore", "taskorch[postgres]"),
+    "postgres": ("taskorch.store.postgres", "PostgresStore", "taskorch[postgres]"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubtask:
+    """One subtask row as the engine hands it to a store: dependencies already resolved."""
+
+    key: str
+    title: str
+    specialist: str
+    description: str
+    depends_on: tuple[int, ...]  # indices into the plan's subtasks
+    dependents: int  # how many subtasks of the plan depend on this one
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What a store reports after completing or failing a task."""
+
+    parent_id: int
+    plan_status: str  # the parent's status afterwards: "active" while subtasks remain
+    released: tuple[int, ...]  # dependents that became ready (complete) or blocked (fail)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What a backend provides. Every write is one transaction; ``now`` comes from the engine's
+    clock so that leases can be tested without sleeping.
+
+    Methods that act on a claim return None when the task is not claimed by ``agent`` with a live
+    lease; the engine then reads the task to say precisely why.
+    """
+
+    url: str
+
+    def insert_plan(
+        self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
+    ) -> tuple[int, list[int]]: ...
+
+    def claim(
+        self, agent: str, specialist: str | None, now: float, lease_until: float
+    ) -> Task | None: ...
+
+    def complete(
+        self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
+    ) -> Finished | None: ...
+
+    def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None: ...
+
+    def retry(self, task_id: int, agent: str, error: str, now: float) -> bool: ...
+
+    def renew(self, task_id: int, agent: str, now: float, lease_until: float) -> bool: ...
+
+    def release(self, task_id: int, agent: str, now: float) -> bool: ...
+
+    def cancel(self, parent_id: int, now: float) -> int: ...
+
+    def get(self, task_id: int) -> Task | None: ...
+
+    def get_many(self, task_ids: Sequence[int]) -> list[Task]: ...
+
+    def dependencies(self, task_id: int) -> list[Task]: ...
+
+    def plan_context(self, parent_id: int) -> Any: ...
+
+    def subtasks(self, parent_id: int) -> list[Task]: ...
+
+    def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]: ...
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]: ...
+
+    def close(self) -> None: ...
+
+
+def open_store(url: str, **options: Any) -> Store:
+    """The store for ``url`` (``sqlite:///path``, ``postgresql://…``)."""
+    scheme, sep, _ = url.partition("://")
+    scheme = scheme.split("+", 1)[0].lower()
+    if not sep or scheme not in BACKENDS:
+        known = ", ".join(sorted(f"{s}://" for s in BACKENDS))
+        raise ConfigurationError(f"unsupported database URL {url!r}; use one of: {known}")
+    module_name, class_name, extra = BACKENDS[scheme]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        hint = f"; install it with: pip install '{extra}'" if extra else ""
+        raise ConfigurationError(f"the {scheme} backend is not available ({exc}){hint}") from exc
+    store: Store = getattr(module, class_name)(url, **options)
+    return store
