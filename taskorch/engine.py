@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from . import codec, graph
@@ -97,7 +98,7 @@ class Orchestrator:
         self.lease_seconds = lease_seconds
         self.events = EventBus()
         self._contexts = codec.ContextCache(context_cache_size)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._closed = False
 
     # -- plan --------------------------------------------------------------------------------
@@ -331,6 +332,16 @@ class Orchestrator:
         if self.events.active:
             self._publish("cancelled", parent_id, None, None, now)
         return n
+
+    @contextmanager
+    def batch(self) -> Iterator[Orchestrator]:
+        """Run several operations in one transaction with one commit (group commit).
+
+        An operation that raises inside the batch is undone on its own; an exception that leaves
+        the ``with`` block undoes the whole batch. Other threads wait until the batch ends.
+        """
+        with self._lock, self.store.transaction():
+            yield self
 
     # -- events and life cycle ---------------------------------------------------------------
 

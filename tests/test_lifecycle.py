@@ -302,3 +302,27 @@ def test_no_task_is_held_by_two_agents(orch: taskorch.Orchestrator, clock: FakeC
     held = [orch.claim(f"agent-{i}") for i in range(5)]
     ids = [t.id for t in held if t is not None]
     assert len(ids) == len(set(ids)) == 2
+
+
+def test_batch_commits_many_operations_at_once(orch: taskorch.Orchestrator) -> None:
+    orch.plan("g", chain(1))
+    orch.plan("h", chain(1))
+    with orch.batch():
+        a = orch.claim("a")
+        b = orch.claim("b")
+        assert a is not None and b is not None
+        orch.complete(a.id, "a", result=1)
+        with pytest.raises(taskorch.NotClaimedError):
+            orch.complete(b.id, "a", result="wrong agent")  # undone alone, the batch goes on
+        orch.complete(b.id, "b", result=2)
+    assert [orch.get(t.id).result for t in (a, b)] == [1, 2]
+
+
+def test_an_exception_leaving_a_batch_undoes_all_of_it(orch: taskorch.Orchestrator) -> None:
+    orch.plan("g", chain(2))
+    with pytest.raises(RuntimeError), orch.batch():
+        task = orch.claim("a")
+        assert task is not None
+        orch.complete(task.id, "a")
+        raise RuntimeError("agent crashed")
+    assert orch.status().subtasks == {"ready": 1, "pending": 1}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -52,6 +53,10 @@ class Store(Protocol):
     """
 
     url: str
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[None]:
+        """Group the operations run inside into one transaction (nested use is allowed)."""
+        ...
 
     def insert_plan(
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote
@@ -236,6 +237,29 @@ class SQLiteStore:
             conn.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[None]:
+        """One transaction; inside another it becomes a savepoint, so that a batch of operations
+        (group commit) shares one commit while each operation still rolls back on its own."""
+        conn = self.conn
+        if conn.in_transaction:
+            conn.execute("SAVEPOINT op")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK TO op")
+                conn.execute("RELEASE op")
+                raise
+            conn.execute("RELEASE op")
+            return
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
     # -- writes ------------------------------------------------------------------------------
 
     @translated
@@ -243,8 +267,7 @@ class SQLiteStore:
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             status = "active" if subtasks else "completed"
             parent = conn.execute(
                 SQL_INSERT_PARENT, (goal, status, len(subtasks), len(subtasks), context, now, now)
@@ -276,10 +299,6 @@ class SQLiteStore:
                 SQL_INSERT_DEP,
                 [(ids[d], ids[i]) for i, s in enumerate(subtasks) for d in s.depends_on],
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return parent, ids
 
     @translated
@@ -298,11 +317,9 @@ class SQLiteStore:
         self, sql: str, args: tuple[Any, ...], failed: bool, now: float, task_id: int
     ) -> Finished | None:
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             rows = conn.execute(sql, args).fetchall()
             if not rows:
-                conn.execute("ROLLBACK")
                 return None
             parent_id, dependents = rows[0]
             released: tuple[int, ...] = ()
@@ -316,11 +333,6 @@ class SQLiteStore:
             plan_status = conn.execute(
                 SQL_PARENT_DONE, (ended, int(failed), ended, int(failed), now, parent_id)
             ).fetchall()[0][0]
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
         return Finished(parent_id, plan_status, released)
 
     @translated
@@ -349,15 +361,9 @@ class SQLiteStore:
 
     @translated
     def cancel(self, parent_id: int, now: float) -> int:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            n = conn.execute(SQL_CANCEL, (now, parent_id, parent_id, parent_id)).rowcount
-            conn.execute(SQL_CANCEL_PARENT, (now, parent_id))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with self.transaction():
+            n = self.conn.execute(SQL_CANCEL, (now, parent_id, parent_id, parent_id)).rowcount
+            self.conn.execute(SQL_CANCEL_PARENT, (now, parent_id))
         return n
 
     # -- reads -------------------------------------------------------------------------------
@@ -401,13 +407,10 @@ class SQLiteStore:
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         conn = self.conn
-        conn.execute("BEGIN")  # one snapshot for the three reads
-        try:
+        with self.transaction(write=False):  # one snapshot for the three reads
             total = conn.execute(SQL_TOTAL).fetchone()[0]
             states = dict(conn.execute(SQL_COUNT_STATES).fetchall())
             plans = dict(conn.execute(SQL_COUNT_PLANS).fetchall())
-        finally:
-            conn.execute("COMMIT")
         states["completed"] = total - sum(states.values())
         subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
         return {s: n for s, n in subtasks.items() if n}, plans
