@@ -1,0 +1,1 @@
+"""Performance validation: the shared workloads and, around them, the validation tools."""
