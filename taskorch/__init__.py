@@ -79,10 +79,13 @@ def open(url: str | None = None, **options: Any) -> Orchestrator:
     the working directory, parent folders created).
 
     Store options (``durability``, ``busy_timeout``) go to the backend; ``clock``,
-    ``lease_seconds`` and ``context_cache_size`` to the :class:`Orchestrator`.
+    ``lease_seconds``, ``lease_check_interval`` and ``context_cache_size`` to the
+    :class:`Orchestrator`.
     """
     engine_options = {
-        k: options.pop(k) for k in ("clock", "lease_seconds", "context_cache_size") if k in options
+        k: options.pop(k)
+        for k in ("clock", "lease_seconds", "lease_check_interval", "context_cache_size")
+        if k in options
     }
     store = open_store(url or DEFAULT_URL, **options)
     return Orchestrator(store, **engine_options)

@@ -30,56 +30,79 @@ SUBTASK_FIELDS = {"key", "title", "specialist", "description", "depends_on"}
 REQUIRED_FIELDS = ("key", "title", "specialist")
 
 
-def _text(value: object, field: str, where: str, required: bool = True) -> str:
-    if isinstance(value, str) and (value or not required):
-        return value
-    what = "a non-empty string" if required else "a string"
-    raise InvalidSubtaskError(f"{where}: {field!r} must be {what}, got {value!r}")
+def _bad_spec(i: int, spec: object) -> InvalidSubtaskError:
+    """Say precisely what is wrong with subtask ``i`` (only called once it is known to be)."""
+    where = f"subtask {i}"
+    if not isinstance(spec, Mapping):
+        return InvalidSubtaskError(f"{where}: expected a mapping, got {type(spec).__name__}")
+    unknown = sorted(set(spec) - SUBTASK_FIELDS)
+    if unknown:
+        return InvalidSubtaskError(
+            f"{where}: unknown field(s) {unknown}; allowed: {sorted(SUBTASK_FIELDS)}"
+        )
+    for field in REQUIRED_FIELDS:
+        if field not in spec:
+            return InvalidSubtaskError(f"{where}: missing required field {field!r}")
+    for field in (*REQUIRED_FIELDS, "description"):
+        value = spec.get(field, "")
+        if not isinstance(value, str) or (field != "description" and not value):
+            what = "a string" if field == "description" else "a non-empty string"
+            return InvalidSubtaskError(f"{where}: {field!r} must be {what}, got {value!r}")
+    return InvalidSubtaskError(
+        f"{where}: 'depends_on' must be a list of keys (strings), got {spec['depends_on']!r}"
+    )
 
 
 def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
-    """Check the subtask specs and resolve their dependencies to indices (see graph.build)."""
+    """Check the subtask specs and resolve their dependencies to indices (see graph.build).
+
+    The happy path does as little as possible per subtask: plans of 100k subtasks go through it.
+    """
     if isinstance(subtasks, (str, bytes)) or not isinstance(subtasks, Sequence):
         raise InvalidSubtaskError("subtasks must be a list of mappings")
     keys: list[str] = []
-    depends: list[list[str]] = []
+    depends: list[Sequence[str]] = []
+    texts: list[tuple[str, str, str]] = []
+    fields = SUBTASK_FIELDS
     for i, spec in enumerate(subtasks):
-        where = f"subtask {i}"
-        if not isinstance(spec, Mapping):
-            raise InvalidSubtaskError(f"{where}: expected a mapping, got {type(spec).__name__}")
-        unknown = set(spec) - SUBTASK_FIELDS
-        if unknown:
-            raise InvalidSubtaskError(
-                f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(SUBTASK_FIELDS)}"
-            )
-        for field in REQUIRED_FIELDS:
-            if field not in spec:
-                raise InvalidSubtaskError(f"{where}: missing required field {field!r}")
-        keys.append(_text(spec["key"], "key", where))
-        deps = spec.get("depends_on", ())
-        if isinstance(deps, str) or not isinstance(deps, Iterable):
-            raise InvalidSubtaskError(f"{where}: 'depends_on' must be a list of keys")
-        depends.append([_text(d, "depends_on", where) for d in deps])
+        try:
+            if type(spec) is not dict and not isinstance(spec, Mapping):
+                raise TypeError
+            if not fields.issuperset(spec):
+                raise KeyError
+            key, title, specialist = spec["key"], spec["title"], spec["specialist"]
+        except (TypeError, KeyError):
+            raise _bad_spec(i, spec) from None
+        description = spec.get("description", "")
+        if not (
+            isinstance(key, str) and key and isinstance(title, str) and title
+            and isinstance(specialist, str) and specialist and isinstance(description, str)
+        ):  # fmt: skip
+            raise _bad_spec(i, spec)
+        deps = spec.get("depends_on") or ()
+        if deps:
+            if type(deps) is not list:
+                if isinstance(deps, str) or not isinstance(deps, Iterable):
+                    raise _bad_spec(i, spec)
+                deps = list(deps)
+            for d in deps:
+                if not isinstance(d, str):
+                    raise _bad_spec(i, spec)
+        keys.append(key)
+        depends.append(deps)
+        texts.append((title, specialist, description))
     dag = graph.build(keys, depends)
     needs: list[list[int]] = [[] for _ in keys]
-    dependents = [0] * len(keys)
+    released: list[list[int]] = [[] for _ in keys]
     for d, t in dag.edges:
         needs[t].append(d)
-        dependents[d] += 1
-    out = []
-    for i, spec in enumerate(subtasks):
-        where = f"subtask {keys[i]!r}"
-        out.append(
-            NewSubtask(
-                keys[i],
-                _text(spec["title"], "title", where),
-                _text(spec["specialist"], "specialist", where),
-                _text(spec.get("description", ""), "description", where, required=False),
-                tuple(needs[i]),
-                dependents[i],
-            )
+        released[d].append(t)
+    return [
+        NewSubtask(key, title, specialist, description, need, rel)
+        for key, (title, specialist, description), need, rel in zip(
+            keys, texts, needs, released, strict=True
         )
-    return out
+    ]
 
 
 class Orchestrator:
@@ -91,11 +114,14 @@ class Orchestrator:
         *,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 60.0,
+        lease_check_interval: float = 1.0,
         context_cache_size: int = 1024,
     ) -> None:
         self.store = store
         self.clock = clock
         self.lease_seconds = lease_seconds
+        self.lease_check_interval = lease_check_interval
+        self._next_lease_check = float("-inf")
         self.events = EventBus()
         self._contexts = codec.ContextCache(context_cache_size)
         self._lock = threading.RLock()
@@ -130,15 +156,23 @@ class Orchestrator:
     def claim(
         self, agent: str, specialist: str | None = None, lease_seconds: float | None = None
     ) -> Task | None:
-        """Claim the subtask that has been claimable longest (ready, or its lease expired).
+        """Claim the oldest ready subtask (lowest id), of one specialist if given.
 
         Returns None when nothing is ready. The claim lasts ``lease_seconds`` (default: the
-        orchestrator's); renew it with :meth:`renew` for long work.
+        orchestrator's); renew it with :meth:`renew` for long work. Tasks whose lease ran out are
+        made ready again when no other task is ready, and otherwise by the first claim at least
+        ``lease_check_interval`` seconds (default 1) after the previous check.
         """
         now = self.clock()
         lease = self.lease_seconds if lease_seconds is None else lease_seconds
         with self._lock:
+            checked = now >= self._next_lease_check
+            if checked:
+                self.store.reclaim_expired(now)
+                self._next_lease_check = now + self.lease_check_interval
             task = self.store.claim(agent, specialist, now, now + lease)
+            if task is None and not checked and self.store.reclaim_expired(now):
+                task = self.store.claim(agent, specialist, now, now + lease)
         if task is not None and self.events.active:
             self._publish("claimed", task.id, task.parent_id, agent, now)
         return task

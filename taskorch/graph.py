@@ -6,7 +6,7 @@ on task ``d``. Everything here is O(nodes + edges).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import CycleError, InvalidSubtaskError, UnknownDependencyError
@@ -26,7 +26,7 @@ class Graph:
         return [i for i, d in enumerate(self.indegree) if d == 0]
 
 
-def build(keys: Sequence[str], depends_on: Sequence[Iterable[str]]) -> Graph:
+def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
     """Validate a plan's dependency graph and return it with indices in place of keys.
 
     Raises :class:`InvalidSubtaskError` for a repeated key, :class:`UnknownDependencyError` for a
@@ -42,16 +42,16 @@ def build(keys: Sequence[str], depends_on: Sequence[Iterable[str]]) -> Graph:
     edges: list[tuple[int, int]] = []
     indegree = [0] * len(keys)
     for t, deps in enumerate(depends_on):
-        seen: set[int] = set()
+        if not deps:
+            continue
+        if len(deps) > 1:
+            deps = dict.fromkeys(deps)  # a dependency listed twice counts once
         for dep in deps:
             d = index.get(dep)
             if d is None:
                 raise UnknownDependencyError(keys[t], dep)
-            if d in seen:
-                continue
-            seen.add(d)
             edges.append((d, t))
-            indegree[t] += 1
+        indegree[t] = len(deps)
     order = topological_order(len(keys), edges, indegree)
     if len(order) < len(keys):
         raise CycleError([keys[i] for i in find_cycle(len(keys), edges)])

@@ -107,3 +107,55 @@ def test_random_cyclic_plans_write_nothing(
         with pytest.raises(taskorch.CycleError):
             orch.plan("g", subtasks)
         assert orch.status().total == before
+
+
+OPS = st.lists(
+    st.tuples(st.sampled_from(["claim", "complete", "fail", "retry", "release", "cancel", "plan"]),
+              st.integers(0, 1000)),
+    max_size=40,
+)  # fmt: skip
+
+
+@SETTINGS
+@given(dag=dags(max_nodes=12), ops=OPS)
+def test_status_matches_a_full_count_after_any_operations(
+    dag: tuple[list[str], list[list[str]]], ops: list[tuple[str, int]], tmp_path: Path
+) -> None:
+    keys, deps = dag
+    subtasks = [
+        {"key": k, "title": k, "specialist": "s", "depends_on": d}
+        for k, d in zip(keys, deps, strict=True)
+    ]
+    url = f"sqlite:///{tmp_path}/ops-{abs(hash((tuple(keys), str(deps), str(ops))))}.db"
+    with taskorch.open(url, durability="off") as orch:
+        plans = [orch.plan("g", subtasks).parent_id]
+        held: list[int] = []
+        for op, pick in ops:
+            if op == "claim" and (task := orch.claim("a")) is not None:
+                held.append(task.id)
+            elif op == "plan":
+                plans.append(orch.plan("g", subtasks).parent_id)
+            elif op == "cancel":
+                orch.cancel(plans[pick % len(plans)])
+            elif held:
+                task_id = held.pop(pick % len(held))
+                if orch.get(task_id).status is not taskorch.TaskStatus.CLAIMED:
+                    continue  # its plan was cancelled
+                if op == "complete":
+                    orch.complete(task_id, "a", result=pick)
+                elif op == "fail":
+                    orch.fail(task_id, "a", error="e")
+                elif op == "retry":
+                    orch.fail(task_id, "a", error="e", retry=True)
+                else:
+                    orch.release(task_id, "a")
+            counted: dict[str, dict[str, int]] = {"subtasks": {}, "plans": {}}
+            after = 0
+            while page := orch.tasks(after=after, limit=500):
+                for t in page:
+                    group = counted["plans" if t.is_parent else "subtasks"]
+                    group[t.status.value] = group.get(t.status.value, 0) + 1
+                after = page[-1].id
+            status = orch.status()
+            assert status.subtasks == counted["subtasks"], op
+            assert status.plans == counted["plans"], op

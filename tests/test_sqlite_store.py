@@ -25,17 +25,24 @@ def plan_of(conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> str
     ("sql", "args", "expected"),
     [
         (backend.SQL_GET, (1,), "SEARCH tasks USING INTEGER PRIMARY KEY"),
-        (
-            backend.SQL_CLAIM,
-            ("a", 2.0, 1.0, 1.0),
-            "USING COVERING INDEX tasks_claimable (available_at<?)",
-        ),
+        (backend.SQL_CLAIM, ("a", 2.0, 1.0), "USING COVERING INDEX tasks_status (status=?)"),
         (
             backend.SQL_CLAIM_SPECIALIST,
-            ("a", 2.0, 1.0, "s", 1.0),
-            "USING COVERING INDEX tasks_claimable_by_specialist (specialist=? AND available_at<?)",
+            ("a", 2.0, 1.0, "s"),
+            "USING INDEX tasks_ready_by_specialist (specialist=?)",
         ),
-        (backend.SQL_UNBLOCK, (1.0, 1.0, 1), "SEARCH deps USING PRIMARY KEY (depends_on=?)"),
+        (
+            backend.SQL_UNBLOCK,
+            (1.0, 1, "[1]"),
+            "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (backend.SQL_ANY_EXPIRED, (1.0,), "USING INDEX tasks_status (status=?)"),
+        (backend.SQL_SWEEP, (1.0,), "USING INDEX tasks_status (status=?)"),
+        (
+            backend.SQL_LIST_INDEXED_STATUS,
+            ("ready", 0, 10),
+            "USING INDEX tasks_status (status=? AND rowid>?)",
+        ),
         (
             backend.SQL_SUBTASKS,
             (1, 1, 1),
@@ -43,6 +50,7 @@ def plan_of(conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> str
         ),
         (backend.SQL_COUNT_STATES, (), "SEARCH tasks USING COVERING INDEX tasks_status (status=?)"),
         (backend.SQL_COUNT_PLANS, (), "USING COVERING INDEX tasks_plan_status"),
+        (backend.SQL_UNFINISHED, (), "USING INDEX tasks_plan_status (status=? AND parent_id=?)"),
     ],
 )
 def test_queries_use_the_intended_indexes(

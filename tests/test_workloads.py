@@ -32,5 +32,5 @@ def test_built_store_has_the_documented_shape(tmp_path: Path) -> None:
     with taskorch.open(f"sqlite:///{path}") as orch:
         status = orch.status()
     assert status.total == 1000
-    assert status["completed"] == 800 and status["claimed"] == 10
+    assert status["completed"] == 800 and status["claimed"] >= 1 and status["ready"] >= 1
     assert build_store(tmp_path / "s.db", 1000) == path  # reused, not rebuilt

@@ -119,8 +119,9 @@ def open_fresh(directory: Path, name: str, **options: Any) -> taskorch.Orchestra
 
 
 def build_store(path: Path, n_tasks: int) -> Path:
-    """A database holding ``n_tasks`` subtasks in plans of 100, most completed, some ready,
-    pending and claimed — the shape of a store that has been in use. Reused if already built."""
+    """A database holding ``n_tasks`` subtasks in plans of 100: 80 % of the plans finished, the
+    rest just planned (ready roots, pending subtasks), a few subtasks claimed — the shape of a
+    store that has been in use. Reused if already built."""
     marker = Path(f"{path}.built")
     if marker.exists() and path.exists():
         return path
@@ -128,16 +129,17 @@ def build_store(path: Path, n_tasks: int) -> Path:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     with taskorch.open(f"sqlite:///{path}", durability="off") as orch:
         plans = max(1, n_tasks // 100)
-        for p in range(plans):
-            orch.plan(f"goal {p}", subtasks(min(100, n_tasks), fan_in=1))
+        finished = int(plans * 0.8)
+        size = min(100, n_tasks)
+        for p in range(finished):
+            orch.plan(f"goal {p}", subtasks(size, fan_in=1))
         with orch.batch():
-            for _ in range(int(n_tasks * 0.8)):
-                task = orch.claim("builder")
-                if task is None:
-                    break
+            while (task := orch.claim("builder")) is not None:
                 orch.complete(task.id, "builder", result={"ok": True})
-            for _ in range(max(1, n_tasks // 100)):
-                orch.claim("holder", lease_seconds=3600 * 24 * 365)
+        for p in range(finished, plans):
+            orch.plan(f"goal {p}", subtasks(size, fan_in=1))
+        for _ in range(max(1, n_tasks // 1000)):
+            orch.claim("holder", lease_seconds=3600 * 24 * 365)
     marker.write_text(str(n_tasks))
     return path
 
@@ -279,8 +281,10 @@ def drain_session(directory: Path, n: int = 1000) -> Iterator[Step]:
 RAW_TABLE = """CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY, parent_id INTEGER,
     key TEXT, title TEXT, specialist TEXT, description TEXT, status TEXT, created_at REAL,
     updated_at REAL)"""
+RAW_EDGES = """CREATE TABLE IF NOT EXISTS edges (task_id INTEGER, depends_on INTEGER)"""
 RAW_INSERT = """INSERT INTO tasks (parent_id, key, title, specialist, description, status,
     created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"""
+RAW_INSERT_EDGE = "INSERT INTO edges (task_id, depends_on) VALUES (?, ?)"
 
 
 def raw_connection(path: Path) -> sqlite3.Connection:
@@ -291,21 +295,27 @@ def raw_connection(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(RAW_TABLE)
+    conn.execute(RAW_EDGES)
     return conn
 
 
-@workload("raw_insert", "bare sqlite3: the rows of a plan of n subtasks (+1 parent) in one commit",
-          n=(1, 10, 1000))  # fmt: skip
+@workload("raw_insert", "bare sqlite3: the rows of a plan of n subtasks (+1 parent) and its"
+          " dependency edges, in one commit", n=(1, 10, 1000))  # fmt: skip
 def raw_insert_session(directory: Path, n: int = 1) -> Iterator[Step]:
     conn = raw_connection(Path(directory) / "raw.db")
+    spec = subtasks(n)
     rows = [(None, None, "goal", None, "", "active", 1.0, 1.0)] + [
-        (1, f"k{i}", f"subtask {i}", "implementer", f"carry out step {i}", "pending", 1.0, 1.0)
-        for i in range(n)
+        (1, s["key"], s["title"], s["specialist"], s["description"], "pending", 1.0, 1.0)
+        for s in spec
     ]
+    index = {s["key"]: i for i, s in enumerate(spec)}
+    edges = [(i, index[d]) for i, s in enumerate(spec) for d in s["depends_on"]]
 
     def step() -> None:
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(RAW_INSERT, rows)
+        if edges:
+            conn.executemany(RAW_INSERT_EDGE, edges)
         conn.execute("COMMIT")
 
     yield step

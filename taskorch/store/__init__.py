@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from ..errors import ConfigurationError
 from ..models import Task
@@ -22,16 +22,16 @@ BACKENDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class NewSubtask:
-    """One subtask row as the engine hands it to a store: dependencies already resolved."""
+class NewSubtask(NamedTuple):
+    """One subtask as the engine hands it to a store, its dependencies resolved to indices into
+    the plan's subtasks (a named tuple: plans of 100k subtasks build many of them)."""
 
     key: str
     title: str
     specialist: str
     description: str
-    depends_on: tuple[int, ...]  # indices into the plan's subtasks
-    dependents: int  # how many subtasks of the plan depend on this one
+    depends_on: Sequence[int]
+    dependents: Sequence[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,10 @@ class Store(Protocol):
     def claim(
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None: ...
+
+    def reclaim_expired(self, now: float) -> int:
+        """Make claimed tasks whose lease ran out ready again; returns how many."""
+        ...
 
     def complete(
         self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float

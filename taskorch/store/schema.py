@@ -1,19 +1,21 @@
 """The SQLite schema, as numbered migrations recorded in ``PRAGMA user_version``.
 
-Index choices follow the queries in ``sqlite.py`` (a test checks them with EXPLAIN QUERY PLAN):
+Index choices follow the queries in ``sqlite.py`` (a test checks them with EXPLAIN QUERY PLAN); each
+index costs every write that touches it, so there are as few as the queries allow:
 
-- ``tasks_claimable``: claim takes the task claimable longest: ``available_at`` is when a ready task
-  became ready, or when a claimed task's lease runs out, and NULL otherwise; the index is partial,
-  so pending and finished tasks cost nothing in it.
-- ``tasks_claimable_by_specialist``: the same, for claims filtered by specialist.
-- ``tasks_status``: ``status()`` counts each state over an index range, and total ``count(*)``
-  gives the rest, so it reads no table rows.
-- ``tasks_plan_status``: the same for parents only, a small partial index.
-- ``deps`` is keyed (depends_on, task_id): completing a task finds its dependents in O(out-degree).
-  A subtask's own dependencies are kept in its row (``deps``, a JSON list) for contexts.
+- ``tasks_status`` (status; the rowid follows), partial: it leaves out 'pending' and 'completed',
+  the two states most tasks are in, so planning and completing touch it little. It is the ready
+  queue (a claim takes the lowest id with status 'ready'), the lease sweep (the 'claimed' range)
+  and what ``status()`` counts; pending and completed counts follow from each active plan's
+  ``waiting`` (its unfinished subtasks) and the total ``count(*)``. Queries repeat the index's
+  condition (``INDEXED`` in ``sqlite.py``) because SQLite uses a partial index only then.
+- ``tasks_ready_by_specialist``: claims filtered by specialist; partial, holding ready tasks only.
+- ``tasks_plan_status``: the same counts for parents only; partial, one entry per plan.
 
-A plan's subtasks get consecutive ids right after their parent's (a plan is written in one
-exclusive transaction), so a plan's subtasks are a primary-key range and need no index.
+The dependency graph is kept in the rows: ``deps`` (what a subtask needs, for its context) and
+``dependents`` (what it releases on completion), both JSON lists of ids, so completing a task
+touches only its out-neighbours. A plan's subtasks get consecutive ids right after their parent's
+(a plan is written in one exclusive transaction), so they form a primary-key range.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """
         CREATE TABLE tasks (
             id INTEGER PRIMARY KEY,
-            parent_id INTEGER REFERENCES tasks (id),
+            parent_id INTEGER,
             key TEXT,
             title TEXT NOT NULL,
             specialist TEXT,
@@ -34,9 +36,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             waiting INTEGER NOT NULL DEFAULT 0,
             failures INTEGER NOT NULL DEFAULT 0,
             size INTEGER NOT NULL DEFAULT 0,
-            dependents INTEGER NOT NULL DEFAULT 0,
             deps TEXT,
-            available_at REAL,
+            dependents TEXT,
+            lease_expires REAL,
             agent TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,
             result TEXT,
@@ -47,18 +49,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             updated_at REAL NOT NULL
         )
         """,
-        "CREATE INDEX tasks_claimable ON tasks (available_at) WHERE available_at IS NOT NULL",
-        """CREATE INDEX tasks_claimable_by_specialist ON tasks (specialist, available_at)
-           WHERE available_at IS NOT NULL""",
-        "CREATE INDEX tasks_status ON tasks (status)",
-        "CREATE INDEX tasks_plan_status ON tasks (status, parent_id) WHERE parent_id IS NULL",
-        """
-        CREATE TABLE deps (
-            depends_on INTEGER NOT NULL,
-            task_id INTEGER NOT NULL,
-            PRIMARY KEY (depends_on, task_id)
-        ) WITHOUT ROWID
-        """,
+        """CREATE INDEX tasks_status ON tasks (status)
+           WHERE status NOT IN ('pending', 'completed')""",
+        """CREATE INDEX tasks_ready_by_specialist ON tasks (specialist)
+           WHERE status = 'ready'""",
+        """CREATE INDEX tasks_plan_status ON tasks (status, parent_id)
+           WHERE parent_id IS NULL""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "INSERT INTO meta (key, value) VALUES ('codec_format', '1')",
     ),

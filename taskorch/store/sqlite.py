@@ -33,51 +33,57 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
 
 COLUMNS = (
-    "id, parent_id, key, title, specialist, description, status, agent,"
-    " CASE WHEN status = 'claimed' THEN available_at END, attempts, result, error, artifacts,"
-    " created_at, updated_at"
+    "id, parent_id, key, title, specialist, description, status, agent, lease_expires, attempts,"
+    " result, error, artifacts, created_at, updated_at"
 )
 
 SQL_GET = f"SELECT {COLUMNS} FROM tasks WHERE id = ?"
+SQL_DEPS = "SELECT parent_id, deps FROM tasks WHERE id = ?"
 SQL_GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))"
-SQL_CLAIM = f"""
-    UPDATE tasks SET status = 'claimed', agent = ?, available_at = ?, attempts = attempts + 1,
-        updated_at = ?
-    WHERE id = (SELECT id FROM tasks WHERE available_at <= ? ORDER BY available_at LIMIT 1)
+_CLAIM = """
+    UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, attempts = attempts + 1,
+        updated_at = ?"""
+# The condition of the partial index tasks_status; SQLite uses that index only when a query says it.
+INDEXED = "status NOT IN ('pending', 'completed')"
+SQL_CLAIM = f"""{_CLAIM}
+    WHERE id = (SELECT id FROM tasks WHERE status = 'ready' AND {INDEXED} ORDER BY id LIMIT 1)
     RETURNING {COLUMNS}"""
-SQL_CLAIM_SPECIALIST = f"""
-    UPDATE tasks SET status = 'claimed', agent = ?, available_at = ?, attempts = attempts + 1,
-        updated_at = ?
-    WHERE id = (SELECT id FROM tasks WHERE specialist = ? AND available_at <= ?
-                ORDER BY available_at LIMIT 1)
+SQL_CLAIM_SPECIALIST = f"""{_CLAIM}
+    WHERE id = (SELECT id FROM tasks INDEXED BY tasks_ready_by_specialist
+                WHERE specialist = ? AND status = 'ready' ORDER BY id LIMIT 1)
     RETURNING {COLUMNS}"""
-_HELD = "id = ? AND status = 'claimed' AND agent = ? AND available_at > ?"
+SQL_ANY_EXPIRED = f"""
+    SELECT 1 FROM tasks WHERE status = 'claimed' AND {INDEXED} AND lease_expires <= ? LIMIT 1"""
+SQL_SWEEP = f"""
+    UPDATE tasks SET status = 'ready', agent = NULL, lease_expires = NULL
+    WHERE status = 'claimed' AND {INDEXED} AND lease_expires <= ?"""
+_HELD = "id = ? AND status = 'claimed' AND agent = ? AND lease_expires > ?"
 SQL_COMPLETE = f"""
-    UPDATE tasks SET status = 'completed', result = ?, artifacts = ?, available_at = NULL,
+    UPDATE tasks SET status = 'completed', result = ?, artifacts = ?, lease_expires = NULL,
         updated_at = ?
     WHERE {_HELD} RETURNING parent_id, dependents"""
 SQL_FAIL = f"""
-    UPDATE tasks SET status = 'failed', error = ?, available_at = NULL, updated_at = ?
+    UPDATE tasks SET status = 'failed', error = ?, lease_expires = NULL, updated_at = ?
     WHERE {_HELD} RETURNING parent_id, dependents"""
 SQL_RETRY = f"""
-    UPDATE tasks SET status = 'ready', error = ?, agent = NULL, available_at = ?, updated_at = ?
+    UPDATE tasks SET status = 'ready', error = ?, agent = NULL, lease_expires = NULL, updated_at = ?
     WHERE {_HELD}"""
-SQL_RENEW = f"UPDATE tasks SET available_at = ?, updated_at = ? WHERE {_HELD}"
+SQL_RENEW = f"UPDATE tasks SET lease_expires = ?, updated_at = ? WHERE {_HELD}"
 SQL_RELEASE = f"""
-    UPDATE tasks SET status = 'ready', agent = NULL, available_at = ?, updated_at = ?
+    UPDATE tasks SET status = 'ready', agent = NULL, lease_expires = NULL, updated_at = ?
     WHERE {_HELD}"""
 SQL_UNBLOCK = """
     UPDATE tasks SET waiting = waiting - 1,
-        status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END,
-        available_at = CASE WHEN waiting = 1 THEN ? ELSE available_at END, updated_at = ?
-    WHERE id IN (SELECT task_id FROM deps WHERE depends_on = ?) AND status = 'pending'
+        status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END, updated_at = ?
+    WHERE id IN (SELECT ? + 1 + value FROM json_each(?)) AND status = 'pending'
     RETURNING id, status"""
 SQL_BLOCK = """
     WITH RECURSIVE below (id) AS (
-        SELECT task_id FROM deps WHERE depends_on = ?
-        UNION SELECT deps.task_id FROM deps JOIN below ON deps.depends_on = below.id
+        SELECT ? + 1 + value FROM json_each(?)
+        UNION SELECT t.parent_id + 1 + j.value
+        FROM below JOIN tasks t ON t.id = below.id, json_each(t.dependents) j
     )
-    UPDATE tasks SET status = 'blocked', available_at = NULL, updated_at = ?
+    UPDATE tasks SET status = 'blocked', updated_at = ?
     WHERE id IN below AND status = 'pending'
     RETURNING id"""
 SQL_PARENT_DONE = """
@@ -91,29 +97,34 @@ SQL_INSERT_PARENT = """
     VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)"""
 SQL_INSERT_SUBTASK = """
     INSERT INTO tasks (id, parent_id, key, title, specialist, description, status, waiting,
-        dependents, deps, available_at, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
-SQL_INSERT_DEP = "INSERT INTO deps (depends_on, task_id) VALUES (?, ?)"
+        deps, dependents, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 SQL_SUBTASKS = f"""
     SELECT {COLUMNS} FROM tasks
     WHERE id > ? AND id <= ? + (SELECT size FROM tasks WHERE id = ?) ORDER BY id"""
 SQL_CANCEL = """
-    UPDATE tasks SET status = 'cancelled', available_at = NULL, updated_at = ?
+    UPDATE tasks SET status = 'cancelled', lease_expires = NULL, updated_at = ?
     WHERE id > ? AND id <= ? + (SELECT size FROM tasks WHERE id = ? AND parent_id IS NULL)
       AND status IN ('pending', 'ready', 'claimed')"""
 SQL_CANCEL_PARENT = """
     UPDATE tasks SET status = 'cancelled', waiting = 0, updated_at = ?
     WHERE id = ? AND parent_id IS NULL AND status = 'active'"""
 SQL_LIST = f"SELECT {COLUMNS} FROM tasks WHERE id > ? ORDER BY id LIMIT ?"
-SQL_LIST_STATUS = f"SELECT {COLUMNS} FROM tasks WHERE status = ? AND id > ? ORDER BY id LIMIT ?"
+SQL_LIST_STATUS = f"""
+    SELECT {COLUMNS} FROM tasks WHERE status = ? AND id > ? ORDER BY id LIMIT ?"""
+SQL_LIST_INDEXED_STATUS = f"""
+    SELECT {COLUMNS} FROM tasks WHERE status = ? AND {INDEXED} AND id > ? ORDER BY id LIMIT ?"""
 SQL_TOTAL = "SELECT count(*) FROM tasks"
-SQL_COUNT_STATES = """
-    SELECT status, count(*) FROM tasks INDEXED BY tasks_status
-    WHERE status IN ('pending', 'ready', 'claimed', 'failed', 'blocked', 'cancelled', 'active')
+SQL_COUNT_STATES = f"""
+    SELECT status, count(*) FROM tasks
+    WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') AND {INDEXED}
     GROUP BY status"""
 SQL_COUNT_PLANS = """
     SELECT status, count(*) FROM tasks INDEXED BY tasks_plan_status
     WHERE parent_id IS NULL GROUP BY status"""
+SQL_UNFINISHED = """
+    SELECT coalesce(sum(waiting), 0) FROM tasks INDEXED BY tasks_plan_status
+    WHERE status = 'active' AND parent_id IS NULL"""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -159,6 +170,12 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
         raise ConfigurationError(f"bad SQLite URL {url!r}: write sqlite:///relative/path.db")
     options = {k: v[-1] for k, v in parse_qs(query).items()}
     return unquote(rest[1:]) or ":memory:", options
+
+
+def _offsets(indices: Sequence[int]) -> str | None:
+    """Plan indices as a JSON list (a list of ints prints as JSON); None when empty. Stored
+    relative to the plan's first subtask so that the hot loop does no arithmetic."""
+    return repr(indices) if indices else None
 
 
 def decode_task(row: Sequence[Any]) -> Task:
@@ -273,32 +290,28 @@ class SQLiteStore:
                 SQL_INSERT_PARENT, (goal, status, len(subtasks), len(subtasks), context, now, now)
             ).lastrowid
             assert parent is not None
-            ids = list(range(parent + 1, parent + 1 + len(subtasks)))
+            first = parent + 1
             conn.executemany(
                 SQL_INSERT_SUBTASK,
                 [
                     (
-                        ids[i],
+                        first + i,
                         parent,
-                        s.key,
-                        s.title,
-                        s.specialist,
-                        s.description,
-                        "pending" if s.depends_on else "ready",
-                        len(s.depends_on),
-                        s.dependents,
-                        codec.dumps([ids[d] for d in s.depends_on]) if s.depends_on else None,
-                        None if s.depends_on else now,
+                        t.key,
+                        t.title,
+                        t.specialist,
+                        t.description,
+                        "pending" if t.depends_on else "ready",
+                        len(t.depends_on),
+                        _offsets(t.depends_on),
+                        _offsets(t.dependents),
                         now,
                         now,
                     )
-                    for i, s in enumerate(subtasks)
+                    for i, t in enumerate(subtasks)
                 ],
             )
-            conn.executemany(
-                SQL_INSERT_DEP,
-                [(ids[d], ids[i]) for i, s in enumerate(subtasks) for d in s.depends_on],
-            )
+            ids = list(range(first, first + len(subtasks)))
         return parent, ids
 
     @translated
@@ -306,12 +319,18 @@ class SQLiteStore:
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
         if specialist is None:
-            rows = self.conn.execute(SQL_CLAIM, (agent, lease_until, now, now)).fetchall()
+            rows = self.conn.execute(SQL_CLAIM, (agent, lease_until, now)).fetchall()
         else:
-            rows = self.conn.execute(
-                SQL_CLAIM_SPECIALIST, (agent, lease_until, now, specialist, now)
-            ).fetchall()
+            args = (agent, lease_until, now, specialist)
+            rows = self.conn.execute(SQL_CLAIM_SPECIALIST, args).fetchall()
         return decode_task(rows[0]) if rows else None
+
+    @translated
+    def reclaim_expired(self, now: float) -> int:
+        # Look before writing: an UPDATE takes the write lock even when it changes nothing.
+        if self.conn.execute(SQL_ANY_EXPIRED, (now,)).fetchone() is None:
+            return 0
+        return self.conn.execute(SQL_SWEEP, (now,)).rowcount
 
     def _finish(
         self, sql: str, args: tuple[Any, ...], failed: bool, now: float, task_id: int
@@ -325,10 +344,11 @@ class SQLiteStore:
             released: tuple[int, ...] = ()
             ended = 1
             if dependents and failed:
-                released = tuple(r[0] for r in conn.execute(SQL_BLOCK, (task_id, now)))
+                blocked = conn.execute(SQL_BLOCK, (parent_id, dependents, now))
+                released = tuple(r[0] for r in blocked)
                 ended += len(released)
             elif dependents:
-                changed = conn.execute(SQL_UNBLOCK, (now, now, task_id)).fetchall()
+                changed = conn.execute(SQL_UNBLOCK, (now, parent_id, dependents)).fetchall()
                 released = tuple(r[0] for r in changed if r[1] == "ready")
             plan_status = conn.execute(
                 SQL_PARENT_DONE, (ended, int(failed), ended, int(failed), now, parent_id)
@@ -348,7 +368,7 @@ class SQLiteStore:
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
-        args = (error, now, now, task_id, agent, now)
+        args = (error, now, task_id, agent, now)
         return self.conn.execute(SQL_RETRY, args).rowcount > 0
 
     @translated
@@ -357,7 +377,7 @@ class SQLiteStore:
 
     @translated
     def release(self, task_id: int, agent: str, now: float) -> bool:
-        return self.conn.execute(SQL_RELEASE, (now, now, task_id, agent, now)).rowcount > 0
+        return self.conn.execute(SQL_RELEASE, (now, task_id, agent, now)).rowcount > 0
 
     @translated
     def cancel(self, parent_id: int, now: float) -> int:
@@ -381,10 +401,11 @@ class SQLiteStore:
 
     @translated
     def dependencies(self, task_id: int) -> list[Task]:
-        row = self.conn.execute("SELECT deps FROM tasks WHERE id = ?", (task_id,)).fetchone()
-        if row is None or row[0] is None:
+        row = self.conn.execute(SQL_DEPS, (task_id,)).fetchone()
+        if row is None or row[1] is None:
             return []
-        return self.get_many(codec.loads(row[0]))
+        first = row[0] + 1
+        return self.get_many([first + i for i in codec.loads(row[1])])
 
     @translated
     def plan_context(self, parent_id: int) -> Any:
@@ -401,18 +422,22 @@ class SQLiteStore:
         if status is None:
             rows = self.conn.execute(SQL_LIST, (after_id, limit)).fetchall()
         else:
-            rows = self.conn.execute(SQL_LIST_STATUS, (status, after_id, limit)).fetchall()
+            sql = SQL_LIST_STATUS if status in ("pending", "completed") else SQL_LIST_INDEXED_STATUS
+            rows = self.conn.execute(sql, (status, after_id, limit)).fetchall()
         return [decode_task(r) for r in rows]
 
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         conn = self.conn
-        with self.transaction(write=False):  # one snapshot for the three reads
+        with self.transaction(write=False):  # one snapshot for the four reads
             total = conn.execute(SQL_TOTAL).fetchone()[0]
             states = dict(conn.execute(SQL_COUNT_STATES).fetchall())
             plans = dict(conn.execute(SQL_COUNT_PLANS).fetchall())
-        states["completed"] = total - sum(states.values())
+            unfinished = conn.execute(SQL_UNFINISHED).fetchone()[0]
+        # Parents are counted apart; they can be failed or cancelled too.
         subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
+        subtasks["pending"] = unfinished - subtasks.get("ready", 0) - subtasks.get("claimed", 0)
+        subtasks["completed"] = total - sum(plans.values()) - sum(subtasks.values())
         return {s: n for s, n in subtasks.items() if n}, plans
 
     def close(self) -> None:
