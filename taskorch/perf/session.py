@@ -20,7 +20,7 @@ import platform
 import sqlite3
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,7 +131,8 @@ class OrchestrationSession:
     ``db`` is the URL where the plan and its results are recorded (default: a temporary SQLite
     file, gone after the run). The workloads' own SQLite files go to a temporary folder inside
     ``workdir``, removed after the run; by default inside the folder of a SQLite ``db`` (so they
-    measure the same disk), else in the system's temporary directory.
+    measure the same disk), else in the system's temporary directory. ``progress`` receives a
+    line of text as each spec starts and ends.
     """
 
     def __init__(
@@ -141,11 +142,13 @@ class OrchestrationSession:
         *,
         db: str | None = None,
         workdir: str | Path | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.description = description or session_id
         self.db = db
         self.workdir = Path(workdir) if workdir is not None else _beside(db)
+        self.progress = progress or (lambda line: None)
 
     async def execute_performance_tests(self, tasks: Sequence[object]) -> SessionResults:
         """Check every spec, plan them, then claim, run and complete each in turn."""
@@ -169,7 +172,13 @@ class OrchestrationSession:
                 ) is not None:
                     spec = by_id[task.id]
                     where = root / f"{self.session_id}-{task.key}"
-                    results.append(await self._run(orch, task.id, spec, where))
+                    self.progress(f"running {spec.name} ...")
+                    result = await self._run(orch, task.id, spec, where)
+                    verdict = {True: "pass", False: "FAIL", None: "done"}[result.passed]
+                    if result.metrics.get("measured") is False:
+                        verdict = "NOT MEASURED"
+                    self.progress(f"  {verdict} in {result.seconds:.1f} s")
+                    results.append(result)
                 results.sort(key=lambda r: r.task_id)
                 return SessionResults(
                     self.session_id,
