@@ -72,8 +72,9 @@ def test_budgets_file_tightens_but_never_loosens(tmp_path: Path) -> None:
 
 
 def cli(tmp_path: Path, *extra: str, skip: tuple[str, ...] = ("--skip", "leaks")) -> int:
+    db, out = f"sqlite:///{tmp_path}/v.db", str(tmp_path / "out")
     return main(["perf", "validate", "--quick", "--duration", "0.3", *skip,
-                 "--db", f"sqlite:///{tmp_path}/v.db", "--report", str(tmp_path / "out"), *extra])  # fmt: skip
+                 "--db", db, "--report", out, *extra])  # fmt: skip
 
 
 def test_perf_validate_exits_zero_when_every_criterion_passes(

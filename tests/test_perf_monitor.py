@@ -12,14 +12,15 @@ import taskorch
 
 pytest.importorskip("psutil")
 
-from taskorch.perf.monitor import ResourceMonitor, write_samples  # noqa: E402
-from taskorch.perf.sources import load_samples  # noqa: E402
+from taskorch.perf.monitor import ResourceMonitor, write_samples
+from taskorch.perf.sources import load_samples
 
 
 def test_samples_while_a_workload_runs_as_an_async_context_manager(tmp_path: Path) -> None:
     async def workload() -> None:
-        with taskorch.open(f"sqlite:///{tmp_path}/a.db") as a, taskorch.open(
-            f"sqlite:///{tmp_path}/b.db"
+        with (
+            taskorch.open(f"sqlite:///{tmp_path}/a.db") as a,
+            taskorch.open(f"sqlite:///{tmp_path}/b.db"),
         ):
             a.plan("goal", [{"key": "k", "title": "t", "specialist": "s"}])
             await asyncio.sleep(0.35)

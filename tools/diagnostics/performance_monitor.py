@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout, uninstalled
 
-from taskorch.perf.monitor import ResourceMonitor, write_samples  # noqa: E402
-from taskorch.perf.stress import run_agents  # noqa: E402
+from taskorch.perf.monitor import ResourceMonitor, write_samples
+from taskorch.perf.stress import run_agents
 
 
 async def monitored(args: argparse.Namespace, scratch: Path) -> tuple[ResourceMonitor, str]:
@@ -38,9 +38,7 @@ async def monitored(args: argparse.Namespace, scratch: Path) -> tuple[ResourceMo
                     flush=True,
                 )
 
-        outcome, _ = await asyncio.gather(
-            run_agents(scratch, args.agents, args.duration), report()
-        )
+        outcome, _ = await asyncio.gather(run_agents(scratch, args.agents, args.duration), report())
     summary = (
         f"{outcome.agent_count} agents, {outcome.loops} claim+context+complete loops"
         f" ({outcome.loops_per_second:.0f}/s), double claims {outcome.double_claims},"
