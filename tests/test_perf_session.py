@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import taskorch
 from taskorch.perf import InvalidSpecError, OrchestrationSession, SessionResults
-from taskorch.perf.spec import parse_spec
+from taskorch.perf.spec import Spec, parse_spec
 from taskorch.perf.stress import run_agents
 
 
@@ -104,3 +105,26 @@ def test_leak_spec_without_leakcheck_is_not_measured(
     out = run_spec(parse_spec({"type": "memory", "target": "leaks"}), tmp_path)
     assert out["measured"] is False and out["passed"] is None
     assert "leakcheck" in out["reason"]
+
+
+def test_the_readme_perf_example_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "perf" in b]
+    seen: list[str] = []
+
+    def fake(spec: Spec, directory: Path) -> dict[str, object]:  # the real runs take a minute
+        seen.append(spec.target)
+        return {"mean_ms": 0.1, "active_agents": 50, "double_claims": 0, "lost_tasks": 0,
+                "errors": 0, "passed": True}  # fmt: skip
+
+    monkeypatch.setattr("taskorch.perf.session.run_spec", fake)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    report = asyncio.run(namespace["validate_performance"]())
+    assert seen == ["task_creation", "database_operations", "concurrent_agents"]
+    assert [v.status for v in report.verdicts][:3] == ["pass", "pass", "pass"]
