@@ -1,6 +1,7 @@
-"""The ``taskorch`` command: init, plan, status, show, demo.
+"""The ``taskorch`` command: init, plan, status, show, demo, perf validate.
 
-Exit status: 0 success, 1 a taskorch error (the message says what to do), 2 bad usage.
+Exit status: 0 success, 1 a taskorch error (the message says what to do), 2 bad usage,
+3 ``perf validate`` found a success criterion failed or not measured.
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taskorch",
         description="A fast, embeddable task orchestrator for agent workflows.",
-        epilog="Exit status: 0 ok, 1 a taskorch error (the message says what to do), 2 bad usage.",
+        epilog="Exit status: 0 ok, 1 a taskorch error (the message says what to do), 2 bad usage,"
+        " 3 a performance criterion failed (perf validate).",
     )
     parser.add_argument("--version", action="version", version=f"taskorch {taskorch.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -143,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", "plan a small goal and work it to completion, printing each step").set_defaults(
         func=cmd_demo
     )
+    from .perf.cli import add_parser as add_perf  # perf tools stay out of the other commands
+
+    add_perf(sub, DB_HELP)
     return parser
 
 

@@ -170,6 +170,29 @@ def claim_complete_session(directory: Path, agent: str = "agent-1") -> Iterator[
         yield step
 
 
+@workload("complete", "complete a claimed subtask (the claim is made beforehand, untimed)")
+def complete_session(directory: Path, agent: str = "agent-1") -> Iterator[Step]:
+    with open_fresh(directory, "complete") as orch:
+        batch = independent(1000)
+        held: list[int] = []
+
+        def refill() -> None:  # one plan per 1,000 completions, claimed in one transaction
+            orch.plan("more work", batch)
+            with orch.batch():
+                while (task := orch.claim(agent)) is not None:
+                    held.append(task.id)
+            held.reverse()
+
+        refill()
+
+        def step() -> None:
+            if not held:
+                refill()
+            orch.complete(held.pop(), agent, result="done")
+
+        yield step
+
+
 @workload("lifecycle", "plan 3 subtasks, then claim, read context and complete each, synthesize")
 def lifecycle_session(directory: Path) -> Iterator[Step]:
     spec = subtasks(3)
@@ -211,6 +234,17 @@ def get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
 def status_session(directory: Path, n: int = 1000) -> Iterator[Step]:
     path = build_store(Path(directory) / f"store-{n}.db", n)
     with taskorch.open(f"sqlite:///{path}") as orch:
+        yield orch.status
+
+
+@workload("status_plans", "counts by state with p active plans of one subtask each",
+          parents=(100, 1000))  # fmt: skip
+def status_plans_session(directory: Path, parents: int = 100) -> Iterator[Step]:
+    with open_fresh(directory, f"status-plans-{parents}", durability="off") as orch:
+        one = independent(1)
+        with orch.batch():
+            for p in range(parents):
+                orch.plan(f"goal {p}", one)
         yield orch.status
 
 

@@ -1,0 +1,33 @@
+"""pytest-benchmark over the shared workloads.
+
+``pytest tests/performance/ -v --benchmark-only`` times every workload over its whole parameter
+grid. In a plain ``pytest`` run the benchmarks are disabled (each step runs once, as a smoke
+test) and only the first parameters of each workload run, so the suite stays quick; pass
+``--benchmark-enable`` to time them there too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def timing(config: pytest.Config) -> bool:
+    """Whether this run times the benchmarks (the seed's command, or asked for)."""
+    return bool(config.getoption("benchmark_only") or config.getoption("benchmark_enable"))
+
+
+@pytest.fixture(autouse=True)
+def smoke_unless_timing(request: pytest.FixtureRequest) -> None:
+    if timing(request.config) or "benchmark" not in request.fixturenames:
+        return
+    bench = request.getfixturevalue("benchmark")
+    bench.disabled = True  # run once, untimed
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One folder for the prebuilt stores, shared by the read benchmarks of the session."""
+    yield tmp_path_factory.mktemp("stores")

@@ -1,0 +1,146 @@
+"""Reports from small inputs: criteria, asv history, leakcheck, samples; stored text escaped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taskorch.perf import SessionResults, SpecResult, generate_performance_report
+from taskorch.perf.monitor import Sample
+from taskorch.perf.sources import LeakEntry, load_history, load_leaks
+
+pytest.importorskip("matplotlib")
+
+EVIL = "<script>alert('x')</script><img src=http://example.com/x.png>"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_asv(results: Path, values: list[float], raw: list[float]) -> None:
+    """A tiny asv 0.6 results folder: one machine, one commit per value."""
+    machine = results / "box"
+    machine.mkdir(parents=True)
+    (machine / "machine.json").write_text('{"machine": "box", "version": 1}')
+    (results / "benchmarks.json").write_text(json.dumps({
+        "core.Plan.time_plan": {"unit": "seconds"},
+        "core.Raw.time_raw_insert": {"unit": "seconds"},
+        "version": 2,
+    }))  # fmt: skip
+    columns = ["result", "params", "version", "started_at", "duration"]
+    for i, (ours, theirs) in enumerate(zip(values, raw, strict=True)):
+        data = {
+            "commit_hash": f"{i:040x}", "env_name": "venv", "date": 1_700_000_000_000 + i,
+            "params": {}, "python": "3.11", "requirements": {}, "env_vars": {},
+            "result_columns": columns, "durations": {}, "version": 2,
+            "results": {
+                "core.Plan.time_plan": [[ours, ours * 9], [["1", "10"]], "v", 0, 1.0],
+                "core.Raw.time_raw_insert": [[theirs, None], [["1", "10"]], "v", 0, 1.0],
+            },
+        }  # fmt: skip
+        (machine / f"{i:08x}-venv.json").write_text(json.dumps(data))
+
+
+def session(title: str = "nightly") -> SessionResults:
+    rows = (
+        SpecResult({"target": "task_creation", "name": EVIL}, 2, {"mean_ms": 0.06,
+                   "expected_ms": 10.0, "passed": True}, True, 0.2),
+        SpecResult({"target": "database_operations", "name": "db"}, 3, {}, False, 0.1,
+                   error=f"RuntimeError: {EVIL}"),
+    )  # fmt: skip
+    return SessionResults("s", title, 1, "sqlite:///x.db", rows, {"python": "3.11"})
+
+
+def full_report(tmp_path: Path, title: str = "nightly") -> Any:
+    write_asv(tmp_path / "results", [40e-6, 41e-6, 39e-6, 60e-6], [30e-6] * 4)
+    return generate_performance_report(
+        session(title),
+        history=load_history(tmp_path / "results"),
+        leaks=[LeakEntry("plan", False, 0.0, 20_000), LeakEntry(EVIL, True, 8.0, 20_000)],
+        samples=[Sample(0.0, 30.0, 5.0, 1, 2), Sample(1.0, 31.5, 50.0, 2, 3)],
+    )
+
+
+def test_asv_history_regressions_and_raw_ratios(tmp_path: Path) -> None:
+    write_asv(tmp_path / "results", [40e-6, 41e-6, 39e-6, 60e-6], [30e-6] * 4)
+    history = load_history(tmp_path / "results")
+    assert history is not None and history.machine == "box"
+    assert [p.value for p in history.series["core.Plan.time_plan[1]"]] == [
+        40e-6,
+        41e-6,
+        39e-6,
+        60e-6,
+    ]
+    assert "core.Raw.time_raw_insert[10]" not in history.series  # a failed value is left out
+    [regression] = [r for r in history.regressions() if r["benchmark"].endswith("[1]")]
+    assert regression["ratio"] == pytest.approx(60 / 40)
+    [ratio] = history.raw_ratios()
+    assert ratio["reference"] == "core.Raw.time_raw_insert[1]" and ratio["ratio"] == pytest.approx(
+        2
+    )
+
+
+def test_absent_sources_are_tolerated(tmp_path: Path) -> None:
+    assert load_history(tmp_path / "nothing") is None
+    assert load_leaks(tmp_path / "nothing.json") is None
+    report = generate_performance_report(None)
+    assert not report.passed and {v.status for v in report.verdicts} == {"not measured"}
+    assert "No validation run" in report.to_markdown()
+    assert "<h2>Success criteria</h2>" in report.to_html()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [{"workload": "plan", "leaked": True, "bytes_per_iteration": 2.0, "iterations": 10}],
+        {"reports": [{"workload": "plan", "leaked": True, "bytes_per_iteration": 2.0}]},
+        {"workload": "plan", "leaked": True, "bytes_per_iteration": 2.0},
+        {"plan": {"leaked": True, "bytes_per_iteration": 2.0}},
+    ],
+)
+def test_leakcheck_results_in_any_of_its_shapes(tmp_path: Path, data: object) -> None:
+    path = tmp_path / "leaks.json"
+    path.write_text(json.dumps(data))
+    [entry] = load_leaks(path) or []
+    assert entry.workload == "plan" and entry.leaked and entry.bytes_per_iteration == 2.0
+
+
+def test_stored_text_is_escaped_in_the_html(tmp_path: Path) -> None:
+    page = full_report(tmp_path, title=EVIL).to_html()
+    assert "<script>alert" not in page and "<img src=http" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert page.count("<script>") == 1  # only the page's own plot counter
+    assert "http://" not in page.replace("http://example.com", "")  # nothing to fetch
+    assert "img-src data:" in page  # and the CSP forbids fetching anyway
+
+
+def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) -> None:
+    report = full_report(tmp_path)
+    page = report.to_html()
+    # spec bar chart, two asv history plots, the monitor plot
+    assert page.count('<img class="plot"') == 4
+    assert page.count('src="data:image/png;base64,') == 4
+    assert "Detected regressions" in page and "1.50" in page
+    md = report.to_markdown()
+    assert "| Task creation | < 10 ms | 0.06 | 9.94 | PASS |" in md
+    assert "RuntimeError" in md and "regression(s) detected" in md
+    assert "leaking: [" in md and "peak RSS 31.5 MB" in md
+    paths = report.write(tmp_path / "out")
+    assert json.loads(paths["json"].read_text())["passed"] is False
+
+
+def test_the_report_script_builds_from_what_exists(tmp_path: Path) -> None:
+    write_asv(tmp_path / ".asv" / "results", [1e-5, 1e-5], [5e-6, 5e-6])
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/generate_performance_report.py"),
+         "--root", str(tmp_path), "--out", str(tmp_path / "r")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "asv history        found" in out.stdout
+    assert "validation run     absent" in out.stdout
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert page.count('<img class="plot"') == 2
+    assert (tmp_path / "r" / "summary.md").read_text().startswith("# taskorch performance report")
