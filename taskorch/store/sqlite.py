@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote
@@ -26,7 +25,7 @@ from ..errors import (
     SchemaVersionError,
     StorageError,
 )
-from ..models import Task, TaskStatus
+from ..models import STATUS_BY_VALUE, Task
 from . import Finished, NewSubtask
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -178,14 +177,60 @@ def _offsets(indices: Sequence[int]) -> str | None:
     return repr(indices) if indices else None
 
 
+class Transaction:
+    """The context manager behind ``SQLiteStore.transaction`` (a class: every write enters one,
+    and a generator-based context manager costs several calls more)."""
+
+    __slots__ = ("conn", "nested", "write")
+
+    def __init__(self, conn: sqlite3.Connection, write: bool) -> None:
+        self.conn = conn
+        self.write = write
+        self.nested = False
+
+    def __enter__(self) -> None:
+        self.nested = self.conn.in_transaction
+        if self.nested:
+            self.conn.execute("SAVEPOINT op")
+        else:
+            self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+
+    def __exit__(self, kind: object, error: object, tb: object) -> None:
+        if kind is None:
+            self.conn.execute("RELEASE op" if self.nested else "COMMIT")
+        elif self.nested:
+            self.conn.execute("ROLLBACK TO op")
+            self.conn.execute("RELEASE op")
+        elif self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+_new_task = functools.partial(tuple.__new__, Task)
+
+
 def decode_task(row: Sequence[Any]) -> Task:
+    """A row of ``COLUMNS`` as a Task (the hot path of every read: no per-field calls)."""
     (tid, parent, key, title, specialist, description, status, agent, lease, attempts,
      result, error, artifacts, created, updated) = row  # fmt: skip
-    return Task(
-        tid, parent, key, title, specialist, description, TaskStatus(status), agent, lease,
-        attempts, None if result is None else codec.loads(result), error,
-        tuple(codec.loads(artifacts)) if artifacts else (), created, updated,
-    )  # fmt: skip
+    return _new_task(
+        (
+            tid,
+            parent,
+            key,
+            title,
+            specialist,
+            description,
+            STATUS_BY_VALUE[status],
+            agent,
+            lease,
+            attempts,
+            None if result is None else codec.loads(result),
+            error,
+            tuple(codec.loads(artifacts)) if artifacts else (),
+            created,
+            updated,
+        )
+    )
 
 
 class SQLiteStore:
@@ -254,28 +299,10 @@ class SQLiteStore:
             conn.execute("ROLLBACK")
             raise
 
-    @contextmanager
-    def transaction(self, write: bool = True) -> Iterator[None]:
+    def transaction(self, write: bool = True) -> Transaction:
         """One transaction; inside another it becomes a savepoint, so that a batch of operations
         (group commit) shares one commit while each operation still rolls back on its own."""
-        conn = self.conn
-        if conn.in_transaction:
-            conn.execute("SAVEPOINT op")
-            try:
-                yield
-            except BaseException:
-                conn.execute("ROLLBACK TO op")
-                conn.execute("RELEASE op")
-                raise
-            conn.execute("RELEASE op")
-            return
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return Transaction(self.conn, write)
 
     # -- writes ------------------------------------------------------------------------------
 
