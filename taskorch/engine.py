@@ -2,7 +2,8 @@
 
 It composes a :class:`~taskorch.store.Store` (persistence and atomicity), :mod:`taskorch.graph`
 (plan validation) and an :class:`~taskorch.events.EventBus`. One orchestrator may be shared by
-threads: calls are serialized by a lock, which costs nothing when uncontended.
+threads: calls are serialized by a lock, which costs nothing when uncontended, except on a store
+that declares itself ``thread_safe`` (PostgreSQL, with its connection pool).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from . import codec, graph
@@ -124,7 +125,11 @@ class Orchestrator:
         self._next_lease_check = float("-inf")
         self.events = EventBus()
         self._contexts = codec.ContextCache(context_cache_size)
-        self._lock = threading.RLock()
+        # Calls are serialized unless the store says it is safe to share between threads (a
+        # pooled server store: one connection per operation, a batch pins one to its thread).
+        self._lock: AbstractContextManager[Any] = (
+            nullcontext() if getattr(store, "thread_safe", False) else threading.RLock()
+        )
         self._closed = False
 
     # -- plan --------------------------------------------------------------------------------
@@ -372,7 +377,8 @@ class Orchestrator:
         """Run several operations in one transaction with one commit (group commit).
 
         An operation that raises inside the batch is undone on its own; an exception that leaves
-        the ``with`` block undoes the whole batch. Other threads wait until the batch ends.
+        the ``with`` block undoes the whole batch. Other threads wait until the batch ends, except on
+        a thread-safe store, where they go on with connections of their own.
         """
         with self._lock, self.store.transaction():
             yield self

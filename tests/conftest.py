@@ -29,9 +29,21 @@ def fresh_url(backend: str, tmp_path: Path) -> str:
     return f"{POSTGRES_URL}{sep}schema={schema}"
 
 
+def drop_schema(url: str) -> None:
+    """Drop the per-test schema of a PostgreSQL URL made by :func:`fresh_url`."""
+    import psycopg
+
+    base, _, schema = url.rpartition("schema=")
+    with psycopg.connect(base.rstrip("?&"), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return fresh_url(request.param, tmp_path)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    url = fresh_url(request.param, tmp_path)
+    yield url
+    if request.param == "postgresql":
+        drop_schema(url)
 
 
 @pytest.fixture

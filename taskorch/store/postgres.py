@@ -1,0 +1,379 @@
+"""The PostgreSQL backend: for fleets of agents on many machines, many threads per process.
+
+``postgresql://user:password@host:port/dbname?schema=taskorch&pool_size=10&pool_timeout=30``
+
+Connections come from a :class:`psycopg_pool.ConnectionPool`. An operation checks one out for as
+long as it runs; a transaction (``Orchestrator.batch()``) pins one to the calling thread until it
+ends, and operations inside it run on that connection, each within a savepoint, so one that fails
+is undone alone. The store is therefore safe to share between threads without the engine's lock
+(:attr:`PostgresStore.thread_safe`). A caller that cannot get a connection within ``pool_timeout``
+gets :class:`~taskorch.PoolTimeoutError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from .. import codec
+from ..errors import ConfigurationError
+from ..models import Task, TaskStatus
+from . import Finished, NewSubtask
+from . import postgres_sql as q
+from .postgres_errors import Conn, connect_error, translate, translated
+from .postgres_schema import migrate
+
+DEFAULTS = {"schema": "taskorch", "pool_size": 10, "pool_timeout": 30.0, "busy_timeout": 5.0}
+
+
+def parse_url(url: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Split taskorch's own options (``schema``, ``pool_size``, ``pool_timeout``,
+    ``busy_timeout``) from a PostgreSQL URL; keyword options win over the URL's.
+
+    Returns the libpq connection string and the options, checked and converted.
+    """
+    rest = url.partition("://")[2]  # postgres://, postgresql+psycopg://: libpq wants one
+    rest, _, query = rest.partition("?")
+    # libpq refuses query parameters it does not know, so taskorch's are taken out first.
+    pairs = parse_qsl(query, keep_blank_values=True)
+    found = {k: v for k, v in pairs if k in DEFAULTS}
+    libpq_query = urlencode([(k, v) for k, v in pairs if k not in DEFAULTS])
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(
+            f"postgresql://{rest}" + (f"?{libpq_query}" if libpq_query else "")
+        )
+    except psycopg.ProgrammingError as exc:
+        raise ConfigurationError(f"bad PostgreSQL URL {url!r}: {exc}") from exc
+    unknown = set(options) - set(DEFAULTS)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option(s) {sorted(unknown)} for PostgreSQL; use: {', '.join(DEFAULTS)}"
+        )
+    merged = {**DEFAULTS, **found, **{k: v for k, v in options.items() if v is not None}}
+    try:
+        schema = str(merged["schema"])
+        pool_size = int(merged["pool_size"])
+        pool_timeout = float(merged["pool_timeout"])
+        busy_timeout = float(merged["busy_timeout"])
+    except ValueError as exc:
+        raise ConfigurationError(f"bad option in {url!r}: {exc}") from exc
+    if not schema or pool_size < 1 or pool_timeout <= 0 or busy_timeout < 0:
+        raise ConfigurationError(
+            f"bad options in {url!r}: schema must be non-empty, pool_size >= 1, pool_timeout > 0,"
+            " busy_timeout >= 0"
+        )
+    checked = {
+        "schema": schema,
+        "pool_size": pool_size,
+        "pool_timeout": pool_timeout,
+        "busy_timeout": busy_timeout,
+    }
+    return psycopg.conninfo.make_conninfo("", **params), checked
+
+
+class PostgresStore:
+    """The server backend: ``FOR UPDATE SKIP LOCKED`` claims, a connection pool, one schema."""
+
+    # Orchestrator: no engine-wide lock is needed, each thread gets its own connection.
+    thread_safe = True
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int | None = None,
+        pool_timeout: float | None = None,
+        busy_timeout: float | None = None,
+    ) -> None:
+        self.url = url
+        options = {
+            "schema": schema,
+            "pool_size": pool_size,
+            "pool_timeout": pool_timeout,
+            "busy_timeout": busy_timeout,
+        }
+        conninfo, opts = parse_url(url, options)
+        self.schema: str = opts["schema"]
+        self.pool_size: int = opts["pool_size"]
+        self.pool_timeout: float = opts["pool_timeout"]
+        self.busy_timeout: float = opts["busy_timeout"]
+        self._where = _describe(conninfo, self.schema)
+        self._local = threading.local()
+        settings = {
+            "search_path": sql.Identifier(self.schema).as_string(None),
+            # A writer waits this long for a row lock, then gets DatabaseLockedError.
+            # (0 would mean "forever" to PostgreSQL, so the shortest wait is 1 ms.)
+            "lock_timeout": f"{max(1, round(self.busy_timeout * 1000))}ms",
+        }
+        # Given at connection time, so that a new pooled connection costs no extra round trip.
+        options = " ".join(f"-c {k}={v}" for k, v in settings.items())
+        given = psycopg.conninfo.conninfo_to_dict(conninfo).get("options")
+        conninfo = psycopg.conninfo.make_conninfo(
+            conninfo, options=f"{given} {options}" if given else options
+        )
+        kwargs: dict[str, Any] = {"autocommit": True}
+        try:
+            with psycopg.connect(conninfo, **kwargs) as conn:
+                migrate(conn, self.schema)
+        except psycopg.Error as exc:
+            raise connect_error(exc, self._where) from exc
+        self.pool: ConnectionPool[Conn] = ConnectionPool(
+            conninfo,
+            kwargs=kwargs,
+            min_size=1,
+            max_size=self.pool_size,
+            timeout=self.pool_timeout,
+            name=f"taskorch:{self.schema}",
+            open=False,
+        )
+        self.pool.open()
+
+    # -- connections and transactions ---------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[Conn]:
+        """The connection for one statement: the thread's pinned one inside a transaction (in a
+        savepoint, so that a failing statement does not abort the whole transaction), else a
+        pooled one in autocommit mode."""
+        pinned: Conn | None = getattr(self._local, "conn", None)
+        if pinned is not None:
+            with pinned.transaction():
+                yield pinned
+            return
+        with self.pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[None]:
+        """One transaction on a connection pinned to this thread; inside another it becomes a
+        savepoint, so that a batch of operations shares one commit while each operation still
+        rolls back on its own."""
+        pinned: Conn | None = getattr(self._local, "conn", None)
+        try:
+            if pinned is not None:
+                with pinned.transaction():
+                    yield
+                return
+            with self.pool.connection() as conn:
+                self._local.conn = conn
+                try:
+                    with conn.transaction():
+                        yield
+                finally:
+                    self._local.conn = None
+        except psycopg.Error as exc:  # BEGIN, COMMIT or the checkout itself failed
+            raise translate(exc, self) from exc
+
+    @contextmanager
+    def _atomic(self) -> Iterator[Conn]:
+        """The pinned connection, in a transaction (or a savepoint) for several statements."""
+        with self.transaction():
+            conn: Conn = self._local.conn
+            yield conn
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the calling thread is inside :meth:`transaction`."""
+        return getattr(self._local, "conn", None) is not None
+
+    def describe(self) -> str:
+        """Where the data lives, for messages: host, database and schema (no password)."""
+        return self._where
+
+    # -- writes ------------------------------------------------------------------------------
+
+    @translated
+    def insert_plan(
+        self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
+    ) -> tuple[int, list[int]]:
+        with self._atomic() as conn:
+            ids = sorted(r[0] for r in conn.execute(q.NEXT_IDS, (len(subtasks) + 1,)))
+            parent, ids = ids[0], ids[1:]
+            status = "active" if subtasks else "completed"
+            conn.execute(q.INSERT_PARENT, (parent, goal, status, len(subtasks), context, now, now))
+            if not subtasks:
+                return parent, ids
+            conn.execute(
+                q.INSERT_SUBTASKS,
+                (
+                    parent, now, now, now, ids,
+                    [s.key for s in subtasks],
+                    [s.title for s in subtasks],
+                    [s.specialist for s in subtasks],
+                    [s.description for s in subtasks],
+                    [len(s.depends_on) for s in subtasks],
+                    [s.dependents for s in subtasks],
+                    [_array(ids[d] for d in s.depends_on) if s.depends_on else None
+                     for s in subtasks],
+                ),
+            )  # fmt: skip
+            edges = [(ids[d], ids[i]) for i, s in enumerate(subtasks) for d in s.depends_on]
+            if edges:
+                conn.execute(q.INSERT_DEPS, ([e[0] for e in edges], [e[1] for e in edges]))
+        return parent, ids
+
+    @translated
+    def claim(
+        self, agent: str, specialist: str | None, now: float, lease_until: float
+    ) -> Task | None:
+        with self._connection() as conn:
+            if specialist is None:
+                row = conn.execute(q.CLAIM, (agent, lease_until, now, now)).fetchone()
+            else:
+                args = (agent, lease_until, now, specialist, now)
+                row = conn.execute(q.CLAIM_SPECIALIST, args).fetchone()
+        return None if row is None else decode_task(row)
+
+    def _finish(
+        self, statement: str, args: tuple[Any, ...], failed: bool, now: float, task_id: int
+    ) -> Finished | None:
+        with self._atomic() as conn:
+            row = conn.execute(statement, args).fetchone()
+            if row is None:
+                return None
+            parent_id, dependents = row
+            released: tuple[int, ...] = ()
+            ended = 1
+            if dependents and failed:
+                released = tuple(r[0] for r in conn.execute(q.BLOCK, (task_id, now)))
+                ended += len(released)
+            elif dependents:
+                changed = conn.execute(q.UNBLOCK, (task_id, now, now)).fetchall()
+                released = tuple(r[0] for r in changed if r[1] == "ready")
+            args = (ended, int(failed), ended, int(failed), now, parent_id)
+            done = conn.execute(q.PARENT_DONE, args).fetchone()
+            assert done is not None
+        return Finished(parent_id, done[0], released)
+
+    @translated
+    def complete(
+        self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
+    ) -> Finished | None:
+        args = (result, artifacts, now, task_id, agent, now)
+        return self._finish(q.COMPLETE, args, False, now, task_id)
+
+    @translated
+    def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None:
+        return self._finish(q.FAIL, (error, now, task_id, agent, now), True, now, task_id)
+
+    @translated
+    def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
+        return self._changed(q.RETRY, (error, now, now, task_id, agent, now))
+
+    @translated
+    def renew(self, task_id: int, agent: str, now: float, lease_until: float) -> bool:
+        return self._changed(q.RENEW, (lease_until, now, task_id, agent, now))
+
+    @translated
+    def release(self, task_id: int, agent: str, now: float) -> bool:
+        return self._changed(q.RELEASE, (now, now, task_id, agent, now))
+
+    @translated
+    def cancel(self, parent_id: int, now: float) -> int:
+        with self._atomic() as conn:
+            n = conn.execute(q.CANCEL, (parent_id, now)).rowcount
+            conn.execute(q.CANCEL_PARENT, (now, parent_id))
+        return n
+
+    def _changed(self, statement: str, args: tuple[Any, ...]) -> bool:
+        with self._connection() as conn:
+            return conn.execute(statement, args).rowcount > 0
+
+    # -- reads -------------------------------------------------------------------------------
+
+    @translated
+    def get(self, task_id: int) -> Task | None:
+        with self._connection() as conn:
+            row = conn.execute(q.GET, (task_id,)).fetchone()
+        return None if row is None else decode_task(row)
+
+    @translated
+    def get_many(self, task_ids: Sequence[int]) -> list[Task]:
+        with self._connection() as conn:
+            rows = conn.execute(q.GET_MANY, (list(task_ids),)).fetchall()
+        by_id = {row[0]: decode_task(row) for row in rows}
+        return [by_id[i] for i in task_ids if i in by_id]
+
+    @translated
+    def dependencies(self, task_id: int) -> list[Task]:
+        with self._connection() as conn:
+            row = conn.execute(q.DEPENDENCY_IDS, (task_id,)).fetchone()
+            if row is None or not row[0]:
+                return []
+            rows = conn.execute(q.GET_MANY, (row[0],)).fetchall()
+        by_id = {r[0]: decode_task(r) for r in rows}
+        return [by_id[i] for i in row[0] if i in by_id]
+
+    @translated
+    def plan_context(self, parent_id: int) -> Any:
+        with self._connection() as conn:
+            row = conn.execute(q.PLAN_CONTEXT, (parent_id,)).fetchone()
+        return None if row is None or row[0] is None else codec.loads(row[0])
+
+    @translated
+    def subtasks(self, parent_id: int) -> list[Task]:
+        with self._connection() as conn:
+            rows = conn.execute(q.SUBTASKS, (parent_id,)).fetchall()
+        return [decode_task(r) for r in rows]
+
+    @translated
+    def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
+        with self._connection() as conn:
+            if status is None:
+                rows = conn.execute(q.LIST, (after_id, limit)).fetchall()
+            else:
+                rows = conn.execute(q.LIST_STATUS, (status, after_id, limit)).fetchall()
+        return [decode_task(r) for r in rows]
+
+    @translated
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        with self._connection() as conn:
+            rows: list[tuple[str, int]] = conn.execute(q.COUNTS).fetchall()
+        total = 0
+        states: dict[str, int] = {}
+        plans: dict[str, int] = {}
+        for name, n in rows:
+            if not name:
+                total = n
+            elif name.startswith("plan:"):
+                plans[name[5:]] = n
+            else:
+                states[name] = n
+        states["completed"] = total - sum(states.values())
+        subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
+        return {s: n for s, n in subtasks.items() if n}, plans
+
+    def close(self) -> None:
+        """Close every pooled connection. Idempotent."""
+        self.pool.close()
+
+
+def _array(values: Iterator[int] | Sequence[int]) -> str:
+    """A PostgreSQL array literal of integers: ``{3,4}``."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _describe(conninfo: str, schema: str) -> str:
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    host = params.get("host") or "localhost"
+    port = params.get("port") or "5432"
+    return f"postgresql://{host}:{port}/{params.get('dbname') or ''} (schema {schema!r})"
+
+
+def decode_task(row: Sequence[Any]) -> Task:
+    """A row of :data:`postgres_sql.COLUMNS` as a Task."""
+    (tid, parent, key, title, specialist, description, status, agent, lease, attempts,
+     result, error, artifacts, created, updated) = row  # fmt: skip
+    return Task(
+        tid, parent, key, title, specialist, description, TaskStatus(status), agent, lease,
+        attempts, None if result is None else codec.loads(result), error,
+        tuple(codec.loads(artifacts)) if artifacts else (), created, updated,
+    )  # fmt: skip

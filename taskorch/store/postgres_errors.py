@@ -1,0 +1,106 @@
+"""psycopg's exceptions turned into taskorch's, at the store boundary.
+
+Lock conflicts (a row lock held past ``busy_timeout``, a deadlock, a serialization failure) become
+:class:`~taskorch.DatabaseLockedError`; a pool with no free connection,
+:class:`~taskorch.PoolTimeoutError`; a lost or refused connection, a retryable
+:class:`~taskorch.StorageError`. An operation that is not inside a caller's transaction is retried
+a few times after a deadlock: PostgreSQL rolled it back whole, so running it again is safe.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeAlias, TypeVar
+
+import psycopg
+from psycopg import errors as pg
+from psycopg_pool import PoolTimeout
+
+from ..errors import DatabaseLockedError, PoolTimeoutError, StorageError
+
+if TYPE_CHECKING:
+    from .postgres import PostgresStore
+
+Conn: TypeAlias = psycopg.Connection[tuple[Any, ...]]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Conflicts that PostgreSQL resolves by aborting one transaction: safe to run the operation again.
+RETRYABLE = (pg.DeadlockDetected, pg.SerializationFailure)
+ATTEMPTS = 3
+
+
+def translated(
+    method: Callable[Concatenate[PostgresStore, P], R],
+) -> Callable[Concatenate[PostgresStore, P], R]:
+    """Turn psycopg's exceptions into taskorch's; retry an operation that lost a deadlock."""
+
+    @functools.wraps(method)
+    def wrapper(self: PostgresStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        attempts = 1 if self.in_transaction else ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                return method(self, *args, **kwargs)
+            except RETRYABLE as exc:
+                if attempt == attempts:
+                    raise translate(exc, self) from exc
+            except psycopg.Error as exc:
+                raise translate(exc, self) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    return wrapper
+
+
+def translate(exc: psycopg.Error, store: PostgresStore) -> StorageError:
+    """The taskorch error for a psycopg error raised while ``store`` was working."""
+    where = store.describe()
+    if isinstance(exc, PoolTimeout):
+        return PoolTimeoutError(
+            f"{where}: no database connection became free within {store.pool_timeout:g}s"
+            f" (pool_size={store.pool_size}, all in use by other threads); raise ?pool_size="
+            " (within the server's max_connections) or ?pool_timeout= in the URL, or run fewer"
+            " threads per process"
+        )
+    if isinstance(exc, pg.LockNotAvailable):
+        return DatabaseLockedError(
+            f"{where}: a row stayed locked by another transaction for longer than"
+            f" busy_timeout={store.busy_timeout:g}s ({exc.diag.message_primary}); retry later,"
+            " or raise ?busy_timeout= in the URL"
+        )
+    if isinstance(exc, RETRYABLE):
+        return DatabaseLockedError(
+            f"{where}: the transaction conflicted with another one and was rolled back"
+            f" ({exc.diag.message_primary}); retry it"
+        )
+    return _generic(exc, where)
+
+
+def connect_error(exc: psycopg.Error, where: str) -> StorageError:
+    """The taskorch error for a failure while connecting or creating the schema."""
+    if isinstance(exc, pg.InsufficientPrivilege):
+        return StorageError(
+            f"{where}: not allowed to create taskorch's tables ({exc.diag.message_primary});"
+            " grant CREATE on the database, or point ?schema= at a schema you own"
+        )
+    return _generic(exc, where)
+
+
+def _generic(exc: psycopg.Error, where: str) -> StorageError:
+    message = str(exc).strip()
+    if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:
+        error = StorageError(
+            f"cannot reach {where}: {message}; check that the server is running and the URL"
+            " (host, port, user, password, database) is right"
+        )
+        error.retryable = True  # the server may come back
+        return error
+    if isinstance(exc, pg.TooManyConnections):
+        error = StorageError(
+            f"{where}: the server refuses more connections ({message}); lower ?pool_size= or"
+            " raise the server's max_connections"
+        )
+        error.retryable = True
+        return error
+    return StorageError(f"{where}: {message}")
