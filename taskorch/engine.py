@@ -377,8 +377,8 @@ class Orchestrator:
         """Run several operations in one transaction with one commit (group commit).
 
         An operation that raises inside the batch is undone on its own; an exception that leaves
-        the ``with`` block undoes the whole batch. Other threads wait until the batch ends, except on
-        a thread-safe store, where they go on with connections of their own.
+        the ``with`` block undoes the whole batch. Other threads wait until the batch ends, except
+        on a thread-safe store, where they go on with connections of their own.
         """
         with self._lock, self.store.transaction():
             yield self

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -30,94 +31,104 @@ from . import postgres_sql as q
 from .postgres_errors import Conn, connect_error, translate, translated
 from .postgres_schema import migrate
 
-DEFAULTS = {"schema": "taskorch", "pool_size": 10, "pool_timeout": 30.0, "busy_timeout": 5.0}
+# durability → synchronous_commit. The server is another process, so a crash of the client never
+# loses a commit: "normal" and "full" both wait for the WAL flush; "off" does not, and a crash of
+# the server may lose the last transactions (never corrupt the database).
+DURABILITY = {"normal": "on", "full": "on", "off": "off"}
 
 
-def parse_url(url: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Split taskorch's own options (``schema``, ``pool_size``, ``pool_timeout``,
-    ``busy_timeout``) from a PostgreSQL URL; keyword options win over the URL's.
+@dataclass(frozen=True, slots=True)
+class Options:
+    """taskorch's own settings for a PostgreSQL store (from the URL's query or keywords)."""
 
-    Returns the libpq connection string and the options, checked and converted.
-    """
+    schema: str = "taskorch"
+    pool_size: int = 10
+    pool_timeout: float = 30.0
+    busy_timeout: float = 5.0
+    durability: str | None = None  # None: the server's synchronous_commit
+
+    def settings(self) -> dict[str, str]:
+        """Server settings for every connection, sent when it opens (no extra round trip)."""
+        settings = {
+            "search_path": sql.Identifier(self.schema).as_string(None),
+            # A writer waits this long for a row lock, then gets DatabaseLockedError
+            # (0 means "forever" to PostgreSQL, so the shortest wait is 1 ms).
+            "lock_timeout": f"{max(1, round(self.busy_timeout * 1000))}ms",
+        }
+        if self.durability is not None:
+            settings["synchronous_commit"] = DURABILITY[self.durability]
+        return settings
+
+
+def parse_url(url: str, keywords: dict[str, Any]) -> tuple[str, Options]:
+    """Split taskorch's options from a PostgreSQL URL (keywords win over the URL's query);
+    returns the libpq connection string and the options, checked."""
     rest = url.partition("://")[2]  # postgres://, postgresql+psycopg://: libpq wants one
     rest, _, query = rest.partition("?")
     # libpq refuses query parameters it does not know, so taskorch's are taken out first.
     pairs = parse_qsl(query, keep_blank_values=True)
-    found = {k: v for k, v in pairs if k in DEFAULTS}
-    libpq_query = urlencode([(k, v) for k, v in pairs if k not in DEFAULTS])
+    ours = {k: v for k, v in pairs if k in OPTION_NAMES}
+    libpq_query = urlencode([(k, v) for k, v in pairs if k not in OPTION_NAMES])
     try:
         params = psycopg.conninfo.conninfo_to_dict(
             f"postgresql://{rest}" + (f"?{libpq_query}" if libpq_query else "")
         )
     except psycopg.ProgrammingError as exc:
         raise ConfigurationError(f"bad PostgreSQL URL {url!r}: {exc}") from exc
-    unknown = set(options) - set(DEFAULTS)
+    unknown = set(keywords) - OPTION_NAMES
     if unknown:
         raise ConfigurationError(
-            f"unknown option(s) {sorted(unknown)} for PostgreSQL; use: {', '.join(DEFAULTS)}"
+            f"unknown option(s) {sorted(unknown)} for PostgreSQL; use: {sorted(OPTION_NAMES)}"
         )
-    merged = {**DEFAULTS, **found, **{k: v for k, v in options.items() if v is not None}}
+    given: dict[str, Any] = {**ours, **{k: v for k, v in keywords.items() if v is not None}}
+    convert: dict[str, Any] = {
+        "schema": str, "pool_size": int, "pool_timeout": float, "busy_timeout": float,
+        "durability": str,
+    }  # fmt: skip
     try:
-        schema = str(merged["schema"])
-        pool_size = int(merged["pool_size"])
-        pool_timeout = float(merged["pool_timeout"])
-        busy_timeout = float(merged["busy_timeout"])
+        options = Options(**{k: convert[k](v) for k, v in given.items()})
     except ValueError as exc:
-        raise ConfigurationError(f"bad option in {url!r}: {exc}") from exc
-    if not schema or pool_size < 1 or pool_timeout <= 0 or busy_timeout < 0:
+        raise ConfigurationError(f"bad option for {url!r}: {exc}") from exc
+    if (
+        not options.schema
+        or options.pool_size < 1
+        or options.pool_timeout <= 0
+        or options.busy_timeout < 0
+        or options.durability not in (None, *DURABILITY)
+    ):
         raise ConfigurationError(
-            f"bad options in {url!r}: schema must be non-empty, pool_size >= 1, pool_timeout > 0,"
-            " busy_timeout >= 0"
+            f"bad options {given} for {url!r}: schema must be non-empty, pool_size >= 1,"
+            f" pool_timeout > 0, busy_timeout >= 0, durability one of {', '.join(DURABILITY)}"
         )
-    checked = {
-        "schema": schema,
-        "pool_size": pool_size,
-        "pool_timeout": pool_timeout,
-        "busy_timeout": busy_timeout,
-    }
-    return psycopg.conninfo.make_conninfo("", **params), checked
+    return psycopg.conninfo.make_conninfo("", **params), options
+
+
+OPTION_NAMES = frozenset(f.name for f in fields(Options))
 
 
 class PostgresStore:
-    """The server backend: ``FOR UPDATE SKIP LOCKED`` claims, a connection pool, one schema."""
+    """The server backend: ``FOR UPDATE SKIP LOCKED`` claims, a connection pool, one schema.
+
+    Options (URL query or keywords): ``schema``, ``pool_size``, ``pool_timeout``,
+    ``busy_timeout``, ``durability``; see :class:`Options`. Other query parameters go to libpq.
+    """
 
     # Orchestrator: no engine-wide lock is needed, each thread gets its own connection.
     thread_safe = True
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        schema: str | None = None,
-        pool_size: int | None = None,
-        pool_timeout: float | None = None,
-        busy_timeout: float | None = None,
-    ) -> None:
+    def __init__(self, url: str, **options: Any) -> None:
         self.url = url
-        options = {
-            "schema": schema,
-            "pool_size": pool_size,
-            "pool_timeout": pool_timeout,
-            "busy_timeout": busy_timeout,
-        }
-        conninfo, opts = parse_url(url, options)
-        self.schema: str = opts["schema"]
-        self.pool_size: int = opts["pool_size"]
-        self.pool_timeout: float = opts["pool_timeout"]
-        self.busy_timeout: float = opts["busy_timeout"]
+        conninfo, self.options = parse_url(url, options)
+        self.schema = self.options.schema
+        self.pool_size = self.options.pool_size
+        self.pool_timeout = self.options.pool_timeout
+        self.busy_timeout = self.options.busy_timeout
         self._where = _describe(conninfo, self.schema)
         self._local = threading.local()
-        settings = {
-            "search_path": sql.Identifier(self.schema).as_string(None),
-            # A writer waits this long for a row lock, then gets DatabaseLockedError.
-            # (0 would mean "forever" to PostgreSQL, so the shortest wait is 1 ms.)
-            "lock_timeout": f"{max(1, round(self.busy_timeout * 1000))}ms",
-        }
-        # Given at connection time, so that a new pooled connection costs no extra round trip.
-        options = " ".join(f"-c {k}={v}" for k, v in settings.items())
+        settings = " ".join(f"-c {k}={v}" for k, v in self.options.settings().items())
         given = psycopg.conninfo.conninfo_to_dict(conninfo).get("options")
         conninfo = psycopg.conninfo.make_conninfo(
-            conninfo, options=f"{given} {options}" if given else options
+            conninfo, options=f"{given} {settings}" if given else settings
         )
         kwargs: dict[str, Any] = {"autocommit": True}
         try:
