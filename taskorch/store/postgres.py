@@ -348,17 +348,13 @@ class PostgresStore:
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         with self._connection() as conn:
             rows: list[tuple[str, int]] = conn.execute(q.COUNTS).fetchall()
-        total = 0
         states: dict[str, int] = {}
         plans: dict[str, int] = {}
         for name, n in rows:
-            if not name:
-                total = n
-            elif name.startswith("plan:"):
+            if name.startswith("plan:"):
                 plans[name[5:]] = n
             else:
                 states[name] = n
-        states["completed"] = total - sum(states.values())
         subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
         return {s: n for s, n in subtasks.items() if n}, plans
 
