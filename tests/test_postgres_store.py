@@ -45,10 +45,24 @@ def flat(n: int) -> list[dict[str, object]]:
     return [{"key": f"t{i}", "title": f"task {i}", "specialist": "s"} for i in range(n)]
 
 
+def fan_in(n: int) -> list[dict[str, object]]:
+    """n independent subtasks and one that depends on all of them."""
+    return [
+        *flat(n),
+        {
+            "key": "last",
+            "title": "last",
+            "specialist": "s",
+            "depends_on": [f"t{i}" for i in range(n)],
+        },
+    ]
+
+
 def drain(orch: taskorch.Orchestrator, agent: str) -> list[int]:
     """Claim and complete until nothing is left anywhere; the ids this agent completed."""
     done = []
-    while True:
+    deadline = time.monotonic() + 60  # a lost release would leave a task pending forever
+    while time.monotonic() < deadline:
         task = orch.claim(agent)
         if task is None:
             counts = orch.status()
@@ -58,11 +72,12 @@ def drain(orch: taskorch.Orchestrator, agent: str) -> list[int]:
             continue
         orch.complete(task.id, agent, result=agent)
         done.append(task.id)
+    raise AssertionError(f"{agent}: tasks still unfinished after 60 s: {orch.status()}")
 
 
 def test_threads_sharing_one_orchestrator_never_double_claim(url: str) -> None:
     with taskorch.open(url, pool_size=4) as orch:
-        plans = [orch.plan(f"g{i}", chain(5)) for i in range(4)] + [orch.plan("flat", flat(100))]
+        plans = [orch.plan(f"g{i}", chain(5)) for i in range(4)] + [orch.plan("fan", fan_in(100))]
         results: dict[str, list[int]] = {}
 
         def agent(name: str) -> None:
@@ -90,7 +105,7 @@ def _drain_in_process(args: tuple[str, str]) -> list[int]:
 
 def test_processes_never_double_claim(url: str) -> None:
     with taskorch.open(url) as orch:
-        plans = [orch.plan("chain", chain(10)), orch.plan("flat", flat(200))]
+        plans = [orch.plan("chain", chain(10)), orch.plan("fan", fan_in(200))]
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
         results = pool.map(_drain_in_process, [(url, f"p{i}") for i in range(4)])

@@ -243,49 +243,38 @@ class PostgresStore:
                 row = conn.execute(q.CLAIM_SPECIALIST, args).fetchone()
         return None if row is None else decode_task(row)
 
-    def _finish(
-        self, statement: str, args: tuple[Any, ...], failed: bool, now: float, task_id: int
-    ) -> Finished | None:
-        with self._atomic() as conn:
+    def _finish(self, statement: str, args: dict[str, Any]) -> Finished | None:
+        with self._connection() as conn:
             row = conn.execute(statement, args).fetchone()
-            if row is None:
-                return None
-            parent_id, dependents = row
-            released: tuple[int, ...] = ()
-            ended = 1
-            if dependents and failed:
-                released = tuple(r[0] for r in conn.execute(q.BLOCK, (task_id, now)))
-                ended += len(released)
-            elif dependents:
-                changed = conn.execute(q.UNBLOCK, (task_id, now, now)).fetchall()
-                released = tuple(r[0] for r in changed if r[1] == "ready")
-            args = (ended, int(failed), ended, int(failed), now, parent_id)
-            done = conn.execute(q.PARENT_DONE, args).fetchone()
-            assert done is not None
-        return Finished(parent_id, done[0], released)
+        if row is None:
+            return None
+        parent_id, plan_status, released = row
+        return Finished(parent_id, plan_status, tuple(released))
 
     @translated
     def complete(
         self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
     ) -> Finished | None:
-        args = (result, artifacts, now, task_id, agent, now)
-        return self._finish(q.COMPLETE, args, False, now, task_id)
+        args = {"id": task_id, "agent": agent, "now": now, "failed": 0}
+        return self._finish(q.COMPLETE, {**args, "result": result, "artifacts": artifacts})
 
     @translated
     def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None:
-        return self._finish(q.FAIL, (error, now, task_id, agent, now), True, now, task_id)
+        args = {"id": task_id, "agent": agent, "now": now, "failed": 1, "error": error}
+        return self._finish(q.FAIL, args)
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
-        return self._changed(q.RETRY, (error, now, now, task_id, agent, now))
+        return self._changed(q.RETRY, {"id": task_id, "agent": agent, "now": now, "error": error})
 
     @translated
     def renew(self, task_id: int, agent: str, now: float, lease_until: float) -> bool:
-        return self._changed(q.RENEW, (lease_until, now, task_id, agent, now))
+        args = {"id": task_id, "agent": agent, "now": now, "until": lease_until}
+        return self._changed(q.RENEW, args)
 
     @translated
     def release(self, task_id: int, agent: str, now: float) -> bool:
-        return self._changed(q.RELEASE, (now, now, task_id, agent, now))
+        return self._changed(q.RELEASE, {"id": task_id, "agent": agent, "now": now})
 
     @translated
     def cancel(self, parent_id: int, now: float) -> int:
@@ -294,7 +283,7 @@ class PostgresStore:
             conn.execute(q.CANCEL_PARENT, (now, parent_id))
         return n
 
-    def _changed(self, statement: str, args: tuple[Any, ...]) -> bool:
+    def _changed(self, statement: str, args: dict[str, Any]) -> bool:
         with self._connection() as conn:
             return conn.execute(statement, args).rowcount > 0
 
@@ -316,12 +305,8 @@ class PostgresStore:
     @translated
     def dependencies(self, task_id: int) -> list[Task]:
         with self._connection() as conn:
-            row = conn.execute(q.DEPENDENCY_IDS, (task_id,)).fetchone()
-            if row is None or not row[0]:
-                return []
-            rows = conn.execute(q.GET_MANY, (row[0],)).fetchall()
-        by_id = {r[0]: decode_task(r) for r in rows}
-        return [by_id[i] for i in row[0] if i in by_id]
+            rows = conn.execute(q.DEPENDENCIES, (task_id,)).fetchall()
+        return [decode_task(r) for r in rows]
 
     @translated
     def plan_context(self, parent_id: int) -> Any:

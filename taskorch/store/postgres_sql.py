@@ -15,9 +15,10 @@ COLUMNS = (
 
 GET = f"SELECT {COLUMNS} FROM tasks WHERE id = %s"
 GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id = ANY(%s)"
+# A subtask's dependencies in the order they were planned, in one round trip.
 DEPENDENCIES = f"""
-    SELECT {COLUMNS} FROM tasks WHERE id = ANY((SELECT deps FROM tasks WHERE id = %s))"""
-DEPENDENCY_IDS = "SELECT deps FROM tasks WHERE id = %s"
+    SELECT {COLUMNS} FROM tasks, (SELECT deps AS ids FROM tasks WHERE id = %s) AS of
+    WHERE id = ANY(of.ids) ORDER BY array_position(of.ids, id)"""
 PLAN_CONTEXT = "SELECT context FROM tasks WHERE id = %s"
 
 # One statement: SKIP LOCKED passes over rows another claim is taking, and a row changed since the
@@ -35,51 +36,71 @@ CLAIM_SPECIALIST = f"""
                 ORDER BY available_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING {COLUMNS}"""
 
-_HELD = "id = %s AND status = 'claimed' AND agent = %s AND available_at > %s"
-COMPLETE = f"""
-    UPDATE tasks SET status = 'completed', result = %s, artifacts = %s, available_at = NULL,
-        updated_at = %s
-    WHERE {_HELD} RETURNING parent_id, dependents"""
-FAIL = f"""
-    UPDATE tasks SET status = 'failed', error = %s, available_at = NULL, updated_at = %s
-    WHERE {_HELD} RETURNING parent_id, dependents"""
+_HELD = "id = %(id)s AND status = 'claimed' AND agent = %(agent)s AND available_at > %(now)s"
 RETRY = f"""
-    UPDATE tasks SET status = 'ready', error = %s, agent = NULL, available_at = %s, updated_at = %s
+    UPDATE tasks SET status = 'ready', error = %(error)s, agent = NULL, available_at = %(now)s,
+        updated_at = %(now)s
     WHERE {_HELD}"""
-RENEW = f"UPDATE tasks SET available_at = %s, updated_at = %s WHERE {_HELD}"
+RENEW = f"UPDATE tasks SET available_at = %(until)s, updated_at = %(now)s WHERE {_HELD}"
 RELEASE = f"""
-    UPDATE tasks SET status = 'ready', agent = NULL, available_at = %s, updated_at = %s
+    UPDATE tasks SET status = 'ready', agent = NULL, available_at = %(now)s, updated_at = %(now)s
     WHERE {_HELD}"""
 
+# Completing or failing a task is one statement (one round trip, atomic without a transaction):
+# ``done`` ends the task if the agent holds it; ``changed`` releases (complete) or blocks (fail)
+# the dependents, locked in id order; ``parent`` counts the ended subtasks on the plan's parent
+# and ends the plan with its last one. Nothing but ``done`` changes unless the agent held the task.
 # SET expressions read the row as it was before the update, as in SQLite.
-UNBLOCK = """
-    WITH locked AS (
-        SELECT id FROM tasks
-        WHERE id IN (SELECT task_id FROM deps WHERE depends_on = %s) AND status = 'pending'
-        ORDER BY id FOR UPDATE
+_PARENT_DONE = """
+    parent AS (
+        UPDATE tasks SET waiting = waiting - ended.n, failures = failures + %(failed)s,
+            status = CASE WHEN waiting = ended.n THEN
+                (CASE WHEN failures + %(failed)s > 0 THEN 'failed' ELSE 'completed' END)
+                ELSE status END,
+            updated_at = %(now)s
+        FROM ended WHERE tasks.id = ended.parent_id
+        RETURNING tasks.status
     )
-    UPDATE tasks SET waiting = waiting - 1,
-        status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END,
-        available_at = CASE WHEN waiting = 1 THEN %s ELSE available_at END, updated_at = %s
-    FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
-    RETURNING tasks.id, tasks.status"""
-BLOCK = """
-    WITH RECURSIVE below (id) AS (
-        SELECT task_id FROM deps WHERE depends_on = %s
+    SELECT done.parent_id, (SELECT status FROM parent),
+        ARRAY(SELECT id FROM changed WHERE status <> 'pending' ORDER BY id)
+    FROM done"""
+COMPLETE = f"""
+    WITH done AS (
+        UPDATE tasks SET status = 'completed', result = %(result)s, artifacts = %(artifacts)s,
+            available_at = NULL, updated_at = %(now)s
+        WHERE {_HELD} RETURNING parent_id, dependents
+    ), locked AS (
+        SELECT id FROM tasks
+        WHERE id IN (SELECT task_id FROM deps WHERE depends_on = %(id)s) AND status = 'pending'
+            AND EXISTS (SELECT FROM done WHERE dependents > 0)
+        ORDER BY id FOR UPDATE
+    ), changed AS (
+        UPDATE tasks SET waiting = waiting - 1,
+            status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END,
+            available_at = CASE WHEN waiting = 1 THEN %(now)s ELSE available_at END,
+            updated_at = %(now)s
+        FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
+        RETURNING tasks.id, tasks.status
+    ), ended AS (SELECT parent_id, 1 AS n FROM done),
+    {_PARENT_DONE}"""
+FAIL = f"""
+    WITH RECURSIVE done AS (
+        UPDATE tasks SET status = 'failed', error = %(error)s, available_at = NULL,
+            updated_at = %(now)s
+        WHERE {_HELD} RETURNING parent_id, dependents
+    ), below (id) AS (
+        SELECT task_id FROM deps WHERE depends_on = %(id)s
+            AND EXISTS (SELECT FROM done WHERE dependents > 0)
         UNION SELECT deps.task_id FROM deps JOIN below ON deps.depends_on = below.id
     ), locked AS (
         SELECT id FROM tasks WHERE id IN (SELECT id FROM below) AND status = 'pending'
         ORDER BY id FOR UPDATE
-    )
-    UPDATE tasks SET status = 'blocked', available_at = NULL, updated_at = %s
-    FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
-    RETURNING tasks.id"""
-PARENT_DONE = """
-    UPDATE tasks SET waiting = waiting - %s, failures = failures + %s,
-        status = CASE WHEN waiting = %s THEN
-            (CASE WHEN failures + %s > 0 THEN 'failed' ELSE 'completed' END) ELSE status END,
-        updated_at = %s
-    WHERE id = %s RETURNING status"""
+    ), changed AS (
+        UPDATE tasks SET status = 'blocked', available_at = NULL, updated_at = %(now)s
+        FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
+        RETURNING tasks.id, tasks.status
+    ), ended AS (SELECT parent_id, 1 + (SELECT count(*) FROM changed) AS n FROM done),
+    {_PARENT_DONE}"""
 
 # A plan's ids are taken from the sequence in one statement; sorted, the first is the parent's.
 NEXT_IDS = "SELECT nextval('tasks_id_seq') FROM generate_series(1, %s)"
