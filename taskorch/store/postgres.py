@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -185,9 +185,11 @@ class PostgresStore:
 
     @contextmanager
     def _atomic(self) -> Iterator[Conn]:
-        """The pinned connection, in a transaction (or a savepoint) for several statements."""
-        with self.transaction():
-            conn: Conn = self._local.conn
+        """A connection in a transaction (a savepoint inside the caller's), for several statements."""
+        pinned: Conn | None = getattr(self._local, "conn", None)
+        with ExitStack() as stack:
+            conn = pinned or stack.enter_context(self.pool.connection())
+            stack.enter_context(conn.transaction())
             yield conn
 
     @property
@@ -205,11 +207,11 @@ class PostgresStore:
     def insert_plan(
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
+        status = "active" if subtasks else "completed"
+        head = (len(subtasks), goal, status, len(subtasks), context, now, now)
         with self._atomic() as conn:
-            ids = sorted(r[0] for r in conn.execute(q.NEXT_IDS, (len(subtasks) + 1,)))
+            ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
             parent, ids = ids[0], ids[1:]
-            status = "active" if subtasks else "completed"
-            conn.execute(q.INSERT_PARENT, (parent, goal, status, len(subtasks), context, now, now))
             if not subtasks:
                 return parent, ids
             conn.execute(

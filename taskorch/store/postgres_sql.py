@@ -102,11 +102,15 @@ FAIL = f"""
     ), ended AS (SELECT parent_id, 1 + (SELECT count(*) FROM changed) AS n FROM done),
     {_PARENT_DONE}"""
 
-# A plan's ids are taken from the sequence in one statement; sorted, the first is the parent's.
-NEXT_IDS = "SELECT nextval('tasks_id_seq') FROM generate_series(1, %s)"
+# A plan's ids are taken from the sequence and its parent written in one statement; sorted, the
+# first id is the parent's, the others go to the subtasks in planned order.
 INSERT_PARENT = """
-    INSERT INTO tasks (id, parent_id, title, status, waiting, context, created_at, updated_at)
-    VALUES (%s, NULL, %s, %s, %s, %s, %s, %s)"""
+    WITH ids AS MATERIALIZED (SELECT nextval('tasks_id_seq') AS id FROM generate_series(0, %s)),
+    parent AS (
+        INSERT INTO tasks (id, parent_id, title, status, waiting, context, created_at, updated_at)
+        SELECT min(id), NULL, %s, %s, %s, %s, %s, %s FROM ids
+    )
+    SELECT id FROM ids ORDER BY id"""
 # Subtasks go in as arrays, one statement whatever the plan's size; a row's dependencies travel as
 # array literals ('{3,4}') because PostgreSQL arrays cannot be ragged.
 INSERT_SUBTASKS = """
