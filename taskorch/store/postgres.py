@@ -185,7 +185,7 @@ class PostgresStore:
 
     @contextmanager
     def _atomic(self) -> Iterator[Conn]:
-        """A connection in a transaction (a savepoint inside the caller's), for several statements."""
+        """A connection inside a new transaction, or inside a savepoint of the caller's."""
         pinned: Conn | None = getattr(self._local, "conn", None)
         with ExitStack() as stack:
             conn = pinned or stack.enter_context(self.pool.connection())
