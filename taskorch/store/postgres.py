@@ -208,42 +208,43 @@ class PostgresStore:
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
         status = "active" if subtasks else "completed"
-        head = (len(subtasks), goal, status, len(subtasks), context, now, now)
+        n = len(subtasks)
         with self._atomic() as conn:
+            head = (n, goal, status, n, n, context, now, now)
             ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
             parent, ids = ids[0], ids[1:]
-            if not subtasks:
-                return parent, ids
-            conn.execute(
-                q.INSERT_SUBTASKS,
-                (
-                    parent, now, now, now, ids,
-                    [s.key for s in subtasks],
-                    [s.title for s in subtasks],
-                    [s.specialist for s in subtasks],
-                    [s.description for s in subtasks],
-                    [len(s.depends_on) for s in subtasks],
-                    [s.dependents for s in subtasks],
-                    [_array(ids[d] for d in s.depends_on) if s.depends_on else None
-                     for s in subtasks],
-                ),
-            )  # fmt: skip
-            edges = [(ids[d], ids[i]) for i, s in enumerate(subtasks) for d in s.depends_on]
-            if edges:
-                conn.execute(q.INSERT_DEPS, ([e[0] for e in edges], [e[1] for e in edges]))
+            if subtasks:
+                conn.execute(
+                    q.INSERT_SUBTASKS,
+                    {
+                        "parent": parent,
+                        "now": now,
+                        "ids": ids,
+                        "keys": [t.key for t in subtasks],
+                        "titles": [t.title for t in subtasks],
+                        "specialists": [t.specialist for t in subtasks],
+                        "descriptions": [t.description for t in subtasks],
+                        "waiting": [len(t.depends_on) for t in subtasks],
+                        "deps": [_array(ids, t.depends_on) for t in subtasks],
+                        "dependents": [_array(ids, t.dependents) for t in subtasks],
+                    },
+                )
         return parent, ids
 
     @translated
     def claim(
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
+        args = {"agent": agent, "until": lease_until, "now": now, "specialist": specialist}
         with self._connection() as conn:
-            if specialist is None:
-                row = conn.execute(q.CLAIM, (agent, lease_until, now, now)).fetchone()
-            else:
-                args = (agent, lease_until, now, specialist, now)
-                row = conn.execute(q.CLAIM_SPECIALIST, args).fetchone()
-        return None if row is None else decode_task(row)
+            row = conn.execute(q.CLAIM if specialist is None else q.CLAIM_SPECIALIST, args)
+            found = row.fetchone()
+        return None if found is None else decode_task(found)
+
+    @translated
+    def reclaim_expired(self, now: float) -> int:
+        with self._connection() as conn:
+            return conn.execute(q.SWEEP, {"now": now}).rowcount
 
     def _finish(self, statement: str, args: dict[str, Any]) -> Finished | None:
         with self._connection() as conn:
@@ -281,8 +282,9 @@ class PostgresStore:
     @translated
     def cancel(self, parent_id: int, now: float) -> int:
         with self._atomic() as conn:
-            n = conn.execute(q.CANCEL, (parent_id, now)).rowcount
-            conn.execute(q.CANCEL_PARENT, (now, parent_id))
+            args = {"parent": parent_id, "now": now}
+            n = conn.execute(q.CANCEL, args).rowcount
+            conn.execute(q.CANCEL_PARENT, args)
         return n
 
     def _changed(self, statement: str, args: dict[str, Any]) -> bool:
@@ -334,15 +336,22 @@ class PostgresStore:
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         with self._connection() as conn:
-            rows: list[tuple[str, int]] = conn.execute(q.COUNTS).fetchall()
+            rows: list[tuple[bool, str, int, int, int]] = conn.execute(q.COUNTS).fetchall()
         states: dict[str, int] = {}
         plans: dict[str, int] = {}
-        for name, n in rows:
-            if name.startswith("plan:"):
-                plans[name[5:]] = n
+        total = unfinished = 0
+        for is_plan, status, n, size, waiting in rows:
+            if is_plan:
+                plans[status] = n
+                total += size
+                unfinished += waiting if status == "active" else 0
             else:
-                states[name] = n
+                states[status] = n
+        # Parents are counted apart; they can be failed or cancelled too. An active plan's
+        # ``waiting`` counts its pending, ready and claimed subtasks.
         subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
+        subtasks["pending"] = unfinished - subtasks.get("ready", 0) - subtasks.get("claimed", 0)
+        subtasks["completed"] = total - sum(subtasks.values())
         return {s: n for s, n in subtasks.items() if n}, plans
 
     def close(self) -> None:
@@ -350,9 +359,9 @@ class PostgresStore:
         self.pool.close()
 
 
-def _array(values: Iterator[int] | Sequence[int]) -> str:
-    """A PostgreSQL array literal of integers: ``{3,4}``."""
-    return "{" + ",".join(map(str, values)) + "}"
+def _array(ids: Sequence[int], indices: Sequence[int]) -> str | None:
+    """The tasks at ``indices`` of a plan as a PostgreSQL array literal (``{3,4}``), or None."""
+    return "{" + ",".join(str(ids[i]) for i in indices) + "}" if indices else None
 
 
 def _describe(conninfo: str, schema: str) -> str:

@@ -4,17 +4,20 @@ Each orchestrator database lives in its own PostgreSQL schema (``?schema=``, def
 ``taskorch``), so several taskorch databases can share a server database, and tests use one schema
 each. The version is recorded in the ``meta`` table.
 
-Index choices follow the queries in ``postgres_sql.py``:
+Index choices follow the queries in ``postgres_sql.py``; each index costs the writes that touch
+it, so there are few:
 
-- ``tasks_claimable`` on ``(available_at, id)``, partial on ``available_at IS NOT NULL``: a claim
-  takes the first row of this index that it can lock (``FOR UPDATE SKIP LOCKED``); ``id`` breaks
-  ties so that the order is the same as SQLite's. Pending and finished tasks are not in it.
-- ``tasks_claimable_by_specialist``: the same, for claims filtered by specialist.
-- ``tasks_status`` and ``tasks_plan_status``: ``status()`` counts from these.
-- ``tasks_parent``: a plan's subtasks. Ids come from a sequence shared by concurrent writers, so a
-  plan's subtasks are not one id range as in SQLite; they are in planned order by id.
-- ``deps`` keyed ``(depends_on, task_id)``: completing a task finds its dependents in O(out-degree).
-  A subtask's own dependencies are kept in its row (``deps``, an array) for contexts.
+- ``tasks_status`` on ``(status, id)``, partial: it leaves out 'pending' and 'completed', the
+  states most tasks are in. It is the ready queue (a claim takes the lowest id with status 'ready'
+  that it can lock, ``FOR UPDATE SKIP LOCKED``), the lease sweep (the 'claimed' range) and what
+  ``status()`` counts, with each plan's ``size`` and ``waiting``.
+- ``tasks_ready_by_specialist`` on ``(specialist, id)``: claims filtered by specialist.
+- ``tasks_plan_status``: plans by state; partial, one entry per plan.
+- ``tasks_parent``: a plan's subtasks. Ids come from a sequence shared by concurrent writers, so
+  a plan's subtasks are not one id range as in SQLite; they are in planned order by id.
+
+The dependency graph is kept in the rows, as arrays of task ids: ``deps`` (what a subtask needs,
+for its context) and ``dependents`` (what it releases on completion, in O(out-degree)).
 """
 
 from __future__ import annotations
@@ -43,9 +46,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             status TEXT NOT NULL,
             waiting INTEGER NOT NULL DEFAULT 0,
             failures INTEGER NOT NULL DEFAULT 0,
-            dependents INTEGER NOT NULL DEFAULT 0,
+            size INTEGER NOT NULL DEFAULT 0,
             deps BIGINT[],
-            available_at DOUBLE PRECISION,
+            dependents BIGINT[],
+            lease_expires DOUBLE PRECISION,
             agent TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,
             result TEXT,
@@ -57,20 +61,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )
         """,
         "CREATE SEQUENCE tasks_id_seq OWNED BY tasks.id",
-        """CREATE INDEX tasks_claimable ON tasks (available_at, id)
-           WHERE available_at IS NOT NULL""",
-        """CREATE INDEX tasks_claimable_by_specialist ON tasks (specialist, available_at, id)
-           WHERE available_at IS NOT NULL""",
-        "CREATE INDEX tasks_status ON tasks (status)",
+        """CREATE INDEX tasks_status ON tasks (status, id)
+           WHERE status NOT IN ('pending', 'completed')""",
+        """CREATE INDEX tasks_ready_by_specialist ON tasks (specialist, id)
+           WHERE status = 'ready'""",
         "CREATE INDEX tasks_plan_status ON tasks (status) WHERE parent_id IS NULL",
         "CREATE INDEX tasks_parent ON tasks (parent_id, id) WHERE parent_id IS NOT NULL",
-        """
-        CREATE TABLE deps (
-            depends_on BIGINT NOT NULL,
-            task_id BIGINT NOT NULL,
-            PRIMARY KEY (depends_on, task_id)
-        )
-        """,
         "INSERT INTO meta (key, value) VALUES ('codec_format', '1')",
     ),
 }
