@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -67,16 +68,21 @@ class ContextCache:
             self.misses += 1
             return None
         self.hits += 1
-        self._data.move_to_end(task_id)
+        # Threads may share an orchestrator without a lock (a thread-safe store): another thread
+        # may have evicted the entry meanwhile, which only means it is not recent any more.
+        with suppress(KeyError):
+            self._data.move_to_end(task_id)
         return text
 
     def put(self, task_id: int, text: str) -> None:
         if self.capacity <= 0:
             return
         self._data[task_id] = text
-        self._data.move_to_end(task_id)
+        with suppress(KeyError):
+            self._data.move_to_end(task_id)
         if len(self._data) > self.capacity:
-            self._data.popitem(last=False)
+            with suppress(KeyError):  # another thread emptied it first
+                self._data.popitem(last=False)
 
     def discard(self, task_id: int) -> None:
         self._data.pop(task_id, None)

@@ -70,13 +70,15 @@ def drain(orch: taskorch.Orchestrator, agent: str) -> list[int]:
                 return done
             time.sleep(0.002)  # another agent's completion will release more
             continue
+        assert orch.context(task.id)["task"]["id"] == task.id
         orch.complete(task.id, agent, result=agent)
         done.append(task.id)
     raise AssertionError(f"{agent}: tasks still unfinished after 60 s: {orch.status()}")
 
 
 def test_threads_sharing_one_orchestrator_never_double_claim(url: str) -> None:
-    with taskorch.open(url, pool_size=4) as orch:
+    # A small context cache: threads evict each other's entries while reading them.
+    with taskorch.open(url, pool_size=4, context_cache_size=8) as orch:
         plans = [orch.plan(f"g{i}", chain(5)) for i in range(4)] + [orch.plan("fan", fan_in(100))]
         results: dict[str, list[int]] = {}
 
