@@ -306,3 +306,16 @@ def test_pool_exhaustion_stress_short_run(url: str, monkeypatch: pytest.MonkeyPa
     assert result.exhaustion.hung_threads == result.recovery.hung_threads == 0
     assert result.double_completions == result.claimed_more_than_once == result.unfinished == 0
     assert result.invariants_hold
+
+
+def test_a_schema_name_with_a_space_and_a_quote(tmp_path: Path) -> None:
+    url = fresh_url("postgresql", tmp_path) + ' x"y'
+    try:
+        with taskorch.open(url) as orch:
+            orch.plan("g", chain(2))
+            assert orch.status().total == 2
+            assert orch.store.schema.endswith(' x"y')  # type: ignore[attr-defined]
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            name = psycopg.sql.Identifier(schema_of(url))
+            conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))

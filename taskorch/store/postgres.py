@@ -125,7 +125,11 @@ class PostgresStore:
         self.busy_timeout = self.options.busy_timeout
         self._where = _describe(conninfo, self.schema)
         self._local = threading.local()
-        settings = " ".join(f"-c {k}={v}" for k, v in self.options.settings().items())
+        # libpq splits ``options`` at spaces unless they are escaped.
+        settings = " ".join(
+            f"-c {k}=" + v.replace("\\", "\\\\").replace(" ", "\\ ")
+            for k, v in self.options.settings().items()
+        )
         given = psycopg.conninfo.conninfo_to_dict(conninfo).get("options")
         conninfo = psycopg.conninfo.make_conninfo(
             conninfo, options=f"{given} {settings}" if given else settings
@@ -145,7 +149,13 @@ class PostgresStore:
             name=f"taskorch:{self.schema}",
             open=False,
         )
-        self.pool.open()
+        try:
+            # Wait for the first connection here, so that a short pool_timeout does not fail the
+            # first operation of a store that is still connecting.
+            self.pool.open(wait=True, timeout=max(self.pool_timeout, 30.0))
+        except psycopg.Error as exc:
+            self.pool.close()
+            raise connect_error(exc, self._where) from exc
 
     # -- connections and transactions ---------------------------------------------------------
 
