@@ -319,3 +319,17 @@ def test_a_schema_name_with_a_space_and_a_quote(tmp_path: Path) -> None:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             name = psycopg.sql.Identifier(schema_of(url))
             conn.execute(psycopg.sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
+
+
+def test_a_lost_connection_is_a_retryable_error_and_the_pool_heals(url: str) -> None:
+    with taskorch.open(f"{url}&application_name=doomed", pool_size=2) as orch:
+        orch.plan("g", chain(1))
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = 'doomed'"
+            )
+        with pytest.raises(taskorch.StorageError, match="connection to the server was lost") as e:
+            orch.status()
+        assert e.value.retryable
+        assert orch.status().subtasks == {"ready": 1}  # the pool replaced the broken connection

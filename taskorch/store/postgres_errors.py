@@ -74,6 +74,11 @@ def translate(exc: psycopg.Error, store: PostgresStore) -> StorageError:
             f"{where}: the transaction conflicted with another one and was rolled back"
             f" ({exc.diag.message_primary}); retry it"
         )
+    if _connection_lost(exc):
+        return _retryable(
+            f"{where}: the connection to the server was lost ({_message(exc)}); an operation"
+            " that writes may or may not have been applied, so read the task before retrying it"
+        )
     return _generic(exc, where)
 
 
@@ -88,19 +93,33 @@ def connect_error(exc: psycopg.Error, where: str) -> StorageError:
 
 
 def _generic(exc: psycopg.Error, where: str) -> StorageError:
-    message = str(exc).strip()
+    message = _message(exc)
     if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:
-        error = StorageError(
+        return _retryable(  # the server may come back
             f"cannot reach {where}: {message}; check that the server is running and the URL"
             " (host, port, user, password, database) is right"
         )
-        error.retryable = True  # the server may come back
-        return error
     if isinstance(exc, pg.TooManyConnections):
-        error = StorageError(
+        return _retryable(
             f"{where}: the server refuses more connections ({message}); lower ?pool_size= or"
             " raise the server's max_connections"
         )
-        error.retryable = True
-        return error
     return StorageError(f"{where}: {message}")
+
+
+def _connection_lost(exc: psycopg.Error) -> bool:
+    """A broken connection (class 08), or the server shutting down or ending the session."""
+    state = exc.sqlstate
+    if state is None:
+        return isinstance(exc, psycopg.OperationalError)
+    return state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+
+def _retryable(message: str) -> StorageError:
+    error = StorageError(message)
+    error.retryable = True
+    return error
+
+
+def _message(exc: psycopg.Error) -> str:
+    return str(exc).strip()
