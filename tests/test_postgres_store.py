@@ -20,6 +20,7 @@ import pytest
 
 import taskorch
 from taskorch import TaskStatus
+from taskorch.store import postgres_sql
 
 from .conftest import POSTGRES_URL, chain, drop_schema, fresh_url
 
@@ -333,3 +334,27 @@ def test_a_lost_connection_is_a_retryable_error_and_the_pool_heals(url: str) -> 
             orch.status()
         assert e.value.retryable
         assert orch.status().subtasks == {"ready": 1}  # the pool replaced the broken connection
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["GET", "CLAIM", "CLAIM_SPECIALIST", "SWEEP", "COMPLETE", "FAIL", "COUNTS", "SUBTASKS",
+     "DEPENDENCIES", "CANCEL"],
+)  # fmt: skip
+def test_statements_can_use_their_indexes(url: str, name: str) -> None:
+    # With sequential scans priced out, a plan still holding one means no index serves the
+    # statement (e.g. a partial index whose condition the query does not imply).
+    with taskorch.open(url) as orch:
+        plan = orch.plan("g", chain(5))
+    statement = getattr(postgres_sql, name)
+    args: dict[str, object] | tuple[object, ...] = {
+        "agent": "a", "until": 2.0, "now": 1.0, "specialist": "s", "id": plan.task_ids[0],
+        "result": None, "artifacts": None, "failed": 0, "error": "e", "parent": plan.parent_id,
+    }  # fmt: skip
+    if "%(" not in statement:
+        args = () if name == "COUNTS" else (plan.task_ids[0],)
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'SET search_path = "{schema_of(url)}"')
+        conn.execute("SET enable_seqscan = off")
+        lines = [r[0] for r in conn.execute(f"EXPLAIN {statement}", args)]
+    assert not [line for line in lines if "Seq Scan" in line], "\n".join(lines)
