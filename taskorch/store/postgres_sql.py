@@ -11,8 +11,6 @@ COLUMNS = (
     "id, parent_id, key, title, specialist, description, status, agent, lease_expires, attempts,"
     " result, error, artifacts, created_at, updated_at"
 )
-# The condition of the partial index tasks_status, repeated so that the planner surely uses it.
-INDEXED = "status NOT IN ('pending', 'completed')"
 
 GET = f"SELECT {COLUMNS} FROM tasks WHERE id = %s"
 GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id = ANY(%s)"
@@ -28,7 +26,7 @@ _CLAIM = """
     UPDATE tasks SET status = 'claimed', agent = %(agent)s, lease_expires = %(until)s,
         attempts = attempts + 1, updated_at = %(now)s"""
 CLAIM = f"""{_CLAIM}
-    WHERE id = (SELECT id FROM tasks WHERE status = 'ready' AND {INDEXED}
+    WHERE id = (SELECT id FROM tasks WHERE status = 'ready'
                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING {COLUMNS}"""
 CLAIM_SPECIALIST = f"""{_CLAIM}
@@ -36,9 +34,9 @@ CLAIM_SPECIALIST = f"""{_CLAIM}
                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING {COLUMNS}"""
 # The lease sweep skips rows another transaction holds (a completion in flight, another sweep).
-SWEEP = f"""
+SWEEP = """
     UPDATE tasks SET status = 'ready', agent = NULL, lease_expires = NULL, updated_at = %(now)s
-    WHERE id IN (SELECT id FROM tasks WHERE status = 'claimed' AND {INDEXED}
+    WHERE id IN (SELECT id FROM tasks WHERE status = 'claimed'
                  AND lease_expires <= %(now)s FOR UPDATE SKIP LOCKED)"""
 
 _HELD = "id = %(id)s AND status = 'claimed' AND agent = %(agent)s AND lease_expires > %(now)s"
@@ -146,10 +144,9 @@ LIST_STATUS = f"SELECT {COLUMNS} FROM tasks WHERE status = %s AND id > %s ORDER 
 # One statement, so one snapshot, reading indexes and plans only: the states in the partial
 # tasks_status index, and per plan state the plans' subtask totals (``size``) and unfinished
 # subtasks (``waiting``); pending and completed subtasks follow from these (see the store).
-COUNTS = f"""
+COUNTS = """
     SELECT false, status, count(*), 0::bigint, 0::bigint FROM tasks
-    WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') AND {INDEXED}
-    GROUP BY status
+    WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') GROUP BY status
     UNION ALL
     SELECT true, status, count(*), sum(size), sum(waiting) FROM tasks
     WHERE parent_id IS NULL GROUP BY status"""
