@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,6 +135,43 @@ def test_many_processes_creating_the_schema_at_once(url: str) -> None:
     assert len(ids) == len(set(ids)) == 60
     with taskorch.open(url) as orch:
         assert orch.status().total == 60
+
+
+def _claim_in_a_batch_then_hang(url: str, ready: Any) -> None:
+    orch = taskorch.open(url, pool_size=1)
+    with orch.batch():
+        orch.claim("doomed")
+        orch.claim("doomed")
+        ready.set()
+        time.sleep(60)  # killed here, the batch neither committed nor rolled back
+
+
+def test_a_process_killed_inside_a_batch_leaves_nothing_behind(url: str) -> None:
+    with taskorch.open(url) as orch:
+        plan = orch.plan("g", flat(3))
+        ctx = multiprocessing.get_context("spawn")
+        ready = ctx.Event()
+        child = ctx.Process(target=_claim_in_a_batch_then_hang, args=(url, ready))
+        child.start()
+        try:
+            assert ready.wait(60)
+            third = orch.claim("survivor")  # SKIP LOCKED: the two held rows are passed over
+            assert third is not None and third.id == plan.task_ids[2]
+        finally:
+            child.kill()
+            child.join(30)
+        # The server rolls the dead connection's transaction back as soon as it notices the
+        # closed socket: no lease to wait for.
+        again: list[taskorch.Task] = []
+        deadline = time.monotonic() + 30
+        while len(again) < 2 and time.monotonic() < deadline:
+            task = orch.claim("survivor")
+            if task is None:
+                time.sleep(0.01)
+            else:
+                again.append(task)
+        assert sorted(t.id for t in again) == list(plan.task_ids[:2])
+        assert all(t.attempts == 1 for t in again)
 
 
 def test_pool_timeout_is_a_clear_error_and_the_pool_recovers(url: str) -> None:
