@@ -21,7 +21,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from .. import codec
-from ..models import Task, TaskStatus
+from ..models import STATUS_BY_VALUE, Task
 from . import Finished, NewSubtask
 from . import postgres_sql as q
 from .postgres_errors import Conn, connect_error, translate, translated
@@ -302,7 +302,7 @@ def decode_task(row: Sequence[Any]) -> Task:
     (tid, parent, key, title, specialist, description, status, agent, lease, attempts,
      result, error, artifacts, created, updated) = row  # fmt: skip
     return Task(
-        tid, parent, key, title, specialist, description, TaskStatus(status), agent, lease,
+        tid, parent, key, title, specialist, description, STATUS_BY_VALUE[status], agent, lease,
         attempts, None if result is None else codec.loads(result), error,
         tuple(codec.loads(artifacts)) if artifacts else (), created, updated,
     )  # fmt: skip
