@@ -1,0 +1,48 @@
+"""Run many asyncio agents against one orchestrator.
+
+>>> import asyncio, taskorch
+>>> from taskorch.agents import Fleet
+>>> async def handler(task, context):
+...     return f"{context['role']} did {task.key}"
+>>> with taskorch.open("sqlite:///:memory:") as orch:
+...     _ = orch.plan("ship it", [{"key": f"k{i}", "title": "t", "specialist": "coder"}
+...                              for i in range(100)])
+...     report = asyncio.run(Fleet(orch, handler, agents=10).run())
+...     report.counters.completed, orch.status().subtasks
+(100, {'completed': 100})
+
+Every database call of every agent goes through one worker that runs the calls queued so far in
+one transaction (group commit), off the event loop; see :mod:`taskorch.runtime`.
+"""
+
+from __future__ import annotations
+
+from .runtime.checks import (
+    DemoHandler,
+    InvariantReport,
+    check_invariants,
+    demo_subtasks,
+    plan_demo,
+)
+from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, Result
+from .runtime.metrics import LoopLagMonitor, Percentiles, Samples
+from .runtime.worker import DatabaseWorker, WorkerClosedError, WorkerStatistics
+
+__all__ = [
+    "DatabaseWorker",
+    "DemoHandler",
+    "Fleet",
+    "FleetCounters",
+    "FleetReport",
+    "Handler",
+    "InvariantReport",
+    "LoopLagMonitor",
+    "Percentiles",
+    "Result",
+    "Samples",
+    "WorkerClosedError",
+    "WorkerStatistics",
+    "check_invariants",
+    "demo_subtasks",
+    "plan_demo",
+]

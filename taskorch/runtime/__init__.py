@@ -1,0 +1,8 @@
+"""The asyncio agent runtime, in small parts (the public names are re-exported by
+:mod:`taskorch.agents`):
+
+- :mod:`.worker`: the database worker that runs many agents' calls in one transaction;
+- :mod:`.fleet`: the agents, their leases and the supervisor;
+- :mod:`.metrics`: latency samples and the event loop's lag;
+- :mod:`.checks`: demo work and the invariants every stress run is checked against.
+"""

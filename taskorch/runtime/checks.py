@@ -1,0 +1,124 @@
+"""Demo work for fleets and the invariants every stress run is checked against.
+
+The invariants, after a run that drained its plans:
+
+- no lost task: every subtask of the plans ended COMPLETED;
+- exactly once: the fleets' ledgers (successful completions per task id, summed over every
+  process) count each subtask exactly once and name no other task;
+- no double claim (runs without injected faults): every subtask was claimed once (``attempts``
+  is 1 in the database) and its handler ran once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine import Orchestrator
+from ..models import Plan, Task, TaskStatus
+
+SPECIALISTS = ("researcher", "architect", "implementer", "tester", "documenter")
+
+
+def demo_subtasks(n: int, fan_in: int = 0, width: int = 1000) -> list[dict[str, Any]]:
+    """``n`` subtasks in layers of ``width``; each depends on ``fan_in`` subtasks of the layer
+    before (0: all independent). Deterministic."""
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        layer, pos = divmod(i, width)
+        deps = []
+        if layer and fan_in:
+            base = (layer - 1) * width
+            deps = sorted({f"t{base + (pos + k * 7) % width}" for k in range(fan_in)})
+        out.append(
+            {
+                "key": f"t{i}",
+                "title": f"demo subtask {i}",
+                "specialist": SPECIALISTS[i % len(SPECIALISTS)],
+                "depends_on": deps,
+            }
+        )
+    return out
+
+
+def plan_demo(
+    orch: Orchestrator, n: int, fan_in: int = 0, width: int = 1000, per_plan: int = 10_000
+) -> list[Plan]:
+    """Plan ``n`` demo subtasks as plans of at most ``per_plan`` subtasks each."""
+    plans = []
+    for start in range(0, n, per_plan):
+        count = min(per_plan, n - start)
+        plans.append(orch.plan(f"demo goal {start}", demo_subtasks(count, fan_in, width)))
+    return plans
+
+
+class DemoHandler:
+    """An agent handler that counts how often it ran per task id, waits ``work_seconds``
+    (simulated work, without blocking the loop) and returns a small result."""
+
+    def __init__(self, work_seconds: float = 0.0) -> None:
+        self.work_seconds = work_seconds
+        self.handled: Counter[int] = Counter()
+
+    async def __call__(self, task: Task, context: dict[str, Any]) -> dict[str, Any]:
+        self.handled[task.id] += 1
+        if self.work_seconds:
+            await asyncio.sleep(self.work_seconds)
+        return {"by": task.agent, "inputs": len(context["dependencies"])}
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantReport:
+    """The result of :func:`check_invariants`; ``ok`` when ``problems`` is empty."""
+
+    tasks: int
+    completed: int
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.ok else "FAILED: " + "; ".join(self.problems)
+        return f"invariants over {self.tasks} subtasks ({self.completed} completed): {verdict}"
+
+
+def check_invariants(
+    orch: Orchestrator,
+    plans: Iterable[Plan],
+    ledger: Counter[int],
+    handled: Counter[int] | None = None,
+    faults: bool = False,
+) -> InvariantReport:
+    """Check a drained run (see the module docstring). ``ledger`` counts completions per task
+    id over every fleet that worked the plans; ``handled`` counts handler runs. With ``faults``
+    (crashes, expired leases) a task may be claimed and handled more than once, but still
+    completed exactly once."""
+    tasks = [t for p in plans for t in orch.subtasks(p.parent_id)]
+    ids = {t.id for t in tasks}
+    problems = []
+    unfinished = [t.id for t in tasks if t.status is not TaskStatus.COMPLETED]
+    if unfinished:
+        problems.append(f"{len(unfinished)} subtask(s) not completed, e.g. {unfinished[:5]}")
+    twice = sorted(i for i, n in ledger.items() if n > 1)
+    if twice:
+        problems.append(f"{len(twice)} subtask(s) completed more than once, e.g. {twice[:5]}")
+    missing = sorted(ids - {i for i, n in ledger.items() if n > 0})
+    if missing:
+        problems.append(f"{len(missing)} completion(s) missing from the ledger, e.g. {missing[:5]}")
+    foreign = sorted(set(ledger) - ids)
+    if foreign:
+        problems.append(f"ledger names {len(foreign)} task(s) outside the plans: {foreign[:5]}")
+    if not faults:
+        reclaimed = [t.id for t in tasks if t.attempts != 1]
+        if reclaimed:
+            problems.append(f"{len(reclaimed)} subtask(s) claimed more than once: {reclaimed[:5]}")
+        if handled is not None:
+            rerun = sorted(i for i in ids if handled[i] != 1)
+            if rerun:
+                problems.append(f"{len(rerun)} subtask(s) not handled exactly once: {rerun[:5]}")
+    return InvariantReport(len(tasks), len(tasks) - len(unfinished), tuple(problems))

@@ -1,0 +1,383 @@
+"""A fleet of asyncio agents working one orchestrator.
+
+Each agent loops: claim a ready subtask (with its specialist context, in one call), await the
+user's handler, complete the subtask with what the handler returned (or fail it when the handler
+raised). All database calls go through one :class:`~taskorch.runtime.worker.DatabaseWorker`, so
+the writes of every agent share transactions.
+
+One supervisor task, not one per agent, does the periodic work: it renews every held lease in one
+call, wakes an idle agent to look for new work, reports progress and notices when the work is
+drained. Idle agents wait on a future, not a timer: an agent that finds work wakes one more, so a
+burst of ready tasks fans out quickly without a thousand agents polling an empty queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import codec
+from ..engine import Orchestrator
+from ..errors import ClaimError, InvalidTransitionError
+from ..models import Task
+from .metrics import LoopLagMonitor, Percentiles, Samples
+from .worker import DatabaseWorker
+
+Handler = Callable[[Task, dict[str, Any]], Awaitable[Any]]
+ProgressCallback = Callable[["FleetCounters", float], None]
+LOST = (ClaimError, InvalidTransitionError)  # the task was reclaimed or cancelled meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a handler may return to attach artifacts to a subtask's result."""
+
+    value: Any = None
+    artifacts: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FleetCounters:
+    """How many subtasks the fleet completed, failed (``retried``: made ready again), gave back
+    unfinished (``released``) or lost to another agent after its lease expired (``lost``)."""
+
+    completed: int
+    failed: int
+    retried: int
+    released: int
+    lost: int
+
+
+@dataclass(frozen=True, slots=True)
+class FleetReport:
+    """The outcome of :meth:`Fleet.run`; times in seconds."""
+
+    agents: int
+    elapsed: float
+    counters: FleetCounters
+    claim_latency: Percentiles
+    loop_lag: Percentiles
+    calls: int
+    transactions: int
+
+    @property
+    def throughput(self) -> float:
+        """Completed subtasks per second."""
+        return self.counters.completed / self.elapsed if self.elapsed > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (latencies in milliseconds)."""
+        c = self.counters
+        return {
+            "agents": self.agents,
+            "elapsed_s": round(self.elapsed, 3),
+            "completed": c.completed,
+            "failed": c.failed,
+            "retried": c.retried,
+            "released": c.released,
+            "lost": c.lost,
+            "loops_per_s": round(self.throughput, 1),
+            "claim_latency_ms": self.claim_latency.as_dict(),
+            "loop_lag_ms": self.loop_lag.as_dict(),
+            "calls": self.calls,
+            "transactions": self.transactions,
+            "calls_per_transaction": round(self.calls / max(1, self.transactions), 1),
+        }
+
+
+class Fleet:
+    """``agents`` asyncio agents claiming subtasks of ``orch`` and running ``handler`` on them.
+
+    ``handler(task, context)`` is awaited with the claimed :class:`~taskorch.Task` and its
+    specialist context (a dict); its return value (or a :class:`Result`) becomes the result. A
+    handler that raises fails the subtask, retried while ``task.attempts < max_attempts``.
+    ``ledger``, when given, counts successful completions per task id (for invariant checks).
+    The database options are those of :class:`DatabaseWorker`.
+    """
+
+    def __init__(
+        self,
+        orch: Orchestrator,
+        handler: Handler,
+        *,
+        agents: int = 1,
+        specialist: str | None = None,
+        lease_seconds: float | None = None,
+        max_attempts: int = 3,
+        poll_interval: float = 0.05,
+        group_commit: bool = True,
+        max_batch: int = 512,
+        db_thread: bool = True,
+        name: str = "agent",
+        ledger: Counter[int] | None = None,
+    ) -> None:
+        if agents < 1:
+            raise ValueError("a fleet needs at least one agent")
+        self.orch = orch
+        self.handler = handler
+        self.agents = agents
+        self.specialist = specialist
+        self.lease_seconds = orch.lease_seconds if lease_seconds is None else lease_seconds
+        self.max_attempts = max_attempts
+        self.poll_interval = poll_interval
+        self.name = name
+        self.ledger = ledger
+        self.worker = DatabaseWorker(
+            orch, group_commit=group_commit, max_batch=max_batch, thread=db_thread
+        )
+        self._held: dict[int, str] = {}
+        self._idle: deque[asyncio.Future[None]] = deque()
+        self._in_handler: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._found_nothing = False
+        self._claim_latency = Samples()
+        self._completed = self._failed = self._retried = self._released = self._lost = 0
+
+    # -- public ------------------------------------------------------------------------------
+
+    async def run(
+        self,
+        duration: float | None = None,
+        *,
+        drain: bool = True,
+        grace: float = 5.0,
+        on_progress: ProgressCallback | None = None,
+        progress_interval: float = 1.0,
+    ) -> FleetReport:
+        """Run the agents until ``duration`` seconds passed, or (``drain``) no subtask is left
+        unfinished in the store, or :meth:`stop` is called. In-flight handlers get ``grace``
+        seconds to finish, then are cancelled and their subtasks released.
+
+        A storage error that the agents cannot work around (e.g.
+        :class:`~taskorch.DatabaseLockedError` after the busy timeout) stops the fleet and is
+        raised here.
+        """
+        lag = LoopLagMonitor()
+        started = time.perf_counter()
+        async with self.worker:
+            lag.start()
+            agents = [
+                asyncio.create_task(self._agent(f"{self.name}-{i}"), name=f"{self.name}-{i}")
+                for i in range(self.agents)
+            ]
+            supervisor = asyncio.create_task(
+                self._supervise(started, duration, drain, on_progress, progress_interval)
+            )
+            failure: BaseException | None = None
+            watched: set[asyncio.Task[None]] = {supervisor, *agents}
+            try:
+                while failure is None and supervisor in watched:
+                    done, watched = await asyncio.wait(
+                        watched, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    failure = next((t.exception() for t in done if not t.cancelled()), None)
+            finally:
+                self.stop()
+                await self._wind_down(agents, grace)
+                supervisor.cancel()
+                await asyncio.gather(supervisor, return_exceptions=True)
+            elapsed = time.perf_counter() - started
+            loop_lag = await lag.stop()
+        if failure is not None:
+            raise failure
+        stats = self.worker.statistics()
+        return FleetReport(
+            self.agents,
+            elapsed,
+            self.counters(),
+            self._claim_latency.summary(),
+            loop_lag,
+            stats.calls,
+            stats.batches,
+        )
+
+    def stop(self) -> None:
+        """Ask the agents to stop after their current subtask."""
+        self._stopping = True
+        while self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def counters(self) -> FleetCounters:
+        """What the fleet has done so far."""
+        return FleetCounters(
+            self._completed, self._failed, self._retried, self._released, self._lost
+        )
+
+    async def renew_leases(self) -> int:
+        """Renew every lease the fleet holds, in one call; returns how many were still held."""
+        if not self._held:
+            return 0
+        lost: list[int] = await self.worker.submit(self._renew_all, list(self._held.items()))
+        return len(self._held) - len(lost)
+
+    # -- the agents --------------------------------------------------------------------------
+
+    async def _agent(self, name: str) -> None:
+        submit = self.worker.submit
+        clock = time.perf_counter
+        me = asyncio.current_task()
+        assert me is not None
+        while not self._stopping:
+            t0 = clock()
+            claimed = await submit(self._claim, name)
+            self._claim_latency.add(clock() - t0)
+            if claimed is None:
+                self._found_nothing = True
+                await self._wait_idle()
+                continue
+            self._found_nothing = False
+            task, context = claimed
+            if self._stopping:  # claimed while the fleet was winding down
+                await submit(self._release, task.id, name)
+                return
+            self._wake_one()  # there may be more ready work
+            self._held[task.id] = name
+            try:
+                await self._work(me, name, task, context)
+            finally:
+                del self._held[task.id]
+
+    async def _work(self, me: asyncio.Task[None], name: str, task: Task, context: str) -> None:
+        self._in_handler.add(me)
+        try:
+            outcome = await self.handler(task, codec.loads(context))
+        except asyncio.CancelledError:
+            # Give the task back so that another agent need not wait for the lease to expire.
+            await self.worker.submit(self._release, task.id, name)
+            raise
+        except Exception as exc:
+            self._in_handler.discard(me)
+            retry = task.attempts < self.max_attempts
+            error = f"{type(exc).__name__}: {exc}"
+            await self._settle(self.orch.fail, (task.id, name, error, retry), task.id, retry)
+            return
+        finally:
+            self._in_handler.discard(me)
+        if isinstance(outcome, Result):
+            args: tuple[Any, ...] = (task.id, name, outcome.value, outcome.artifacts)
+        else:
+            args = (task.id, name, outcome)
+        await self._settle(self.orch.complete, args, task.id, None)
+
+    async def _settle(
+        self, fn: Callable[..., None], args: tuple[Any, ...], task_id: int, retry: bool | None
+    ) -> None:
+        """Complete (``retry`` None) or fail a task and count the outcome once it committed.
+
+        The count is taken when the call lands, not when this agent resumes: an agent cancelled
+        meanwhile must not make a committed completion go uncounted.
+        """
+        future = self.worker.submit(fn, *args)
+
+        def landed(f: asyncio.Future[Any]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                if isinstance(exc, LOST):
+                    self._lost += 1
+                return
+            if retry is None:
+                self._completed += 1
+                if self.ledger is not None:
+                    self.ledger[task_id] += 1
+            elif retry:
+                self._retried += 1
+            else:
+                self._failed += 1
+            self._wake_one()  # dependents may be ready, or the task itself again
+
+        future.add_done_callback(landed)
+        try:
+            await asyncio.shield(future)
+        except LOST:
+            return
+
+    async def _wait_idle(self) -> None:
+        waiter = asyncio.get_running_loop().create_future()
+        self._idle.append(waiter)
+        await waiter
+
+    def _wake_one(self) -> None:
+        while self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _wind_down(self, agents: list[asyncio.Task[None]], grace: float) -> None:
+        """Let in-flight work finish for ``grace`` seconds, then cancel the handlers still
+        running (their agents release the tasks). Agents are cancelled only inside a handler,
+        never in the middle of a database call whose effect they must account for."""
+        pending = [t for t in agents if not t.done()]
+        if pending and grace > 0:
+            await asyncio.wait(pending, timeout=grace)
+        for task in list(self._in_handler):
+            task.cancel()
+        await asyncio.gather(*agents, return_exceptions=True)
+
+    async def _supervise(
+        self,
+        started: float,
+        duration: float | None,
+        drain: bool,
+        on_progress: ProgressCallback | None,
+        progress_interval: float,
+    ) -> None:
+        clock = time.perf_counter
+        renew_every = self.lease_seconds / 3
+        next_renew = clock() + renew_every
+        next_progress = clock() + progress_interval
+        while not self._stopping:
+            await asyncio.sleep(self.poll_interval)
+            now = clock()
+            if duration is not None and now - started >= duration:
+                break
+            if now >= next_renew:
+                next_renew = now + renew_every
+                await self.renew_leases()
+            if on_progress is not None and now >= next_progress:
+                next_progress = now + progress_interval
+                on_progress(self.counters(), now - started)
+            if drain and self._found_nothing and not self._held and await self._drained():
+                break
+            self._wake_one()  # look for work planned or released by someone else
+        self.stop()
+
+    async def _drained(self) -> bool:
+        status = await self.worker.submit(self.orch.status)
+        left = status.subtasks
+        return not (left.get("pending") or left.get("ready") or left.get("claimed"))
+
+    # -- run on the database worker ----------------------------------------------------------
+
+    def _claim(self, agent: str) -> tuple[Task, str] | None:
+        orch = self.orch
+        task = orch.claim(agent, self.specialist, self.lease_seconds)
+        if task is None:
+            return None
+        try:
+            return task, orch.context_json(task.id)
+        except Exception:
+            orch.release(task.id, agent)
+            raise
+
+    def _release(self, task_id: int, agent: str) -> None:
+        try:
+            self.orch.release(task_id, agent)
+        except LOST:
+            return
+        self._released += 1
+
+    def _renew_all(self, held: list[tuple[int, str]]) -> list[int]:
+        lost = []
+        for task_id, agent in held:
+            try:
+                self.orch.renew(task_id, agent, self.lease_seconds)
+            except LOST:
+                lost.append(task_id)
+        return lost
