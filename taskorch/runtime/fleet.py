@@ -223,31 +223,27 @@ class Fleet:
         clock = time.perf_counter
         me = asyncio.current_task()
         assert me is not None
-        claimed: tuple[Task, str] | None = None
         while not self._stopping:
+            t0 = clock()
+            claimed = await submit(self._claim, name)
+            self._claim_latency.add(clock() - t0)
             if claimed is None:
-                t0 = clock()
-                claimed = await submit(self._claim, name)
-                self._claim_latency.add(clock() - t0)
-                if claimed is None:
-                    self._found_nothing = True
-                    await self._wait_idle()
-                    continue
+                self._found_nothing = True
+                await self._wait_idle()
+                continue
             self._found_nothing = False
-            self._wake_one()  # there may be more ready work
             task, context = claimed
+            if self._stopping:  # claimed while the fleet was winding down
+                await submit(self._release, task.id, name)
+                return
+            self._wake_one()  # there may be more ready work
             self._held[task.id] = name
             try:
-                claimed = await self._work(me, name, task, context)
+                await self._work(me, name, task, context)
             finally:
                 del self._held[task.id]
-        if claimed is not None:  # claimed while the fleet was winding down
-            await submit(self._release, claimed[0].id, name)
 
-    async def _work(
-        self, me: asyncio.Task[None], name: str, task: Task, context: str
-    ) -> tuple[Task, str] | None:
-        """Run the handler on a claimed task and finish it; returns the agent's next claim."""
+    async def _work(self, me: asyncio.Task[None], name: str, task: Task, context: str) -> None:
         self._in_handler.add(me)
         try:
             outcome = await self.handler(task, codec.loads(context))
@@ -259,39 +255,47 @@ class Fleet:
             self._in_handler.discard(me)
             retry = task.attempts < self.max_attempts
             error = f"{type(exc).__name__}: {exc}"
-            return await self._finish(self.orch.fail, (task.id, name, error, retry), name, retry)
+            await self._settle(self.orch.fail, (task.id, name, error, retry), task.id, retry)
+            return
         finally:
             self._in_handler.discard(me)
         if isinstance(outcome, Result):
             args: tuple[Any, ...] = (task.id, name, outcome.value, outcome.artifacts)
         else:
             args = (task.id, name, outcome)
-        return await self._finish(self.orch.complete, args, name, None)
+        await self._settle(self.orch.complete, args, task.id, None)
 
-    async def _finish(
-        self, fn: Callable[..., None], args: tuple[Any, ...], name: str, retry: bool | None
-    ) -> tuple[Task, str] | None:
-        """Complete (``retry`` None) or fail a task and claim the next one, in one call: one
-        round trip to the database worker per task instead of two.
+    async def _settle(
+        self, fn: Callable[..., None], args: tuple[Any, ...], task_id: int, retry: bool | None
+    ) -> None:
+        """Complete (``retry`` None) or fail a task and count the outcome once it committed.
 
         No shield is needed around the call: agents are cancelled only inside their handler
-        (see :meth:`_wind_down`), so the outcome of a call that committed is always counted.
+        (see :meth:`_wind_down`), so this future is never cancelled and its outcome is counted.
         """
-        t0 = time.perf_counter()
-        lost, claimed = await self.worker.submit(self._finish_and_claim, fn, args, name)
-        self._claim_latency.add(time.perf_counter() - t0)
-        if lost:
-            self._lost += 1
-        elif retry is None:
-            self._completed += 1
-            if self.ledger is not None:
-                self.ledger[args[0]] += 1
-        elif retry:
-            self._retried += 1
-        else:
-            self._failed += 1
-        self._wake_one()  # dependents may be ready, or the task itself again
-        return claimed
+        future = self.worker.submit(fn, *args)
+
+        def landed(f: asyncio.Future[Any]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                if isinstance(exc, LOST):
+                    self._lost += 1
+                return
+            if retry is None:
+                self._completed += 1
+                if self.ledger is not None:
+                    self.ledger[task_id] += 1
+            elif retry:
+                self._retried += 1
+            else:
+                self._failed += 1
+            self._wake_one()  # dependents may be ready, or the task itself again
+
+        future.add_done_callback(landed)
+        try:
+            await future
+        except LOST:
+            return
 
     async def _wait_idle(self) -> None:
         waiter = asyncio.get_running_loop().create_future()
@@ -361,16 +365,6 @@ class Fleet:
         except Exception:
             orch.release(task.id, agent)
             raise
-
-    def _finish_and_claim(
-        self, fn: Callable[..., None], args: tuple[Any, ...], agent: str
-    ) -> tuple[bool, tuple[Task, str] | None]:
-        try:
-            fn(*args)
-            lost = False
-        except LOST:
-            lost = True
-        return lost, None if self._stopping else self._claim(agent)
 
     def _release(self, task_id: int, agent: str) -> None:
         try:
