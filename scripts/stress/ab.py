@@ -78,6 +78,7 @@ def main() -> None:
                 runs[rev].append(one_run(srcs[rev], args.agents, args.tasks, args.options))
                 print(f"round {r + 1} {rev}: {runs[rev][-1]}", file=sys.stderr)
     before, after = runs[args.before], runs[args.after]
+    ratios = [a["loops_per_s"] / b["loops_per_s"] for a, b in zip(after, before, strict=True)]
     emit(
         {
             "before": args.before,
@@ -90,9 +91,7 @@ def main() -> None:
                 rev: {k: round(median([run[k] for run in runs[rev]]), 2) for k in runs[rev][0]}
                 for rev in args.revs
             },
-            "throughput_after_over_before": round(
-                median([a["loops_per_s"] / b["loops_per_s"] for a, b in zip(after, before, strict=True)]), 3
-            ),
+            "throughput_after_over_before": round(median(ratios), 3),
         },
         args.json,
     )

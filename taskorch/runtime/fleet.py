@@ -171,9 +171,7 @@ class Fleet:
             watched: set[asyncio.Task[None]] = {supervisor, *agents}
             try:
                 while failure is None and supervisor in watched:
-                    done, watched = await asyncio.wait(
-                        watched, return_when=asyncio.FIRST_COMPLETED
-                    )
+                    done, watched = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
                     failure = next((t.exception() for t in done if not t.cancelled()), None)
             finally:
                 self.stop()
@@ -271,31 +269,22 @@ class Fleet:
         """Complete (``retry`` None) or fail a task and count the outcome once it committed.
 
         No shield is needed around the call: agents are cancelled only inside their handler
-        (see :meth:`_wind_down`), so this future is never cancelled and its outcome is counted.
+        (see :meth:`_wind_down`), so a call that committed is always counted.
         """
-        future = self.worker.submit(fn, *args)
-
-        def landed(f: asyncio.Future[Any]) -> None:
-            exc = f.exception()
-            if exc is not None:
-                if isinstance(exc, LOST):
-                    self._lost += 1
-                return
-            if retry is None:
-                self._completed += 1
-                if self.ledger is not None:
-                    self.ledger[task_id] += 1
-            elif retry:
-                self._retried += 1
-            else:
-                self._failed += 1
-            self._wake_one()  # dependents may be ready, or the task itself again
-
-        future.add_done_callback(landed)
         try:
-            await future
+            await self.worker.submit(fn, *args)
         except LOST:
+            self._lost += 1
             return
+        if retry is None:
+            self._completed += 1
+            if self.ledger is not None:
+                self.ledger[task_id] += 1
+        elif retry:
+            self._retried += 1
+        else:
+            self._failed += 1
+        self._wake_one()  # dependents may be ready, or the task itself again
 
     async def _wait_idle(self) -> None:
         waiter = asyncio.get_running_loop().create_future()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from array import array
 from dataclasses import dataclass
@@ -82,10 +83,8 @@ class LoopLagMonitor:
         """Stop measuring; the lag summary."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         return self.samples.summary()
 

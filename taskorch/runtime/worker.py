@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Orchestrator
-from ..errors import TaskorchError
+from ..errors import StorageError, TaskorchError
 
 Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
@@ -48,6 +49,31 @@ class WorkerStatistics:
 
 class WorkerClosedError(TaskorchError):
     """A call was submitted to a database worker that has stopped."""
+
+
+def storage_error(orch: Orchestrator, exc: Exception) -> Exception:
+    """A taskorch error for a failure at the transaction boundary (BEGIN, COMMIT).
+
+    The store translates driver errors inside its operations, but ``transaction()`` lets them
+    through, so a database locked past the busy timeout would surface as a driver exception.
+    Use the backend module's own ``translate`` where it has one.
+    """
+    if isinstance(exc, TaskorchError):
+        return exc
+    module = sys.modules.get(type(orch.store).__module__)
+    translate = getattr(module, "translate", None)
+    where = getattr(orch.store, "path", orch.store.url)
+    if translate is not None:
+        try:
+            translated: Exception = translate(exc, where)
+        except Exception:  # a translator with another signature: fall through
+            pass
+        else:
+            translated.__cause__ = exc
+            return translated
+    error = StorageError(f"{where}: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 class DatabaseWorker:
@@ -144,7 +170,8 @@ class DatabaseWorker:
                     except Exception as exc:
                         outcomes.append((future, None, exc))
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of this batch happened
-            return [(future, None, exc) for _, _, future in calls]
+            error = storage_error(self.orch, exc)
+            return [(future, None, error) for _, _, future in calls]
         self._calls += len(calls)
         self._batches += 1 if self.group_commit else len(calls)
         return outcomes
