@@ -253,7 +253,7 @@ def test_the_invariant_check_reports_double_and_missing_completions(
 ) -> None:
     plans = plan_demo(orch, 3)
     asyncio.run(Fleet(orch, DemoHandler()).run())
-    a, b, c = plans[0].task_ids
+    a, b, _ = plans[0].task_ids
     report = check_invariants(orch, plans, Counter({a: 2, b: 1, 12345: 1}))
     assert not report.ok
     text = str(report)
