@@ -1,4 +1,4 @@
-"""The ``taskorch`` command: init, plan, status, show, demo, perf validate.
+"""The ``taskorch`` command: init, plan, status, show, demo, fleet, perf validate.
 
 Exit status: 0 success, 1 a taskorch error (the message says what to do), 2 bad usage,
 3 ``perf validate`` found a success criterion failed or not measured.
@@ -117,6 +117,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if summary["status"] == "completed" else 1
 
 
+def cmd_fleet(args: argparse.Namespace) -> int:
+    """Run demo agents against a generated plan or a plan file (see taskorch.runtime.command)."""
+    from .runtime import command
+
+    with _open(args) as orch:
+        return command.run(orch, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taskorch",
@@ -145,6 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", "plan a small goal and work it to completion, printing each step").set_defaults(
         func=cmd_demo
     )
+    from .runtime.command import add_arguments as add_fleet_arguments
+
+    p = add("fleet", "run N demo agents against a plan; print throughput and invariant checks")
+    add_fleet_arguments(p)
+    p.set_defaults(func=cmd_fleet)
     from .perf.cli import add_parser as add_perf  # perf tools stay out of the other commands
 
     add_perf(sub, DB_HELP)
