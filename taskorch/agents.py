@@ -27,6 +27,7 @@ from .runtime.checks import (
 from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, Result
 from .runtime.metrics import LoopLagMonitor, Percentiles, Samples
 from .runtime.worker import DatabaseWorker, WorkerClosedError, WorkerStatistics
+from .runtime.workload import drain_demo
 
 __all__ = [
     "DatabaseWorker",
@@ -44,5 +45,6 @@ __all__ = [
     "WorkerStatistics",
     "check_invariants",
     "demo_subtasks",
+    "drain_demo",
     "plan_demo",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from collections import Counter
@@ -258,3 +259,20 @@ def test_the_invariant_check_reports_double_and_missing_completions(
     assert not report.ok
     text = str(report)
     assert "more than once" in text and "missing" in text and "outside the plans" in text
+
+
+def test_the_readme_fleet_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "Fleet(" in b]
+    assert blocks, "the README shows a fleet"
+    exec(compile(blocks[0], "README.md", "exec"), {"__name__": "readme"})
+    assert "'completed': 1000" in capsys.readouterr().out
+
+
+def test_the_module_example_runs() -> None:
+    import doctest
+
+    import taskorch.agents
+
+    result = doctest.testmod(taskorch.agents)
+    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,38 @@
+"""The fleet workload written once, for every harness: stress scripts, benchmarks, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from .. import open as open_orchestrator
+from .checks import DemoHandler, InvariantReport, check_invariants, plan_demo
+from .fleet import Fleet, FleetReport
+
+
+def drain_demo(
+    url: str,
+    *,
+    tasks: int,
+    agents: int,
+    fan_in: int = 0,
+    work_seconds: float = 0.0,
+    lease_seconds: float = 60.0,
+    **fleet_options: Any,
+) -> tuple[FleetReport, InvariantReport]:
+    """Plan ``tasks`` demo subtasks on ``url`` (not timed), drain them with a fleet of
+    ``agents``, and check the invariants. ``fleet_options`` go to :class:`Fleet`
+    (``group_commit``, ``max_batch``, ``db_thread``, ...).
+
+    The report's ``throughput`` is the claim+complete loops per second; ``loop_lag`` the event
+    loop's lag while the fleet ran.
+    """
+    with open_orchestrator(url, lease_seconds=lease_seconds) as orch:
+        plans = plan_demo(orch, tasks, fan_in=fan_in)
+        ledger: Counter[int] = Counter()
+        handler = DemoHandler(work_seconds)
+        fleet = Fleet(orch, handler, agents=agents, ledger=ledger, **fleet_options)
+        report = asyncio.run(fleet.run())
+        check = check_invariants(orch, plans, ledger, handler.handled)
+    return report, check
