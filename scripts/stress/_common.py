@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import statistics
@@ -10,7 +9,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,14 +21,7 @@ sys.path.insert(0, os.environ.get("TASKORCH_SRC", str(ROOT)))
 import psutil  # noqa: E402
 
 import taskorch  # noqa: E402
-from taskorch.agents import (  # noqa: E402
-    DemoHandler,
-    Fleet,
-    FleetReport,
-    InvariantReport,
-    check_invariants,
-    plan_demo,
-)
+from taskorch.agents import FleetReport, InvariantReport, drain_demo  # noqa: E402
 
 
 class RssSampler:
@@ -79,14 +70,7 @@ def drain_run(
     url: str, tasks: int, agents: int, fan_in: int = 0, work: float = 0.0, **fleet: Any
 ) -> tuple[FleetReport, InvariantReport]:
     """Plan ``tasks`` demo subtasks on ``url``, drain them with one fleet, check invariants."""
-    lease = fleet.pop("lease_seconds", 60.0)
-    with taskorch.open(url, lease_seconds=lease) as orch:
-        plans = plan_demo(orch, tasks, fan_in=fan_in)
-        ledger: Counter[int] = Counter()
-        handler = DemoHandler(work)
-        report = asyncio.run(Fleet(orch, handler, agents=agents, ledger=ledger, **fleet).run())
-        check = check_invariants(orch, plans, ledger, handler.handled)
-    return report, check
+    return drain_demo(url, tasks=tasks, agents=agents, fan_in=fan_in, work_seconds=work, **fleet)
 
 
 def median(values: list[float]) -> float:

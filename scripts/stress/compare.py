@@ -26,7 +26,8 @@ Variant = dict[str, Any]
 
 KNOBS: dict[str, tuple[int, dict[str, Variant]]] = {
     # knob: (agents, {label: settings}); settings hold Fleet options plus the script's own
-    # "durability", "work" (handler seconds) and "switch" (sys.setswitchinterval).
+    # "durability", "work" (handler seconds) and "switch" (sys.setswitchinterval); "faults"
+    # accepts subtasks claimed again after a lease expired (still completed exactly once).
     "design": (
         1000,
         {
@@ -49,7 +50,10 @@ KNOBS: dict[str, tuple[int, dict[str, Variant]]] = {
     ),
     "lease": (
         1000,
-        {f"lease {s:g} s": {"lease_seconds": s, "work": 0.02} for s in (60.0, 0.3, 1.0, 5.0)},
+        {
+            f"lease {s:g} s": {"lease_seconds": s, "work": 0.02, "faults": True}
+            for s in (60.0, 0.3, 1.0, 5.0)
+        },
     ),
     "switch": (1000, {f"switch {s * 1e3:g} ms": {"switch": s} for s in (0.005, 0.0005, 0.05)}),
 }
@@ -78,6 +82,7 @@ def run_variant(settings: Variant, agents: int, tasks: int) -> dict[str, Any]:
         "claim_p99_ms": d["claim_latency_ms"]["p99"],
         "lag_p99_ms": d["loop_lag_ms"]["p99"],
         "calls_per_txn": d["calls_per_transaction"],
+        "lost_leases": d["lost"],
     }
 
 

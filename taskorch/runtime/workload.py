@@ -19,11 +19,13 @@ def drain_demo(
     fan_in: int = 0,
     work_seconds: float = 0.0,
     lease_seconds: float = 60.0,
+    faults: bool = False,
     **fleet_options: Any,
 ) -> tuple[FleetReport, InvariantReport]:
     """Plan ``tasks`` demo subtasks on ``url`` (not timed), drain them with a fleet of
-    ``agents``, and check the invariants. ``fleet_options`` go to :class:`Fleet`
-    (``group_commit``, ``max_batch``, ``db_thread``, ...).
+    ``agents``, and check the invariants (with ``faults``, a subtask may be claimed again after
+    its lease expired). ``fleet_options`` go to :class:`Fleet` (``group_commit``,
+    ``max_batch``, ``db_thread``, ...).
 
     The report's ``throughput`` is the claim+complete loops per second; ``loop_lag`` the event
     loop's lag while the fleet ran.
@@ -34,5 +36,5 @@ def drain_demo(
         handler = DemoHandler(work_seconds)
         fleet = Fleet(orch, handler, agents=agents, ledger=ledger, **fleet_options)
         report = asyncio.run(fleet.run())
-        check = check_invariants(orch, plans, ledger, handler.handled)
+        check = check_invariants(orch, plans, ledger, handler.handled, faults=faults)
     return report, check
