@@ -31,6 +31,8 @@ from typing import Any
 from ..engine import Orchestrator
 from ..errors import StorageError, TaskorchError
 
+DELIVER_CHUNK = 64
+
 Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
@@ -176,15 +178,22 @@ class DatabaseWorker:
         self._batches += 1 if self.group_commit else len(calls)
         return outcomes
 
-    @staticmethod
-    def _deliver(outcomes: list[Outcome]) -> None:
-        for future, result, exc in outcomes:
+    def _deliver(self, outcomes: list[Outcome], start: int = 0) -> None:
+        """Resolve the futures of a batch, ``DELIVER_CHUNK`` per loop iteration: each resolved
+        future schedules its agent's next step, and a loop iteration runs every step scheduled
+        before it began; resolving a whole batch at once would keep every other coroutine (and
+        timer) waiting for ~500 agent steps."""
+        end = start + DELIVER_CHUNK
+        for future, result, exc in outcomes[start:end]:
             if future.done():  # its awaiting agent was cancelled
                 continue
             if exc is None:
                 future.set_result(result)
             else:
                 future.set_exception(exc)
+        if end < len(outcomes):
+            assert self._loop is not None
+            self._loop.call_soon(self._deliver, outcomes, end)
 
     def _serve(self) -> None:
         inbox = self._inbox
