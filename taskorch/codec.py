@@ -12,9 +12,11 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 FORMAT_VERSION = 1
+
+V = TypeVar("V")
 
 _dumps: Callable[[Any], str]
 _loads: Callable[[str | bytes], Any]
@@ -47,22 +49,22 @@ def loads(text: str | bytes) -> Any:
     return _loads(text)
 
 
-class ContextCache:
-    """A bounded LRU of encoded contexts keyed by task id.
+class ContextCache(Generic[V]):
+    """A bounded LRU keyed by task id: encoded contexts, and each plan's goal and context.
 
-    A context is cached only once it cannot change (the task's dependencies have all completed),
-    so no invalidation is needed across processes.
+    Only what cannot change is cached (a context once the task's dependencies have all completed;
+    a plan's goal and context always), so no invalidation is needed across processes.
     """
 
     __slots__ = ("_data", "capacity", "hits", "misses")
 
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
-        self._data: OrderedDict[int, str] = OrderedDict()
+        self._data: OrderedDict[int, V] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, task_id: int) -> str | None:
+    def get(self, task_id: int) -> V | None:
         text = self._data.get(task_id)
         if text is None:
             self.misses += 1
@@ -74,7 +76,7 @@ class ContextCache:
             self._data.move_to_end(task_id)
         return text
 
-    def put(self, task_id: int, text: str) -> None:
+    def put(self, task_id: int, text: V) -> None:
         if self.capacity <= 0:
             return
         self._data[task_id] = text

@@ -124,7 +124,8 @@ class Orchestrator:
         self.lease_check_interval = lease_check_interval
         self._next_lease_check = float("-inf")
         self.events = EventBus()
-        self._contexts = codec.ContextCache(context_cache_size)
+        self._contexts: codec.ContextCache[str] = codec.ContextCache(context_cache_size)
+        self._plans: codec.ContextCache[tuple[str, Any]] = codec.ContextCache(context_cache_size)
         # Calls are serialized unless the store says it is safe to share between threads (a
         # pooled server store: one connection per operation, a batch pins one to its thread).
         self._lock: AbstractContextManager[Any] = (
@@ -254,15 +255,19 @@ class Orchestrator:
                         f"task {task_id} is a plan's parent; contexts belong to subtasks"
                     )
                 )
-            parent = self.store.get(task.parent_id)
-            plan_context = self.store.plan_context(task.parent_id)
+            plan = self._plans.get(task.parent_id)
+            if plan is None:
+                parent = self.store.get(task.parent_id)
+                assert parent is not None
+                plan = (parent.title, self.store.plan_context(task.parent_id))
+                self._plans.put(task.parent_id, plan)
             deps = self.store.dependencies(task_id)
-        assert parent is not None
+        goal, plan_context = plan
         text = codec.dumps(
             {
                 "format": codec.FORMAT_VERSION,
-                "goal": parent.title,
-                "plan": {"id": parent.id, "context": plan_context},
+                "goal": goal,
+                "plan": {"id": task.parent_id, "context": plan_context},
                 "task": {
                     "id": task.id,
                     "key": task.key,

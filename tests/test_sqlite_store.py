@@ -123,6 +123,8 @@ def test_a_locked_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> Non
             orch.plan("h", chain(3))
         assert time.monotonic() - started < 5
         assert info.value.retryable
+        with pytest.raises(taskorch.DatabaseLockedError), orch.batch():
+            orch.claim("agent")  # BEGIN of the batch itself waits, then fails clearly
         blocker.execute("ROLLBACK")
         blocker.close()
         assert orch.status().total == 2

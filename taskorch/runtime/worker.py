@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -54,25 +53,11 @@ class WorkerClosedError(TaskorchError):
 
 
 def storage_error(orch: Orchestrator, exc: Exception) -> Exception:
-    """A taskorch error for a failure at the transaction boundary (BEGIN, COMMIT).
-
-    The store translates driver errors inside its operations, but ``transaction()`` lets them
-    through, so a database locked past the busy timeout would surface as a driver exception.
-    Use the backend module's own ``translate`` where it has one.
-    """
+    """The error every call of a failed batch gets (BEGIN or COMMIT failed). Stores translate
+    their driver's errors; anything else is wrapped so that agents see a taskorch error."""
     if isinstance(exc, TaskorchError):
         return exc
-    module = sys.modules.get(type(orch.store).__module__)
-    translate = getattr(module, "translate", None)
     where = getattr(orch.store, "path", orch.store.url)
-    if translate is not None:
-        try:
-            translated: Exception = translate(exc, where)
-        except Exception:  # a translator with another signature: fall through
-            pass
-        else:
-            translated.__cause__ = exc
-            return translated
     error = StorageError(f"{where}: {exc}")
     error.__cause__ = exc
     return error

@@ -179,30 +179,40 @@ def _offsets(indices: Sequence[int]) -> str | None:
 
 class Transaction:
     """The context manager behind ``SQLiteStore.transaction`` (a class: every write enters one,
-    and a generator-based context manager costs several calls more)."""
+    and a generator-based context manager costs several calls more). BEGIN and COMMIT can fail
+    too (a lock held past the busy timeout): their errors are translated like any other."""
 
-    __slots__ = ("conn", "nested", "write")
+    __slots__ = ("conn", "nested", "path", "write")
 
-    def __init__(self, conn: sqlite3.Connection, write: bool) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str, write: bool) -> None:
         self.conn = conn
+        self.path = path
         self.write = write
         self.nested = False
 
     def __enter__(self) -> None:
         self.nested = self.conn.in_transaction
-        if self.nested:
-            self.conn.execute("SAVEPOINT op")
-        else:
-            self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+        try:
+            if self.nested:
+                self.conn.execute("SAVEPOINT op")
+            else:
+                self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
 
     def __exit__(self, kind: object, error: object, tb: object) -> None:
-        if kind is None:
-            self.conn.execute("RELEASE op" if self.nested else "COMMIT")
-        elif self.nested:
-            self.conn.execute("ROLLBACK TO op")
-            self.conn.execute("RELEASE op")
-        elif self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+        try:
+            if kind is None:
+                self.conn.execute("RELEASE op" if self.nested else "COMMIT")
+            elif self.nested:
+                self.conn.execute("ROLLBACK TO op")
+                self.conn.execute("RELEASE op")
+            elif self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            if kind is None and not self.nested and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")  # a failed COMMIT leaves nothing half-written
+            raise translate(exc, self.path) from exc
 
 
 _new_task = functools.partial(tuple.__new__, Task)
@@ -302,7 +312,7 @@ class SQLiteStore:
     def transaction(self, write: bool = True) -> Transaction:
         """One transaction; inside another it becomes a savepoint, so that a batch of operations
         (group commit) shares one commit while each operation still rolls back on its own."""
-        return Transaction(self.conn, write)
+        return Transaction(self.conn, self.path, write)
 
     # -- writes ------------------------------------------------------------------------------
 
