@@ -6,8 +6,16 @@ The peer is installed from PyPI into its own virtual environment (default
 ``~/.cache/taskorch/peer-mcp-task-orchestrator-1.8.0``, reused on later runs) and driven
 directly from Python, with no MCP server, its database and files in a temporary directory. Each
 side runs in a fresh process of its own, so import time and RSS are measured cold. Median time
-per call; for the agents, loops per second (plan a one-subtask goal, read the subtask's context,
-complete it) with 50 asyncio agents.
+per call. The agents row counts loops per second of 50 asyncio agents; every loop plans a goal
+of one subtask, reads a subtask's specialist context and completes that subtask, on both sides:
+
+- taskorch: the agent runtime users deploy (``taskorch.agents.Fleet``, via
+  ``taskorch.perf.stress.timed_fleet`` with ``goal_size=1``): an agent claims a ready subtask
+  with its context (one call), its handler plans a new one-subtask goal, then it completes the
+  subtask; every agent's calls go through the fleet's database worker, which commits the calls
+  queued so far together (group commit). The invariants are checked after the run.
+- the peer: 50 coroutines, each calling ``plan_task`` (one subtask), ``get_specialist_context``
+  and ``complete_subtask`` on its own subtask, one ``TaskOrchestrator``.
 
 The same file is the driver of both sides (``--driver taskorch|peer``): the peer's driver needs
 only the standard library and the peer.
@@ -83,7 +91,7 @@ async def amedian_us(step: Callable[[], Awaitable[object]], calls: int) -> float
 def drive_taskorch(work: Path, calls: int, seconds: float) -> dict[str, float]:
     started = time.perf_counter()
     import taskorch
-    from taskorch.perf.stress import run_agents
+    from taskorch.perf.stress import fresh_url, timed_fleet
     from taskorch.perf.workloads import WORKLOADS
 
     out: dict[str, float] = {"import_s": time.perf_counter() - started}
@@ -105,8 +113,11 @@ def drive_taskorch(work: Path, calls: int, seconds: float) -> dict[str, float]:
     out["raw_plan_1"] = timed("raw_insert", n=1)
     out["raw_plan_10"] = timed("raw_insert", n=10)
     out["raw_get"] = timed("raw_get", n=1000)
-    agents = asyncio.run(run_agents(work, 50, seconds, plan_each=True))
-    out["agents_50"] = agents.loops_per_second
+    with taskorch.open(fresh_url(work, "agents")) as orch:
+        agents = asyncio.run(timed_fleet(orch, 50, seconds, goal_size=1))
+    if not agents.sound:
+        raise SystemExit(f"taskorch agents: {agents.invariants}, errors {agents.errors}")
+    out["agents_50"] = agents.report.throughput
     return out
 
 

@@ -259,6 +259,7 @@ def test_the_invariant_check_reports_double_and_missing_completions(
     assert not report.ok
     text = str(report)
     assert "more than once" in text and "missing" in text and "outside the plans" in text
+    assert (report.duplicated, report.lost) == (1, 2)  # a twice; the third missing, 12345 foreign
 
 
 def test_the_readme_fleet_example_runs(capsys: pytest.CaptureFixture[str]) -> None:

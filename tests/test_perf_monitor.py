@@ -62,3 +62,21 @@ def test_as_a_plain_context_manager_and_written_as_csv_and_json(tmp_path: Path) 
 def test_a_bad_interval_is_refused() -> None:
     with pytest.raises(ValueError, match="interval"):
         ResourceMonitor(interval=0)
+
+
+def test_the_monitor_tool_samples_a_fleet_and_writes_its_files(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    tool = Path(__file__).parents[1] / "tools" / "diagnostics" / "performance_monitor.py"
+    out = tmp_path / "monitor"
+    proc = subprocess.run(
+        [sys.executable, str(tool), "--duration", "1", "--interval", "0.2", "--every", "0.5",
+         "--agents", "8", "--out", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "8 agents (8 did work)" in proc.stdout and "left claimed 0" in proc.stdout
+    samples = load_samples(out / "samples.json")
+    assert samples and all(s.database_connections == 1 for s in samples)
+    assert (out / "samples.csv").exists()

@@ -10,8 +10,9 @@ import pytest
 
 import taskorch
 from taskorch.perf import InvalidSpecError, OrchestrationSession, SessionResults
+from taskorch.perf.runners import run_spec
 from taskorch.perf.spec import Spec, parse_spec
-from taskorch.perf.stress import run_agents
+from taskorch.perf.stress import fresh_url, timed_fleet
 
 
 def run(session: OrchestrationSession, specs: list[dict[str, object]]) -> SessionResults:
@@ -82,17 +83,31 @@ def test_results_round_trip_through_json(tmp_path: Path) -> None:
 
 
 def test_fifty_agents_work_concurrently_without_double_claims(tmp_path: Path) -> None:
-    outcome = asyncio.run(run_agents(tmp_path, 50, 0.5))
-    assert outcome.active_agents == 50 and outcome.sound
-    assert outcome.loops >= 50
+    spec = parse_spec(
+        {"type": "stress_test", "target": "concurrent_agents", "agent_count": 50,
+         "duration_seconds": 1}
+    )  # fmt: skip
+    out = run_spec(spec, tmp_path)
+    assert out["passed"] and out["agent_count"] == 50 and out["active_agents"] == 50
+    assert (out["double_claims"], out["lost_tasks"], out["errors"]) == (0, 0, 0)
+    assert out["loops"] >= 50 and out["invariants"].endswith(": ok")
+
+
+def test_a_timed_fleet_plans_as_it_goes_and_checks_every_goal(tmp_path: Path) -> None:
+    with taskorch.open(fresh_url(tmp_path, "t")) as orch:
+        outcome = asyncio.run(timed_fleet(orch, 4, 0.5, goal_size=1))
+        status = orch.status()
+    assert outcome.sound, str(outcome.invariants)
+    completed = outcome.report.counters.completed
+    assert outcome.invariants.tasks == status.total  # the check saw every goal planned
+    assert outcome.invariants.completed == completed == status["completed"] > 0
+    assert status.total == 4 + 3 + completed  # 7 goals before the start, then one per loop
 
 
 def test_leak_spec_without_leakcheck_is_not_measured(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import importlib
-
-    from taskorch.perf.runners import run_spec
 
     real = importlib.import_module
 

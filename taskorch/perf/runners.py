@@ -6,7 +6,6 @@ JSON-serializable dict with a ``passed`` verdict (None when the spec sets no exp
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import json
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .spec import ALIASES, Spec
-from .stress import drain_graph, run_agents
+from .stress import concurrent_agents, task_graph
 from .workloads import WORKLOADS
 
 __all__ = ["DEFAULT_LEAK_WORKLOADS", "run_spec"]
@@ -32,14 +31,11 @@ def run_spec(spec: Spec, directory: Path) -> dict[str, Any]:
     directory.mkdir(parents=True, exist_ok=True)
     if spec.type == "benchmark":
         return run_benchmark(spec, directory)
+    options = spec.options
     if spec.target == "concurrent_agents":
-        outcome = asyncio.run(
-            run_agents(directory, spec.options["agent_count"], spec.options["duration_seconds"])
-        )
-        return {**outcome.as_dict(), "passed": outcome.sound and outcome.active_agents > 0}
+        return concurrent_agents(directory, options["agent_count"], options["duration_seconds"])
     if spec.target == "task_graph":
-        result = drain_graph(directory, spec.options["nodes"])
-        return {**result, "passed": result["lost_tasks"] == 0}
+        return task_graph(directory, options["nodes"], options["agent_count"])
     if spec.target == "baseline":
         result = measure_baseline(directory)
         expected = spec.options["expected_mb"]

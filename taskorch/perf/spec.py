@@ -57,7 +57,7 @@ TARGETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "stress_test": {
         "concurrent_agents": {"agent_count": REQUIRED, "duration_seconds": REQUIRED},
-        "task_graph": {"nodes": REQUIRED},
+        "task_graph": {"nodes": REQUIRED, "agent_count": 50},
     },
     "memory": {
         "baseline": {"expected_mb": None},

@@ -72,11 +72,18 @@ class DemoHandler:
 
 @dataclass(frozen=True, slots=True)
 class InvariantReport:
-    """The result of :func:`check_invariants`; ``ok`` when ``problems`` is empty."""
+    """The result of :func:`check_invariants`; ``ok`` when ``problems`` is empty.
+
+    ``lost`` counts the subtasks behind the problems of loss (not completed in a drained run,
+    left claimed, completed without the ledger knowing or the other way round); ``duplicated``
+    those behind the problems of duplication (completed, claimed or handled more than once).
+    """
 
     tasks: int
     completed: int
     problems: tuple[str, ...] = field(default=())
+    lost: int = 0
+    duplicated: int = 0
 
     @property
     def ok(self) -> bool:
@@ -103,32 +110,36 @@ def check_invariants(
     completed ones."""
     tasks = [t for p in plans for t in orch.subtasks(p.parent_id)]
     problems = []
+    lost: set[int] = set()
+    duplicated: set[int] = set()
+
+    def problem(ids: list[int], into: set[int], text: str) -> None:
+        if ids:
+            problems.append(text.format(n=len(ids), e=ids[:5]))
+            into.update(ids)
+
     unfinished = [t.id for t in tasks if t.status is not TaskStatus.COMPLETED]
-    if drained and unfinished:
-        problems.append(f"{len(unfinished)} subtask(s) not completed, e.g. {unfinished[:5]}")
-    held = [t.id for t in tasks if t.status is TaskStatus.CLAIMED]
-    if not drained and held:
-        problems.append(f"{len(held)} subtask(s) left claimed after the run, e.g. {held[:5]}")
-    if not drained:
+    if drained:
+        problem(unfinished, lost, "{n} subtask(s) not completed, e.g. {e}")
+    else:
+        held = [t.id for t in tasks if t.status is TaskStatus.CLAIMED]
+        problem(held, lost, "{n} subtask(s) left claimed after the run, e.g. {e}")
         tasks = [t for t in tasks if t.status is TaskStatus.COMPLETED]
     ids = {t.id for t in tasks}
     twice = sorted(i for i, n in ledger.items() if n > 1)
-    if twice:
-        problems.append(f"{len(twice)} subtask(s) completed more than once, e.g. {twice[:5]}")
+    problem(twice, duplicated, "{n} subtask(s) completed more than once, e.g. {e}")
     missing = sorted(ids - {i for i, n in ledger.items() if n > 0})
-    if missing:
-        problems.append(f"{len(missing)} completion(s) missing from the ledger, e.g. {missing[:5]}")
+    problem(missing, lost, "{n} completion(s) missing from the ledger, e.g. {e}")
+    where = "outside the plans" if drained else "not completed"
     foreign = sorted(set(ledger) - ids)
-    if foreign:
-        where = "outside the plans" if drained else "not completed"
-        problems.append(f"ledger names {len(foreign)} task(s) {where}: {foreign[:5]}")
+    problem(foreign, lost, "ledger names {n} task(s) " + where + ": {e}")
     if not faults:
         reclaimed = [t.id for t in tasks if t.attempts != 1]
-        if reclaimed:
-            problems.append(f"{len(reclaimed)} subtask(s) claimed more than once: {reclaimed[:5]}")
+        problem(reclaimed, duplicated, "{n} subtask(s) claimed more than once: {e}")
         if handled is not None:
             rerun = sorted(i for i in ids if handled[i] != 1)
-            if rerun:
-                problems.append(f"{len(rerun)} subtask(s) not handled exactly once: {rerun[:5]}")
+            problem(rerun, duplicated, "{n} subtask(s) not handled exactly once: {e}")
     total = len(tasks) + (0 if drained else len(unfinished))
-    return InvariantReport(total, total - len(unfinished), tuple(problems))
+    return InvariantReport(
+        total, total - len(unfinished), tuple(problems), len(lost), len(duplicated)
+    )

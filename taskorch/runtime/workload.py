@@ -17,12 +17,14 @@ def drain_demo(
     tasks: int,
     agents: int,
     fan_in: int = 0,
+    width: int = 1000,
     work_seconds: float = 0.0,
     lease_seconds: float = 60.0,
     faults: bool = False,
     **fleet_options: Any,
 ) -> tuple[FleetReport, InvariantReport]:
-    """Plan ``tasks`` demo subtasks on ``url`` (not timed), drain them with a fleet of
+    """Plan ``tasks`` demo subtasks on ``url`` (not timed; layers of ``width``, each subtask
+    depending on ``fan_in`` of the layer before), drain them with a fleet of
     ``agents``, and check the invariants (with ``faults``, a subtask may be claimed again after
     its lease expired). ``fleet_options`` go to :class:`Fleet` (``group_commit``,
     ``max_batch``, ``db_thread``, ...).
@@ -31,7 +33,7 @@ def drain_demo(
     loop's lag while the fleet ran.
     """
     with open_orchestrator(url, lease_seconds=lease_seconds) as orch:
-        plans = plan_demo(orch, tasks, fan_in=fan_in)
+        plans = plan_demo(orch, tasks, fan_in=fan_in, width=width)
         ledger: Counter[int] = Counter()
         handler = DemoHandler(work_seconds)
         fleet = Fleet(orch, handler, agents=agents, ledger=ledger, **fleet_options)

@@ -2,11 +2,15 @@
 
     python tools/diagnostics/performance_monitor.py --duration 300
 
-N asyncio agents (default 50) claim subtasks, read their specialist context and complete them
-on a fresh SQLite file, refilling the work as it runs out, for ``--duration`` seconds. Memory,
-CPU, open database connections and threads are sampled every ``--interval`` seconds and printed
-as they come; at the end the samples are written as CSV and JSON with a plot (PNG) in ``--out``.
-A memory figure that keeps rising over a long run is the thing to look for.
+A fleet of asyncio agents (``taskorch.agents.Fleet``, default 50) claims subtasks with their
+specialist context and completes them on a fresh SQLite file for ``--duration`` seconds; their
+handler plans a new goal of 100 subtasks after every 100 it handled, so the work never runs out
+(``taskorch.perf.stress.timed_fleet``, the workload of the ``concurrent_agents`` target, run
+without its per-subtask bookkeeping so that the workload itself keeps no growing state). Memory,
+CPU, open database connections and threads are sampled every ``--interval`` seconds, with a
+progress line every ``--every`` seconds; the samples are written as CSV and JSON with a plot
+(PNG) in ``--out``. A memory figure that keeps rising over a long run is the thing to look for.
+Exit status 1 when an agent saw an error or a subtask was left claimed.
 """
 
 from __future__ import annotations
@@ -15,36 +19,41 @@ import argparse
 import asyncio
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout, uninstalled
 
+import taskorch
+from taskorch.agents import FleetCounters
 from taskorch.perf.monitor import ResourceMonitor, write_samples
-from taskorch.perf.stress import run_agents
+from taskorch.perf.stress import FleetOutcome, fresh_url, timed_fleet
 
 
-async def monitored(args: argparse.Namespace, scratch: Path) -> tuple[ResourceMonitor, str]:
-    async with ResourceMonitor(interval=args.interval) as monitor:
-        deadline = time.perf_counter() + args.duration
+async def monitored(
+    args: argparse.Namespace, scratch: Path
+) -> tuple[ResourceMonitor, FleetOutcome, int]:
+    with taskorch.open(fresh_url(scratch, "monitor")) as orch:
+        async with ResourceMonitor(interval=args.interval) as monitor:
 
-        async def report() -> None:
-            while (left := deadline - time.perf_counter()) > 0:
-                await asyncio.sleep(min(args.every, left))
+            def progress(counters: FleetCounters, elapsed: float) -> None:
                 s = monitor.samples[-1]
                 print(
-                    f"{s.seconds:7.1f} s  rss {s.memory_mb:7.1f} MB  cpu {s.cpu_percent:5.1f} %"
+                    f"{elapsed:7.1f} s  completed {counters.completed:>9}"
+                    f"  rss {s.memory_mb:7.1f} MB  cpu {s.cpu_percent:5.1f} %"
                     f"  db connections {s.database_connections}  threads {s.active_threads}",
                     flush=True,
                 )
 
-        outcome, _ = await asyncio.gather(run_agents(scratch, args.agents, args.duration), report())
-    summary = (
-        f"{outcome.agent_count} agents, {outcome.loops} claim+context+complete loops"
-        f" ({outcome.loops_per_second:.0f}/s), double claims {outcome.double_claims},"
-        f" lost tasks {outcome.lost_tasks}, errors {outcome.errors}"
-    )
-    return monitor, summary
+            outcome = await timed_fleet(
+                orch,
+                args.agents,
+                args.duration,
+                check=False,
+                on_progress=progress,
+                progress_interval=args.every,
+            )
+        left_claimed = orch.status()["claimed"]
+    return monitor, outcome, left_claimed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"monitoring {args.agents} agents for {args.duration:g} s, a sample every"
           f" {args.interval:g} s", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="taskorch-monitor-") as scratch:
-        monitor, summary = asyncio.run(monitored(args, Path(scratch)))
+        monitor, outcome, left_claimed = asyncio.run(monitored(args, Path(scratch)))
     paths = write_samples(monitor.samples, args.out)
     try:
         from taskorch.perf.plots import samples_plot
@@ -70,10 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         paths.append(png)
     except Exception as exc:  # the samples are still worth having without the plot
         print(f"no plot: {exc}", file=sys.stderr)
-    print(summary)
+    m = outcome.metrics()
+    print(
+        f"{m['agent_count']} agents ({m['active_agents']} did work), {m['loops']} claim+context"
+        f"+complete loops ({m['loops_per_second']:,.0f}/s), errors {m['errors']},"
+        f" subtasks left claimed {left_claimed}"
+    )
     print(f"peak RSS {monitor.peak_memory_mb:.1f} MB over {len(monitor.samples)} samples")
     print("wrote " + ", ".join(str(p) for p in paths))
-    return 0
+    return 0 if outcome.sound and left_claimed == 0 else 1
 
 
 if __name__ == "__main__":
