@@ -143,3 +143,11 @@ def test_the_readme_perf_example_runs_as_written(
     report = asyncio.run(namespace["validate_performance"]())
     assert seen == ["task_creation", "database_operations", "concurrent_agents"]
     assert [v.status for v in report.verdicts][:3] == ["pass", "pass", "pass"]
+
+
+def test_the_baseline_is_the_fresh_process_own_peak_not_its_parents(tmp_path: Path) -> None:
+    from taskorch.perf.runners import measure_baseline
+
+    ballast = b"x" * (300 * 2**20)  # the parent holds 300 MB while the child runs
+    result = measure_baseline(tmp_path)
+    assert len(ballast) and 0 < result["rss_mb"] < 200

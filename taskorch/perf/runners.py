@@ -105,9 +105,13 @@ with taskorch.open(sys.argv[1]) as orch:
         orch.context(task.id)
         orch.complete(task.id, "agent", result={"ok": True})
     orch.status()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"peak_kb": peak if sys.platform != "darwin" else peak / 1024,
-                  "import_seconds": imported}))
+try:  # this process's own high-water mark (ru_maxrss may carry the parent's over exec)
+    with open("/proc/self/status") as status:
+        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak if sys.platform != "darwin" else peak / 1024
+print(json.dumps({"peak_kb": peak, "import_seconds": imported}))
 """
 
 
