@@ -7,10 +7,12 @@ index costs every write that touches it, so there are as few as the queries allo
   the two states most tasks are in, so planning and completing touch it little. It is the ready
   queue (a claim takes the lowest id with status 'ready'), the lease sweep (the 'claimed' range)
   and what ``status()`` counts; pending and completed counts follow from each active plan's
-  ``waiting`` (its unfinished subtasks) and the total ``count(*)``. Queries repeat the index's
-  condition (``INDEXED`` in ``sqlite.py``) because SQLite uses a partial index only then.
+  ``waiting`` (its unfinished subtasks) and the plans' ``size`` (their subtasks). Queries repeat
+  the index's condition (``INDEXED`` in ``sqlite.py``): SQLite uses a partial index only then.
 - ``tasks_ready_by_specialist``: claims filtered by specialist; partial, holding ready tasks only.
-- ``tasks_plan_status``: the same counts for parents only; partial, one entry per plan.
+- ``tasks_plan_status`` (status, parent_id, size): counts of plans by state and of all subtasks
+  (the sum of ``size``), without reading the table — a ``count(*)`` would read every row, as no
+  index covers all rows; partial, one entry per plan, which changes only when the plan ends.
 
 The dependency graph is kept in the rows: ``deps`` (what a subtask needs, for its context) and
 ``dependents`` (what it releases on completion), both JSON lists of ids, so completing a task
@@ -53,7 +55,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
            WHERE status NOT IN ('pending', 'completed')""",
         """CREATE INDEX tasks_ready_by_specialist ON tasks (specialist)
            WHERE status = 'ready'""",
-        """CREATE INDEX tasks_plan_status ON tasks (status, parent_id)
+        """CREATE INDEX tasks_plan_status ON tasks (status, parent_id, size)
            WHERE parent_id IS NULL""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "INSERT INTO meta (key, value) VALUES ('codec_format', '1')",

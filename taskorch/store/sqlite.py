@@ -113,13 +113,12 @@ SQL_LIST_STATUS = f"""
     SELECT {COLUMNS} FROM tasks WHERE status = ? AND id > ? ORDER BY id LIMIT ?"""
 SQL_LIST_INDEXED_STATUS = f"""
     SELECT {COLUMNS} FROM tasks WHERE status = ? AND {INDEXED} AND id > ? ORDER BY id LIMIT ?"""
-SQL_TOTAL = "SELECT count(*) FROM tasks"
 SQL_COUNT_STATES = f"""
     SELECT status, count(*) FROM tasks
     WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') AND {INDEXED}
     GROUP BY status"""
 SQL_COUNT_PLANS = """
-    SELECT status, count(*) FROM tasks INDEXED BY tasks_plan_status
+    SELECT status, count(*), sum(size) FROM tasks INDEXED BY tasks_plan_status
     WHERE parent_id IS NULL GROUP BY status"""
 SQL_UNFINISHED = """
     SELECT coalesce(sum(waiting), 0) FROM tasks INDEXED BY tasks_plan_status
@@ -466,15 +465,16 @@ class SQLiteStore:
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         conn = self.conn
-        with self.transaction(write=False):  # one snapshot for the four reads
-            total = conn.execute(SQL_TOTAL).fetchone()[0]
+        with self.transaction(write=False):  # one snapshot for the three reads
             states = dict(conn.execute(SQL_COUNT_STATES).fetchall())
-            plans = dict(conn.execute(SQL_COUNT_PLANS).fetchall())
+            by_plan = conn.execute(SQL_COUNT_PLANS).fetchall()
             unfinished = conn.execute(SQL_UNFINISHED).fetchone()[0]
+        plans = {status: n for status, n, _ in by_plan}
+        total = sum(size for _, _, size in by_plan)
         # Parents are counted apart; they can be failed or cancelled too.
         subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
         subtasks["pending"] = unfinished - subtasks.get("ready", 0) - subtasks.get("claimed", 0)
-        subtasks["completed"] = total - sum(plans.values()) - sum(subtasks.values())
+        subtasks["completed"] = total - sum(subtasks.values())
         return {s: n for s, n in subtasks.items() if n}, plans
 
     def close(self) -> None:
