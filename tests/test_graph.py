@@ -64,6 +64,13 @@ def test_is_topological_detects_a_bad_order() -> None:
     assert graph.is_topological([0, 1], [(0, 1)])
 
 
+def as_subtasks(keys: list[str], deps: list[list[str]]) -> list[dict[str, object]]:
+    return [
+        {"key": k, "title": k, "specialist": "s", "depends_on": d}
+        for k, d in zip(keys, deps, strict=True)
+    ]
+
+
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -75,10 +82,7 @@ def test_random_dags_plan_and_drain_in_topological_order(
     dag: tuple[list[str], list[list[str]]], tmp_path: Path
 ) -> None:
     keys, deps = dag
-    subtasks = [
-        {"key": k, "title": k, "specialist": "s", "depends_on": d}
-        for k, d in zip(keys, deps, strict=True)
-    ]
+    subtasks = as_subtasks(keys, deps)
     url = f"sqlite:///{tmp_path}/drain-{abs(hash((tuple(keys), str(deps))))}.db"
     with taskorch.open(url, durability="off") as orch:
         plan = orch.plan("g", subtasks)
@@ -98,10 +102,7 @@ def test_random_cyclic_plans_write_nothing(
     dag: tuple[list[str], list[list[str]]], tmp_path: Path
 ) -> None:
     keys, deps = dag
-    subtasks = [
-        {"key": k, "title": k, "specialist": "s", "depends_on": d}
-        for k, d in zip(keys, deps, strict=True)
-    ]
+    subtasks = as_subtasks(keys, deps)
     with taskorch.open(f"sqlite:///{tmp_path}/cyclic.db", durability="off") as orch:
         before = orch.status().total
         with pytest.raises(taskorch.CycleError):
@@ -122,10 +123,7 @@ def test_status_matches_a_full_count_after_any_operations(
     dag: tuple[list[str], list[list[str]]], ops: list[tuple[str, int]], tmp_path: Path
 ) -> None:
     keys, deps = dag
-    subtasks = [
-        {"key": k, "title": k, "specialist": "s", "depends_on": d}
-        for k, d in zip(keys, deps, strict=True)
-    ]
+    subtasks = as_subtasks(keys, deps)
     url = f"sqlite:///{tmp_path}/ops-{abs(hash((tuple(keys), str(deps), str(ops))))}.db"
     with taskorch.open(url, durability="off") as orch:
         plans = [orch.plan("g", subtasks).parent_id]

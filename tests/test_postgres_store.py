@@ -118,25 +118,6 @@ def test_processes_never_double_claim(url: str) -> None:
     assert sorted(done) == sorted(i for p in plans for i in p.task_ids)
 
 
-def _cold_open(args: tuple[str, int]) -> list[int]:
-    url, n = args
-    ids = []
-    with taskorch.open(url, pool_size=1) as orch:
-        for _ in range(n):
-            ids.extend(orch.plan("g", chain(2)).task_ids)
-    return ids
-
-
-def test_many_processes_creating_the_schema_at_once(url: str) -> None:
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(6) as pool:
-        results = pool.map(_cold_open, [(url, 5)] * 6)
-    ids = [i for r in results for i in r]
-    assert len(ids) == len(set(ids)) == 60
-    with taskorch.open(url) as orch:
-        assert orch.status().total == 60
-
-
 def _claim_in_a_batch_then_hang(url: str, ready: Any) -> None:
     orch = taskorch.open(url, pool_size=1)
     with orch.batch():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
 import time
 from pathlib import Path
@@ -129,27 +128,6 @@ def test_a_locked_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> Non
         blocker.close()
         assert orch.status().total == 2
         assert orch.plan("h", chain(3)).task_ids
-
-
-def _cold_open(args: tuple[str, int]) -> list[int]:
-    url, n = args
-    ids = []
-    with taskorch.open(url) as orch:
-        for _ in range(n):
-            ids.extend(orch.plan("g", chain(2)).task_ids)
-    return ids
-
-
-def test_many_processes_opening_a_new_database_at_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/cold.db"
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(6) as pool:
-        results = pool.map(_cold_open, [(url, 5)] * 6)
-    ids = [i for r in results for i in r]
-    assert len(ids) == len(set(ids)) == 60
-    with taskorch.open(url) as orch:
-        assert orch.status().total == 60
-        assert orch.store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"  # type: ignore[attr-defined]
 
 
 def test_translated_errors_chain_the_driver_error(tmp_path: Path) -> None:
