@@ -170,6 +170,23 @@ def claim_complete_session(directory: Path, agent: str = "agent-1") -> Iterator[
         yield step
 
 
+@workload("claim", "claim the oldest ready subtask from a pool of thousands", pool=(5000,))
+def claim_session(directory: Path, pool: int = 5000, agent: str = "agent-1") -> Iterator[Step]:
+    with open_fresh(directory, "claim") as orch:
+        batch = independent(1000)
+        for _ in range(max(1, pool // 1000)):
+            orch.plan("work", batch)
+
+        def step() -> object:
+            task = orch.claim(agent)
+            if task is None:  # refill, rarely: the pool outlasts a benchmark's samples
+                orch.plan("more work", batch)
+                task = orch.claim(agent)
+            return task
+
+        yield step
+
+
 @workload("complete", "complete a claimed subtask (the claim is made beforehand, untimed)")
 def complete_session(directory: Path, agent: str = "agent-1") -> Iterator[Step]:
     with open_fresh(directory, "complete") as orch:

@@ -1,0 +1,106 @@
+"""What every benchmark module shares: the workloads, loaded from the working tree, and a base
+class that runs one of them.
+
+asv takes the benchmarks from the working tree but measures the taskorch installed from the commit
+under test, which may predate ``taskorch.perf``. So the workloads file is loaded by path; it uses
+only the public API, and what an old engine lacks turns into ``NotImplementedError`` in ``setup``
+(asv records the benchmark as skipped for that commit, not failed).
+
+Sessions persist for the life of the benchmark process. asv re-runs ``setup`` and ``teardown``
+around every timed call; a fresh database per call would measure a cold connection instead of the
+operation, so ``setup`` hands back the same open session every time (asv forks one process per
+benchmark and parameter set, and runs it in a temporary directory that it deletes afterwards).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+WORKLOADS_FILE = Path(__file__).resolve().parents[1] / "taskorch" / "perf" / "workloads.py"
+MODULE_NAME = "_taskorch_bench_workloads"
+
+Step = Callable[[], object]
+
+_module: ModuleType | None = None
+_sessions: dict[tuple[str, tuple[tuple[str, Any], ...]], Step] = {}
+_open = ExitStack()  # never closed under asv: the process ends with os._exit, the dir is deleted
+
+
+def workloads() -> ModuleType:
+    """The shared workloads module, or ``NotImplementedError`` if this commit has no engine."""
+    global _module
+    if _module is None:
+        try:
+            import taskorch  # noqa: F401  (the installed engine of the commit under test)
+        except ImportError as exc:
+            raise NotImplementedError(f"taskorch is not importable here: {exc}") from exc
+        spec = importlib.util.spec_from_file_location(MODULE_NAME, WORKLOADS_FILE)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[MODULE_NAME] = module  # dataclasses look their module up while building
+        spec.loader.exec_module(module)
+        _module = module
+    return _module
+
+
+def require(*names: str) -> None:
+    """Skip (``NotImplementedError``) unless the installed engine has every dotted ``name``,
+    e.g. ``"Orchestrator.batch"`` or ``"EventBus"``."""
+    import taskorch
+
+    for name in names:
+        obj: object = taskorch
+        for part in name.split("."):
+            if not hasattr(obj, part):
+                raise NotImplementedError(f"taskorch.{name} does not exist in this commit")
+            obj = getattr(obj, part)
+
+
+def scratch_dir() -> Path:
+    """A directory for databases: under ``$TASKORCH_BENCH_TMP`` if set (e.g. ``/dev/shm`` to
+    measure without the disk), else under the working directory asv gives the benchmark."""
+    root = os.environ.get("TASKORCH_BENCH_TMP") or os.getcwd()
+    return Path(tempfile.mkdtemp(prefix="taskorch-bench-", dir=root))
+
+
+def session(name: str, directory: Path | None = None, **params: Any) -> Step:
+    """The step of workload ``name``, opened once per process and then reused."""
+    key = (name, tuple(sorted(params.items())))
+    step = _sessions.get(key)
+    if step is None:
+        workload = workloads().WORKLOADS[name]
+        step = _open.enter_context(workload.session(directory or scratch_dir(), **params))
+        _sessions[key] = step
+    return step
+
+
+class WorkloadBenchmark:
+    """Times the step of one shared workload; ``params`` map onto the workload's parameters.
+
+    Subclasses set ``workload``, ``param_names``/``params`` and ``requires`` (engine names the
+    benchmark needs), and define one ``time_*`` method that calls ``self.step()``.
+    """
+
+    workload = ""
+    requires: tuple[str, ...] = ()
+    param_names: list[str] = []
+    params: list[list[Any]] = []
+    # Each timed call is one operation; a sample sums ``number`` of them (see the module doc).
+    number = 50
+    repeat = (10, 20, 2.0)
+    warmup_time = 0.05
+
+    def setup(self, *params: Any) -> None:
+        require(*self.requires)
+        self.step = session(self.workload, None, **self.workload_params(params))
+
+    def workload_params(self, params: tuple[Any, ...]) -> Mapping[str, Any]:
+        return dict(zip(self.param_names, params, strict=True))

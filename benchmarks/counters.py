@@ -1,0 +1,133 @@
+"""Deterministic counters: SQL statements and memory allocations per operation.
+
+They do not depend on the machine's speed or load, so any change is a real change in what the
+engine does: the noise-free regression signal that timings on a shared machine cannot give.
+"""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+import statistics
+import sys
+import tracemalloc
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from ._support import require, scratch_dir, workloads
+
+# operation -> (workload, its params, engine names it needs)
+OPERATIONS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
+    "plan_1": ("plan", {"n": 1}, ()),
+    "plan_10": ("plan", {"n": 10}, ()),
+    "claim": ("claim", {"pool": 1000}, ()),
+    "complete": ("complete", {}, ("Orchestrator.batch",)),
+    "context_uncached": ("context", {"cached": False}, ()),
+    "get": ("get", {"n": 1000}, ("Orchestrator.batch",)),
+    "status": ("status", {"n": 1000}, ("Orchestrator.batch",)),
+}
+WARMUP = 5  # first calls fill caches (statements, contexts) that later calls reuse
+CALLS = 50
+
+
+class StatementCounter:
+    """A ``set_trace_callback`` target: counts the statements SQLite runs."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, statement: str) -> None:
+        self.count += 1
+
+
+@contextmanager
+def tracing_connections(counter: StatementCounter) -> Iterator[None]:
+    """Trace every sqlite3 connection opened inside: the engine keeps its connection private,
+    so the counter is attached where connections are made."""
+    real = sqlite3.connect
+
+    def connect(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = real(*args, **kwargs)
+        conn.set_trace_callback(counter)
+        return conn
+
+    sqlite3.connect = connect  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sqlite3.connect = real
+
+
+class OperationCounter:
+    """Opens the operation's workload fresh (not the shared session: counters need it from the
+    start) and warms it up."""
+
+    param_names = ["operation"]
+    params = [list(OPERATIONS)]
+
+    def open(self, operation: str, stack: ExitStack) -> Callable[[], object]:
+        name, params, needs = OPERATIONS[operation]
+        require(*needs)
+        step = stack.enter_context(workloads().WORKLOADS[name].session(scratch_dir(), **params))
+        for _ in range(WARMUP):
+            step()
+        return step
+
+    def teardown(self, operation: str) -> None:
+        self.stack.close()
+
+
+class SQLStatements(OperationCounter):
+    """SQL statements per operation (BEGIN and COMMIT included)."""
+
+    unit = "statements"
+    version = "1"
+
+    def setup(self, operation: str) -> None:
+        self.stack = ExitStack()
+        self.counter = StatementCounter()
+        self.stack.enter_context(tracing_connections(self.counter))
+        self.step = self.open(operation, self.stack)
+
+    def track_statements(self, operation: str) -> float:
+        self.counter.count = 0
+        for _ in range(CALLS):
+            self.step()
+        return self.counter.count / CALLS
+
+
+class Allocations(OperationCounter):
+    """Memory per operation: the peak of Python allocations made during one call (tracemalloc,
+    median of 50 calls), and the memory blocks it leaves allocated (a leak shows here first)."""
+
+    version = "1"
+
+    def setup(self, operation: str) -> None:
+        self.stack = ExitStack()
+        self.step = self.open(operation, self.stack)
+
+    def track_peak_bytes(self, operation: str) -> float:
+        peaks = []
+        tracemalloc.start()
+        try:
+            for _ in range(CALLS):
+                tracemalloc.reset_peak()
+                before = tracemalloc.get_traced_memory()[0]
+                self.step()
+                peaks.append(tracemalloc.get_traced_memory()[1] - before)
+        finally:
+            tracemalloc.stop()
+        return float(statistics.median(peaks))
+
+    track_peak_bytes.unit = "bytes"  # type: ignore[attr-defined]
+
+    def track_retained_blocks(self, operation: str) -> float:
+        gc.collect()
+        before = sys.getallocatedblocks()
+        for _ in range(CALLS):
+            self.step()
+        gc.collect()
+        return (sys.getallocatedblocks() - before) / CALLS
+
+    track_retained_blocks.unit = "blocks"  # type: ignore[attr-defined]

@@ -1,0 +1,131 @@
+"""Memory: peak RSS of the large cases, RSS and import time of a fresh process that opens a
+database, and the size of the core value objects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from ._support import require, scratch_dir, session, workloads
+
+# Run in a fresh interpreter: what a user pays to start an orchestrator.
+PROBE = """
+import os, resource, sys, time
+start = time.perf_counter()
+import taskorch
+imported = time.perf_counter() - start
+orch = taskorch.open(sys.argv[1])
+orch.status()
+try:
+    with open("/proc/self/statm") as f:
+        rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+except OSError:  # not Linux: the peak is the best available figure
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(imported, rss)
+"""
+
+
+def _probe(directory: Path) -> tuple[float, float]:
+    import taskorch
+
+    url = f"sqlite:///{directory / 'probe.db'}"
+    # The probe must import the taskorch under test, wherever this process found it.
+    env = {**os.environ, "PYTHONPATH": str(Path(taskorch.__file__).parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, url], check=True, capture_output=True, text=True, env=env
+    ).stdout
+    imported, rss = out.split()
+    return float(imported), float(rss)
+
+
+class PeakMemPlan:
+    """Peak RSS of a process that plans a DAG of n subtasks."""
+
+    param_names = ["n"]
+    params = [[1000, 10_000, 100_000]]
+    version = "1"
+
+    def setup(self, n: int) -> None:
+        require("Orchestrator.plan")
+        self.step = session("plan", None, n=n)
+
+    def peakmem_plan_graph(self, n: int) -> None:
+        self.step()
+
+
+class PeakMemDrain:
+    """Peak RSS of a process that plans and drains a DAG of n subtasks."""
+
+    param_names = ["n"]
+    params = [[1000, 10_000]]
+    timeout = 120
+    version = "1"
+
+    def setup(self, n: int) -> None:
+        require("Orchestrator.plan", "Orchestrator.claim", "Orchestrator.complete")
+        self.step = session("drain", None, n=n)
+
+    def peakmem_drain_graph(self, n: int) -> None:
+        self.step()
+
+
+class Footprint:
+    """A fresh process that imports taskorch and opens a database (targets: ≤ 30 MiB RSS,
+    import ≤ 100 ms). The smallest of five processes, to keep scheduling noise out."""
+
+    timeout = 120
+    version = "1"
+
+    def setup(self) -> None:
+        require("open")
+        self.directory = scratch_dir()
+        self.samples = [_probe(self.directory) for _ in range(5)]
+
+    def track_rss_after_open(self) -> float:
+        return min(rss for _, rss in self.samples) / 2**20
+
+    track_rss_after_open.unit = "MiB"  # type: ignore[attr-defined]
+
+    def track_import_time(self) -> float:
+        return min(imported for imported, _ in self.samples) * 1000.0
+
+    track_import_time.unit = "ms"  # type: ignore[attr-defined]
+
+
+class ObjectSizes:
+    """Deep sizes (pympler) of what the engine hands out: a Task, a Plan of 1,000 subtasks, an
+    Event, and an open Orchestrator with its caches empty."""
+
+    version = "1"
+
+    def setup(self) -> None:
+        require("Orchestrator.plan", "Orchestrator.claim", "Event")
+        import taskorch
+
+        self._stack = ExitStack()
+        directory = scratch_dir()
+        self.task = self._stack.enter_context(workloads().WORKLOADS["claim"].session(directory))()
+        self.plan = self._stack.enter_context(
+            workloads().WORKLOADS["plan"].session(directory, n=1000)
+        )()
+        self.event = taskorch.Event("completed", 1, None, "agent", 0.0)
+        self.orch = self._stack.enter_context(taskorch.open(f"sqlite:///{directory}/sizes.db"))
+
+    def teardown(self, *args: Any) -> None:
+        self._stack.close()
+
+    def mem_task(self) -> object:
+        return self.task
+
+    def mem_plan_1000(self) -> object:
+        return self.plan
+
+    def mem_event(self) -> object:
+        return self.event
+
+    def mem_orchestrator(self) -> object:
+        return self.orch
