@@ -69,3 +69,18 @@ class ReadyQuery(StoreBenchmark):
 
     def time_ready_query(self, stores: dict[int, str], n: int) -> None:
         self.step()
+
+
+class StatusPlans(WorkloadBenchmark):
+    """Counts by state with p active plans of one subtask each: must not grow with the number of
+    plans (the peer's status ran 1 + 2p queries)."""
+
+    workload = "status_plans"
+    requires = ("Orchestrator.status", "Orchestrator.batch")
+    param_names = ["parents"]
+    params = [[100, 1000]]
+    number = 20
+    version = "1"
+
+    def time_status_plans(self, parents: int) -> None:
+        self.step()
