@@ -15,7 +15,7 @@ Steps:
 Exit status (a bit set, so both can be told apart at once):
   0  nothing regressed, nothing broke
   1  a benchmark regressed (slower, larger, more statements...) or leakcheck found a leak
-  2  a benchmark broke: it fails on the target (and did not fail on the baseline)
+  2  a benchmark broke: it fails on the target
   3  both
   4  the job could not run (bad arguments, a commit that does not build, asv itself failed)
 
@@ -72,9 +72,16 @@ def asv(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
     """Run asv from the repository root with this Python; output is echoed and returned."""
     command = [sys.executable, "-m", "asv", *args]
     print("$ asv " + " ".join(args), flush=True)
-    done = subprocess.run(command, cwd=ROOT, text=True, capture_output=True)
-    sys.stdout.write(done.stdout)
-    sys.stderr.write(done.stderr)
+    lines = []
+    with subprocess.Popen(
+        command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:  # echoed as it comes: a nightly run takes a while
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            lines.append(line)
+    done = subprocess.CompletedProcess(command, process.returncode, "".join(lines), "")
     if check and done.returncode != 0:
         raise JobError(f"asv {args[0]} failed with exit status {done.returncode}")
     return done
@@ -119,7 +126,7 @@ def read_compare(output: str) -> tuple[list[Change], list[Change], list[Change]]
             continue
         mark, before, after, ratio, name = cells
         change = Change(name, before, after, ratio)
-        if mark == "!" or (after == "failed" and before != "failed"):
+        if mark == "!" or after == "failed":  # fails on the target, newly or still
             broke.append(change)
         elif mark in "+-" and mark:
             worse = (mark == "+") != bool(HIGHER_IS_BETTER.search(name))

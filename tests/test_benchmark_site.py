@@ -38,7 +38,7 @@ FLAGS = [
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium)"),
-    pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm to fetch the site's libraries"),
+    pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm for the site libraries"),
     pytest.mark.skipif(not any((ROOT / "results").glob("*/*.json")), reason="no kept results"),
 ]
 
@@ -53,11 +53,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return html
 
 
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[str]:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler = functools.partial(Quiet, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.RequestHandlerClass.log_message = lambda *args: None  # type: ignore[method-assign]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
