@@ -29,7 +29,7 @@ class StoreBenchmark(WorkloadBenchmark):
         build = workloads().build_store
         return {n: str(build(directory / f"store-{n}.db", n).parent) for n in SIZES}
 
-    def setup(self, stores: dict[int, str], n: int) -> None:  # type: ignore[override]
+    def setup(self, stores: dict[int, str], n: int) -> None:
         if n not in stores:
             raise NotImplementedError("this commit cannot build the store (no Orchestrator.batch)")
         self.step = session(self.workload, Path(stores[n]), n=n)
