@@ -18,7 +18,6 @@ import importlib.util
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -94,13 +93,12 @@ class WorkloadBenchmark:
     requires: tuple[str, ...] = ()
     param_names: list[str] = []
     params: list[list[Any]] = []
-    # Each timed call is one operation; a sample sums ``number`` of them (see the module doc).
-    number = 50
-    # CPU time of this process, not wall time: on a shared machine, time spent preempted by other
-    # processes is most of the noise (docs/benchmarks.md: spread 60-400 % -> 6-17 %). The raw
-    # sqlite3 references are timed the same way, so the ratios stay fair.
-    timer = staticmethod(time.process_time)
-    repeat = (10, 20, 2.0)
+    # One operation per sample, many samples, and asv reports their median: on a shared machine
+    # most of the noise is time spent preempted by other processes, which lands in a few samples
+    # and leaves the median alone (docs/benchmarks.md: spread 1-5 % per call, 60-400 % for sums of
+    # 200 calls). asv times each call on its own anyway when a benchmark has a setup.
+    number = 1
+    repeat = (50, 400, 2.0)
     warmup_time = 0.05
 
     def setup(self, *params: Any) -> None:

@@ -11,7 +11,6 @@ class Encode(WorkloadBenchmark):
 
     workload = "encode_context"
     requires = ("codec",)
-    number = 500
     version = "1"
 
     def setup(self) -> None:
@@ -28,7 +27,6 @@ class Decode(WorkloadBenchmark):
 
     workload = "decode_context"
     requires = ("codec",)
-    number = 500
     version = "1"
 
     def setup(self) -> None:
@@ -48,7 +46,6 @@ class Context(WorkloadBenchmark):
     requires = ("Orchestrator.context",)
     param_names = ["cached"]
     params = [[True, False]]
-    number = 200
     version = "1"
 
     def time_context(self, cached: bool) -> None:

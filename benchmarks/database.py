@@ -42,7 +42,6 @@ class Get(StoreBenchmark):
     """Read one task by id (``lifecycle.Plan`` wrote it; ``raw.RawGet`` is the limit)."""
 
     workload = "get"
-    number = 200
     version = "1"
 
     def time_get(self, stores: dict[int, str], n: int) -> None:
@@ -53,7 +52,6 @@ class Status(StoreBenchmark):
     """Counts by state over the whole store, from indexes (target: ≤ 5 ms at 100k tasks)."""
 
     workload = "status"
-    number = 20
     version = "1"
 
     def time_status(self, stores: dict[int, str], n: int) -> None:
@@ -64,7 +62,6 @@ class ReadyQuery(StoreBenchmark):
     """The first 10 ready subtasks, as a dashboard or a scheduler lists them."""
 
     workload = "ready_query"
-    number = 100
     version = "1"
 
     def time_ready_query(self, stores: dict[int, str], n: int) -> None:
@@ -79,7 +76,6 @@ class StatusPlans(WorkloadBenchmark):
     requires = ("Orchestrator.status", "Orchestrator.batch")
     param_names = ["parents"]
     params = [[100, 1000]]
-    number = 20
     version = "1"
 
     def time_status_plans(self, parents: int) -> None:

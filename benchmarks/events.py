@@ -12,7 +12,6 @@ class Publish(WorkloadBenchmark):
     requires = ("EventBus", "Event")
     param_names = ["subscribers"]
     params = [[0, 1, 10]]
-    number = 1000
     version = "1"
 
     def time_publish(self, subscribers: int) -> None:

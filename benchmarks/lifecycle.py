@@ -12,7 +12,6 @@ class Plan(WorkloadBenchmark):
     requires = ("Orchestrator.plan",)
     param_names = ["n"]
     params = [[1, 10, 1000]]
-    number = 20
     version = "1"
 
     def time_plan(self, n: int) -> None:
@@ -57,7 +56,6 @@ class Lifecycle(WorkloadBenchmark):
 
     workload = "lifecycle"
     requires = ("Orchestrator.synthesize", "Orchestrator.context")
-    number = 10
     version = "1"
 
     def time_lifecycle(self) -> None:

@@ -13,7 +13,6 @@ class RawInsert(WorkloadBenchmark):
     workload = "raw_insert"
     param_names = ["n"]
     params = [[1, 10, 1000]]
-    number = 20
     version = "1"
 
     def time_raw_insert(self, n: int) -> None:
@@ -26,7 +25,6 @@ class RawGet(WorkloadBenchmark):
     workload = "raw_get"
     param_names = ["n"]
     params = [[1000, 100_000]]
-    number = 200
     version = "1"
 
     def time_raw_get(self, n: int) -> None:
