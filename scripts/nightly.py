@@ -7,7 +7,8 @@ Steps:
    (or ``--baseline``); the target is ``main`` (or ``--target``);
 2. ``asv continuous --factor F BASELINE TARGET`` runs both commits, rounds interleaved, so machine
    drift hits both sides alike; ``asv compare`` of the two result sets is then read row by row
-   (asv has no command that lists regressions);
+   (asv has no command that lists regressions); what it flags as slower is measured again in new
+   processes, and only what is flagged twice counts as regressed;
 3. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
 4. ``python -m leakcheck suite`` when the leakcheck package exists;
 5. ``asv publish`` and the offline libraries (scripts/asv_assets.py).
@@ -60,6 +61,7 @@ class Report:
     regressed: list[Change] = field(default_factory=list)
     improved: list[Change] = field(default_factory=list)
     broke: list[Change] = field(default_factory=list)
+    unconfirmed: list[Change] = field(default_factory=list)  # flagged once, not when re-measured
     leakcheck: str = "not run"
     published: bool = False
 
@@ -134,6 +136,27 @@ def read_compare(output: str) -> tuple[list[Change], list[Change], list[Change]]
     return regressed, improved, broke
 
 
+def confirm(
+    flagged: list[Change],
+    baseline: str,
+    target: str,
+    machine_args: list[str],
+    rounds: list[str],
+    factor: float,
+) -> tuple[list[Change], list[Change]]:
+    """Measure the flagged benchmarks again, in new processes: a real slowdown shows again, a
+    false alarm (on a shared machine, mostly a process that ran slow throughout) rarely does."""
+    names = sorted({c.benchmark.split("(")[0] for c in flagged})
+    pattern = "^(" + "|".join(re.escape(n) for n in names) + ")$"
+    asv("continuous", "--factor", str(factor), *machine_args, *rounds, "-b", pattern,
+        baseline, target)  # fmt: skip
+    again = asv("compare", "--factor", str(factor), *machine_args, baseline, target)
+    still = {c.benchmark for c in read_compare(again.stdout)[0]}
+    return [c for c in flagged if c.benchmark in still], [
+        c for c in flagged if c.benchmark not in still
+    ]
+
+
 def run_leakcheck() -> tuple[str, bool]:
     """``python -m leakcheck suite`` against the working tree, when the package exists."""
     if importlib.util.find_spec("leakcheck") is None and not (ROOT / "leakcheck").is_dir():
@@ -172,6 +195,10 @@ def nightly(options: argparse.Namespace) -> Report:
         if compare.returncode != 0 or not has_results(machine, target):
             raise JobError(f"no results for {target[:8]}: did it build? (see asv's output above)")
         report.regressed, report.improved, report.broke = read_compare(compare.stdout)
+        if report.regressed and options.confirm:
+            report.regressed, report.unconfirmed = confirm(
+                report.regressed, baseline, target, machine_args, rounds, options.factor
+            )
         if options.backfill:
             asv("run", "--skip-existing-commits", *machine_args, *extra, f"{baseline}..{target}")
     report.leakcheck, leaked = run_leakcheck()
@@ -185,6 +212,7 @@ def nightly(options: argparse.Namespace) -> Report:
 def summary(report: Report) -> str:
     lines = [f"nightly: {report.baseline} -> {report.target}, factor {report.factor}"]
     for title, changes in (("REGRESSED", report.regressed), ("BROKE", report.broke),
+                           ("not confirmed", report.unconfirmed),
                            ("improved", report.improved)):  # fmt: skip
         for c in changes:
             lines.append(f"  {title}: {c.benchmark}  {c.before} -> {c.after}  (x{c.ratio})")
@@ -207,6 +235,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
     parser.add_argument("--rounds", type=int, help="asv rounds per commit (default: each's own)")
     parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
+    parser.add_argument(
+        "--no-confirm",
+        dest="confirm",
+        action="store_false",
+        help="report what the first comparison flags, without measuring it again",
+    )
     parser.add_argument("--no-backfill", dest="backfill", action="store_false")
     parser.add_argument("--no-publish", dest="publish", action="store_false")
     return parser.parse_args(argv)
