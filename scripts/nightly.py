@@ -147,7 +147,8 @@ def confirm(
     """Measure the flagged benchmarks again, in new processes: a real slowdown shows again, a
     false alarm (on a shared machine, mostly a process that ran slow throughout) rarely does."""
     names = sorted({c.benchmark.split("(")[0] for c in flagged})
-    pattern = "^(" + "|".join(re.escape(n) for n in names) + ")$"
+    # asv matches -b against names with their parameters, e.g. "database.Get.time_get(1000)"
+    pattern = "^(" + "|".join(re.escape(n) for n in names) + r")(\(.*\))?$"
     asv("continuous", "--factor", str(factor), *machine_args, *rounds, "-b", pattern,
         baseline, target)  # fmt: skip
     again = asv("compare", "--factor", str(factor), *machine_args, baseline, target)
