@@ -1,30 +1,25 @@
-"""Concurrent agents: claim+complete loops per second with 1, 50 and 1,000 agents in one process.
+"""Concurrent agents: claim+complete loops per second with 1, 50 and 1,000 agents in one process,
+and the event loop's lag while they work.
 
-This is the place for the agent runtime's benchmarks (``taskorch.agents``). Until a commit has the
-runtime, and ``taskorch/perf/workloads.py`` registers its workloads, these are skipped. The
-contract they expect, so the runtime's owners can plug in without touching this file:
-
-- workload ``agent_loops`` (param ``agents``): its step runs the agents over a fixed amount of work
-  and returns how many claim+complete loops were done;
-- workload ``agent_loop_lag`` (param ``agents``): its step runs the agents for a while and returns
-  the worst event-loop lag seen, in seconds.
+Both read the report of the shared ``agent_fleet`` workload (``taskorch.agents.drain_demo``: a
+fresh database, a plan sized to the fleet, drained with group commit, invariants checked). Commits
+without the agent runtime skip them.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import time
 
 from ._support import session, workloads
 
 AGENTS = [1, 50, 1000]
 
 
-def _require_runtime(workload: str) -> None:
+def _require_runtime() -> None:
     if importlib.util.find_spec("taskorch.agents") is None:
         raise NotImplementedError("this commit has no agent runtime (taskorch.agents)")
-    if workload not in workloads().WORKLOADS:
-        raise NotImplementedError(f"no {workload!r} workload registered yet")
+    if "agent_fleet" not in workloads().WORKLOADS:
+        raise NotImplementedError("no 'agent_fleet' workload registered")
 
 
 class ConcurrentAgents:
@@ -34,33 +29,28 @@ class ConcurrentAgents:
     params = [AGENTS]
     unit = "loops/s"
     timeout = 300
-    version = "1"
+    version = "2"
 
     def setup(self, agents: int) -> None:
-        _require_runtime("agent_loops")
-        self.step = session("agent_loops", None, agents=agents)
+        _require_runtime()
+        self.step = session("agent_fleet", None, agents=agents)
 
     def track_loops_per_second(self, agents: int) -> float:
-        start = time.perf_counter()
-        loops = self.step()
-        assert isinstance(loops, int)
-        return loops / (time.perf_counter() - start)
+        return float(self.step().throughput)  # type: ignore[attr-defined]
 
 
 class LoopLag:
-    """The worst asyncio event-loop lag while the agents work: how late a timer fires."""
+    """The event loop's 99th-percentile lag while the agents work: how late a timer fires."""
 
     param_names = ["agents"]
     params = [AGENTS]
     unit = "ms"
     timeout = 300
-    version = "1"
+    version = "2"
 
     def setup(self, agents: int) -> None:
-        _require_runtime("agent_loop_lag")
-        self.step = session("agent_loop_lag", None, agents=agents)
+        _require_runtime()
+        self.step = session("agent_fleet", None, agents=agents)
 
     def track_loop_lag(self, agents: int) -> float:
-        lag = self.step()
-        assert isinstance(lag, float)
-        return lag * 1000.0
+        return float(self.step().loop_lag.p99) * 1000.0  # type: ignore[attr-defined]

@@ -327,6 +327,26 @@ def drain_session(directory: Path, n: int = 1000) -> Iterator[Step]:
     yield step
 
 
+@workload("agent_fleet", "a fleet of asyncio agents drains a plan of independent subtasks"
+          " (group commit); the step returns the fleet's report", agents=(1, 50, 1000))  # fmt: skip
+def agent_fleet_session(directory: Path, agents: int = 50) -> Iterator[Step]:
+    from taskorch.agents import drain_demo  # the agent runtime; older engines lack it
+
+    tasks = max(2000, 20 * agents)  # a few seconds of work at any fleet size
+    counter = iter(range(1_000_000))
+
+    def step() -> object:
+        path = Path(directory) / f"fleet-{agents}-{next(counter)}.db"
+        report, check = drain_demo(f"sqlite:///{path}", tasks=tasks, agents=agents)
+        if not check.ok:
+            raise AssertionError(f"fleet invariants failed: {check}")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return report
+
+    yield step
+
+
 # -- raw sqlite3 references: the physical limit on the same machine, in the same run ----------
 
 RAW_TABLE = """CREATE TABLE IF NOT EXISTS tasks (id INTEGER PRIMARY KEY, parent_id INTEGER,
