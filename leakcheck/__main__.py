@@ -1,0 +1,5 @@
+"""``python -m leakcheck``."""
+
+from leakcheck.cli import main
+
+raise SystemExit(main())
