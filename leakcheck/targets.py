@@ -30,7 +30,7 @@ def load_object(target: str) -> Any:
             obj = getattr(obj, part)
         except AttributeError as exc:
             raise LoadError(f"{target!r}: {module_name!r} has no attribute {attribute!r}") from exc
-    return cast("Callable[..., Any]", obj)
+    return obj
 
 
 def load_callable(target: str) -> Callable[..., Any]:
