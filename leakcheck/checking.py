@@ -63,8 +63,8 @@ def check(
     """Call ``step()`` ``warmup`` times, then ``iterations`` times under memray; judge the growth.
 
     ``flamegraph`` writes an offline HTML flamegraph of what was left alive (only when the
-    check finds a leak if ``flamegraph_on_leak_only``); ``keep_capture`` keeps the
-    (compressed) memray capture, which is otherwise deleted. ``progress=True`` reports on
+    check finds a leak if ``flamegraph_on_leak_only``); ``keep_capture`` keeps memray's
+    capture file, which is otherwise deleted. ``progress=True`` reports on
     stderr during long runs.
 
     Raises :class:`WorkloadError` when ``step`` raises, :class:`UsageError` for bad options
@@ -78,9 +78,7 @@ def check(
     reporter = _reporter(progress)
     workdir = Path(tempfile.mkdtemp(prefix="leakcheck-"))
     try:
-        run = run_loop(
-            step, plan, workdir / "capture.bin", reporter, compress=keep_capture is not None
-        )
+        run = run_loop(step, plan, workdir / "capture.bin", reporter)
         reporter.phase("analysing the capture")
         started = time.perf_counter()
         contents = read_capture(run.capture)

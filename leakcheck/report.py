@@ -103,7 +103,7 @@ class Timings:
 
     warmup: float = 0.0
     loop: float = 0.0  # the tracked iterations only, without the pauses at segment boundaries
-    tracked: float = 0.0  # everything under the Tracker, pauses included
+    tracked: float = 0.0  # everything under the Tracker: pauses, writing the capture
     analysis: float = 0.0
     flamegraph: float = 0.0
 

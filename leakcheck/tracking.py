@@ -79,12 +79,8 @@ class TrackedRun:
     tracked_seconds: float
 
 
-def run_loop(
-    step: Step, plan: LoopPlan, capture: Path, progress: Progress, *, compress: bool = False
-) -> TrackedRun:
+def run_loop(step: Step, plan: LoopPlan, capture: Path, progress: Progress) -> TrackedRun:
     """Warm ``step`` up, then run it under a memray Tracker writing to ``capture``.
-
-    ``compress`` shrinks the capture when the loop ends (worth it only for keeping it).
 
     Raises :class:`WorkloadError` if ``step`` raises and :class:`TrackerError` if memray
     cannot start (another Tracker is active in this process).
@@ -99,7 +95,9 @@ def run_loop(
     pause = 3 * plan.memory_interval_ms / 1000
     markers: list[bytes | None] = [None] * (plan.segments + 1)
     tracker = memray.Tracker(
-        destination=memray.FileDestination(capture, overwrite=True, compress_on_exit=compress),
+        # Compressed, the capture is 10-50x smaller and reading it back is faster and steadier
+        # than reading a raw file the kernel is still writing back.
+        destination=memray.FileDestination(capture, overwrite=True, compress_on_exit=True),
         trace_python_allocators=True,  # without it pymalloc hides small leaks in 1 MiB arenas
         memory_interval_ms=plan.memory_interval_ms,
     )
@@ -126,7 +124,7 @@ def run_loop(
         # Only the last marker must outlive the window; freeing the others keeps them out of
         # the flamegraph of what was left alive.
         markers[:-1] = [None] * plan.segments
-        tracked_seconds = time.perf_counter() - tracked_started
+    tracked_seconds = time.perf_counter() - tracked_started
     return TrackedRun(capture, plan, warmup_seconds, loop_seconds, tracked_seconds)
 
 
