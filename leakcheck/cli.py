@@ -38,10 +38,10 @@ how the verdict is reached:
     - growth: how much that line's live memory grew in each segment.
   A line grows steadily when each of the last 4 segments grew; it then keeps the smaller of
   its survivors and its slowest segment's growth per iteration. The workload LEAKS (exit 1)
-  when its steady lines together keep at least THRESHOLD bytes per iteration (default
-  {DEFAULT_THRESHOLD}). Bounded caches smaller than half the window, periodically cleared
-  buffers, cyclic garbage and caches warming up are not leaks. A cache larger than half the
-  window cannot be told from a leak: raise ITERATIONS above twice its size.
+  when its steady lines together keep at least THRESHOLD bytes per iteration.
+  Bounded caches smaller than half the window, periodically cleared buffers, cyclic garbage
+  and caches warming up are not leaks. A cache larger than half the window cannot be told
+  from a leak: raise ITERATIONS above twice its size.
 
 exit status: 0 no leak, 1 leak, 2 the run failed (message on stderr)
 """
