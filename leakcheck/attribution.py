@@ -4,9 +4,10 @@ memray records the whole Python stack of every allocation. A leak report is only
 it names the workload's own line, so frames are sorted into four kinds:
 
 - *tracer*: memray's own Python code; skipped wherever it appears innermost.
-- *harness*: the loop that drives the workload. An allocation whose innermost frame is the
-  harness is the harness's own (loop counters, markers, Tracker start-up) and is dropped; the
-  frames outside the harness (the command line, pytest) are never blamed.
+- *harness*: the loop that drives the workload. Only allocations made below the harness
+  function that calls the workload belong to the workload; the rest (loop counters, markers,
+  the library code the harness itself calls) is dropped, and frames outside the harness
+  (the command line, pytest) are never blamed.
 - *library*: the standard library and generated code (``<string>``, ``<frozen ...>``).
 - *user*: everything else, third-party packages included.
 
@@ -52,8 +53,10 @@ def _stdlib_roots() -> tuple[str, ...]:
 class Attribution:
     """Classifies frames by file and maps a memray stack to the :class:`Frame` to blame."""
 
-    def __init__(self, harness_files: Iterable[str | Path]) -> None:
+    def __init__(self, harness_files: Iterable[str | Path], workload_caller: str) -> None:
+        """``workload_caller`` names the harness function whose calls run the workload."""
         self._harness = frozenset(os.path.realpath(f) for f in harness_files)
+        self._workload_caller = workload_caller
         self._tracer_root = os.path.realpath(Path(memray.__file__).parent) + os.sep
         self._stdlib_roots = _stdlib_roots()
         self._kinds: dict[str, FrameKind] = {}
@@ -83,19 +86,23 @@ class Attribution:
     def locate(self, stack: Sequence[StackElement]) -> Frame | None:
         """The frame to blame for an allocation with this stack (innermost first).
 
-        Returns None for the harness's own allocations.
+        Returns None for the harness's own allocations. A stack that never reaches the harness
+        comes from a thread the workload started.
         """
         frames = [f for f in stack if self.kind(f[1]) is not FrameKind.TRACER]
         if not frames:
             return NO_PYTHON_FRAME
-        if self.kind(frames[0][1]) is FrameKind.HARNESS:
-            return None
-        for function, file, line in frames:
+        blamed: Frame | None = None
+        for index, (function, file, line) in enumerate(frames):
             kind = self.kind(file)
             if kind is FrameKind.HARNESS:
+                if index == 0 or function != self._workload_caller:
+                    return None
                 break
-            if kind is FrameKind.USER:
-                return Frame(function, file, line)
+            if kind is FrameKind.USER and blamed is None:
+                blamed = Frame(function, file, line)
+        if blamed is not None:
+            return blamed
         function, file, line = frames[0]
         return Frame(function, file, line)
 

@@ -45,7 +45,9 @@ Step = Callable[[], object]
 Session = Callable[[Path], AbstractContextManager[Step]]
 
 # The harness: frames in these files are the loop's, never the workload's.
-_ATTRIBUTION = Attribution([tracking.__file__, _progress_module.__file__])
+_ATTRIBUTION = Attribution(
+    [tracking.__file__, _progress_module.__file__], workload_caller=tracking.WORKLOAD_CALLER
+)
 
 
 def check(

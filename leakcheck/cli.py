@@ -28,7 +28,7 @@ __all__ = ["main"]
 
 EXIT_CLEAN, EXIT_LEAK, EXIT_FAILED = 0, 1, 2
 
-VERDICT_HELP = f"""\
+VERDICT_HELP = """\
 how the verdict is reached:
   The callable runs WARMUP times untracked, then ITERATIONS times under memray (Python
   allocators traced), in 8 equal segments. For every line of code (the workload's own line,

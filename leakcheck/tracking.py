@@ -26,7 +26,14 @@ import memray
 from leakcheck.errors import TrackerError, UsageError, WorkloadError
 from leakcheck.progress import Progress
 
-__all__ = ["MARKER_BYTES", "MARKER_FUNCTION", "LoopPlan", "TrackedRun", "run_loop"]
+__all__ = [
+    "MARKER_BYTES",
+    "MARKER_FUNCTION",
+    "WORKLOAD_CALLER",
+    "LoopPlan",
+    "TrackedRun",
+    "run_loop",
+]
 
 Step = Callable[[], object]
 
@@ -35,6 +42,9 @@ MARKER_FUNCTION = "_mark_boundary"
 _MARKER_LENGTH = 100
 #: Size of one marker allocation; the interpreter allocates other things on the same line.
 MARKER_BYTES = sys.getsizeof(bytes(_MARKER_LENGTH))
+
+#: The function that calls the workload: what runs below it is the workload's.
+WORKLOAD_CALLER = "_drive"
 
 # Progress is checked between chunks so the inner loop stays a bare call.
 _CHUNK = 64

@@ -19,7 +19,7 @@ PLAN = LoopPlan(iterations=8000, warmup=0)  # 8 segments of 1000 iterations
 SEGMENTS = PLAN.segments
 # Boundary k sits at snapshot 10k+1; allocations of segment k get snapshots 10k+2..10k+11.
 BOUNDARIES = [10 * k + 1 for k in range(SEGMENTS + 1)]
-ATTRIBUTION = Attribution([tracking.__file__])
+ATTRIBUTION = Attribution([tracking.__file__], workload_caller=tracking.WORKLOAD_CALLER)
 USER = "/work/app/job.py"
 
 

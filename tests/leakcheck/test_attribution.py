@@ -21,7 +21,7 @@ TRACER = str(Path(memray.__file__).resolve())
 
 @pytest.fixture
 def attribution() -> Attribution:
-    return Attribution([HARNESS])
+    return Attribution([HARNESS], workload_caller="loop")
 
 
 @pytest.mark.parametrize(
@@ -55,6 +55,13 @@ def test_library_allocation_is_blamed_on_the_calling_user_line(attribution: Attr
 def test_harness_allocations_are_dropped(attribution: Attribution) -> None:
     assert attribution.locate([("loop", HARNESS, 5), ("main", USER, 1)]) is None
     assert attribution.locate([("start", TRACER, 3), ("loop", HARNESS, 5)]) is None
+    # Library code the harness calls for itself, not on the workload's behalf.
+    assert attribution.locate([("enter_context", STDLIB, 519), ("setup", HARNESS, 90)]) is None
+
+
+def test_threads_the_workload_started_never_reach_the_harness(attribution: Attribution) -> None:
+    stack = [("worker", USER, 30), ("run", STDLIB, 975), ("_bootstrap", STDLIB, 995)]
+    assert attribution.locate(stack) == Frame("worker", USER, 30)
 
 
 def test_frames_outside_the_harness_are_never_blamed(attribution: Attribution) -> None:
@@ -73,4 +80,4 @@ def test_paths_are_compared_resolved(tmp_path: Path) -> None:
     real.write_text("")
     link = tmp_path / "link.py"
     os.symlink(real, link)
-    assert Attribution([real]).kind(str(link)) is FrameKind.HARNESS
+    assert Attribution([real], workload_caller="loop").kind(str(link)) is FrameKind.HARNESS
