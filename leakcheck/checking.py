@@ -77,7 +77,7 @@ def check(
     if threshold < 0:
         raise UsageError(f"threshold must be >= 0, not {threshold}")
     plan = LoopPlan(iterations=iterations, warmup=warmup)
-    reporter = _reporter(progress)
+    reporter = _reporter(progress, name)
     workdir = Path(tempfile.mkdtemp(prefix="leakcheck-"))
     try:
         run = run_loop(step, plan, workdir / "capture.bin", reporter)
@@ -169,9 +169,9 @@ def check_session(
     return report
 
 
-def _reporter(progress: Progress | bool) -> Progress:
+def _reporter(progress: Progress | bool, name: str) -> Progress:
     if progress is True:
-        return StreamProgress()
+        return StreamProgress(label=f"leakcheck {name}" if name else "leakcheck")
     if progress is False:
         return SilentProgress()
     return progress

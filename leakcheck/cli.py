@@ -134,8 +134,13 @@ class SuiteCommand:
             "--flamegraph-dir", type=Path, metavar="DIR",
             help="write NAME.html flamegraphs of the workloads that leak",
         )  # fmt: skip
-        from leakcheck.suite import DEFAULT_REGISTRY
+        from leakcheck.suite import DEFAULT_BUDGET, DEFAULT_REGISTRY
 
+        parser.add_argument(
+            "--budget", type=float, default=DEFAULT_BUDGET, metavar="SECONDS",
+            help=f"time per workload (default {DEFAULT_BUDGET:g}); slower workloads run fewer "
+            "iterations, with a warning; 0 for no limit",
+        )  # fmt: skip
         parser.add_argument(
             "--registry", default=DEFAULT_REGISTRY, metavar="MODULE",
             help=f"module holding WORKLOADS (default {DEFAULT_REGISTRY})",
@@ -152,6 +157,7 @@ class SuiteCommand:
             warmup=args.warmup,
             threshold=args.threshold,
             flamegraph_dir=args.flamegraph_dir,
+            budget=args.budget,
             progress=not args.quiet,
         )
         if args.json is not None:

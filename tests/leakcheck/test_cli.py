@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from leakcheck.flamegraph import external_resources
+from leakcheck.suite import fit_to_budget
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]  # the run_python fixture
 
@@ -123,6 +124,7 @@ def test_help_explains_the_verdict(run_python: Runner) -> None:
 
 REGISTRY = """\
 import contextlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ContextManager
@@ -143,6 +145,10 @@ def growing(tmp):
     yield lambda: log.append(f"line {len(log)}")
 
 @contextlib.contextmanager
+def slow(tmp):
+    yield lambda: time.sleep(0.002)
+
+@contextlib.contextmanager
 def broken(tmp):
     raise FileNotFoundError(tmp / "missing.db")
     yield
@@ -151,6 +157,7 @@ WORKLOADS = {w.name: w for w in [
     Workload("steady", "keeps nothing", steady),
     Workload("growing", "appends forever", growing),
     Workload("broken", "cannot open", broken),
+    Workload("slow", "2 ms per call", slow),
 ]}
 """
 
@@ -176,7 +183,7 @@ def test_suite_table(run_python: Runner, registry: Path) -> None:
     assert status == 1
     rows = {line.split()[0]: line.split() for line in out.splitlines()[1:3]}
     assert rows["steady"][2] == "ok" and rows["growing"][2] == "LEAK"
-    assert "workloads.py:19 in <lambda>" in out
+    assert "workloads.py:20 in <lambda>" in out
     assert [p.name for p in (registry / "pages").iterdir()] == ["growing.html"]
     data = json.loads((registry / "suite.json").read_text())
     assert data["workloads"]["growing"]["leaked"] is True
@@ -186,11 +193,17 @@ def test_suite_table(run_python: Runner, registry: Path) -> None:
 def test_suite_clean_exits_0(run_python: Runner, registry: Path) -> None:
     status, out, _ = suite(run_python, "--only", "steady")
     assert status == 0
-    assert out.splitlines()[0].split() == ["workload", "B/iteration", "verdict", "time"]
+    assert out.splitlines()[0].split() == [
+        "workload",
+        "B/iteration",
+        "verdict",
+        "iterations",
+        "time",
+    ]
 
 
 def test_suite_failure_exits_2_and_keeps_going(run_python: Runner, registry: Path) -> None:
-    status, out, _ = suite(run_python)
+    status, out, _ = suite(run_python, "--only", "broken", "--only", "growing")
     assert status == 2
     assert "ERROR" in out and "missing.db" in out
     assert "LEAK" in out  # the workloads after a broken one still ran
@@ -208,16 +221,23 @@ def test_suite_without_workloads_exits_2(run_python: Runner, registry: Path) -> 
 def test_suite_unknown_name_exits_2(run_python: Runner, registry: Path) -> None:
     status, _, err = suite(run_python, "--only", "nope")
     assert status == 2
-    assert "unknown workload(s) nope; registered: steady, growing, broken" in err
+    assert "unknown workload(s) nope; registered: steady, growing, broken, slow" in err
 
 
-def test_default_registry_message(run_python: Runner, tmp_path: Path) -> None:
-    # Whether or not taskorch registers workloads yet, the suite says which.
-    result = run_python("-m", "leakcheck", "suite", "-q", "-n", "2000", "-w", "200")
-    if result.returncode == 2:
-        assert "taskorch.perf.workloads" in result.stderr
-    else:
-        assert "verdict" in result.stdout
+def test_suite_fits_slow_workloads_to_the_budget(run_python: Runner, registry: Path) -> None:
+    status, out, _ = suite(run_python, "--only", "slow", "--budget", "2")
+    assert status == 0
+    row = out.splitlines()[1].split()
+    assert row[:4] == ["slow", "0", "ok", "400"]
+    assert "ran 400 iterations, not 2000, to fit the 2 s budget" in out
+
+
+def test_default_registry_is_taskorch(run_python: Runner) -> None:
+    result = run_python(
+        "-m", "leakcheck", "suite", "-q", "--only", "encode_context", "-n", "2000", "-w", "200"
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].split()[:3] == ["encode_context", "0", "ok"]
 
 
 def test_help_mentions_each_command(run_python: Runner) -> None:
@@ -225,3 +245,15 @@ def test_help_mentions_each_command(run_python: Runner) -> None:
     assert result.returncode == 0
     assert all(cmd in result.stdout for cmd in ("run", "suite", "corpus"))
     assert "exit status" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("per_call", "expected"),
+    [
+        (1e-3, (20_000, 2_000)),  # 102 s: untouched
+        (1e-2, (3_529, 352)),  # 1020 s: scaled to 180 s
+        (1.0, (400, 40)),  # very slow: never below 400
+    ],
+)
+def test_fit_to_budget(per_call: float, expected: tuple[int, int]) -> None:
+    assert fit_to_budget(per_call, 20_000, 2_000, 180.0) == expected
