@@ -7,8 +7,8 @@ of the next. The analysis finds the markers' snapshot indexes and so knows, for 
 allocation, the segment it was made in. Warm-up runs before the Tracker starts: it costs
 nothing to trace and what it allocates is not counted.
 
-This module is the *harness*: allocations whose innermost frame lies here are the harness's
-own and are never reported.
+This module is the *harness*: only what is allocated below :data:`WORKLOAD_CALLER`, the
+function that calls the workload, is the workload's (see :mod:`leakcheck.attribution`).
 """
 
 from __future__ import annotations
