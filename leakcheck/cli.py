@@ -58,15 +58,17 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-def add_loop_options(parser: argparse.ArgumentParser) -> None:
+def add_loop_options(
+    parser: argparse.ArgumentParser, warmup_help: str = f"default {DEFAULT_WARMUP}"
+) -> None:
     """Options shared by every subcommand that runs checks."""
     parser.add_argument(
         "--iterations", "-n", type=int, default=DEFAULT_ITERATIONS, metavar="N",
         help=f"tracked iterations (default {DEFAULT_ITERATIONS})",
     )  # fmt: skip
     parser.add_argument(
-        "--warmup", "-w", type=int, default=DEFAULT_WARMUP, metavar="W",
-        help=f"untracked iterations first (default {DEFAULT_WARMUP})",
+        "--warmup", "-w", type=int, default=None, metavar="W",
+        help=f"untracked iterations first ({warmup_help})",
     )  # fmt: skip
     parser.add_argument(
         "--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="BYTES",
@@ -103,7 +105,7 @@ class RunCommand:
         report = checker(
             target,
             iterations=args.iterations,
-            warmup=args.warmup,
+            warmup=DEFAULT_WARMUP if args.warmup is None else args.warmup,
             threshold=args.threshold,
             flamegraph=args.flamegraph,
             keep_capture=args.keep_capture,
@@ -128,7 +130,7 @@ class SuiteCommand:
             "--only", action="append", default=[], metavar="NAME",
             help="check only this workload (repeatable)",
         )  # fmt: skip
-        add_loop_options(parser)
+        add_loop_options(parser, warmup_help="default twice the iterations")
         parser.add_argument("--json", type=Path, metavar="OUT.json", help="write all reports")
         parser.add_argument(
             "--flamegraph-dir", type=Path, metavar="DIR",

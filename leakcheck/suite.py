@@ -19,7 +19,6 @@ from typing import Any, Protocol
 from leakcheck.checking import (
     DEFAULT_ITERATIONS,
     DEFAULT_THRESHOLD,
-    DEFAULT_WARMUP,
     Session,
     check_session,
 )
@@ -98,7 +97,7 @@ def run_suite(
     *,
     only: Sequence[str] = (),
     iterations: int = DEFAULT_ITERATIONS,
-    warmup: int = DEFAULT_WARMUP,
+    warmup: int | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     flamegraph_dir: Path | None = None,
     budget: float | None = DEFAULT_BUDGET,
@@ -107,7 +106,10 @@ def run_suite(
     """Check each workload (those named in ``only``, if given) in registration order.
 
     A workload that fails to run becomes an ERROR row; the others still run. With
-    ``flamegraph_dir``, each leaking workload leaves ``<name>.html`` there. A workload whose
+    ``flamegraph_dir``, each leaking workload leaves ``<name>.html`` there. ``warmup``
+    defaults to twice ``iterations``: registered workloads open databases whose caches (SQLite
+    keeps up to 2 MiB of pages per connection) fill over tens of thousands of calls, and a
+    cache still filling in the window looks like a leak. Untracked calls are cheap. A workload whose
     calls are too slow to run ``iterations`` times within ``budget`` seconds runs fewer (the
     report says so in its warnings).
     """
@@ -122,10 +124,13 @@ def run_suite(
             continue
         started = time.perf_counter()
         try:
-            planned, planned_warmup, note = iterations, warmup, None
+            planned_warmup = 2 * iterations if warmup is None else warmup
+            planned, note = iterations, None
             if budget:
                 per_call = probe(workload.session)
-                planned, planned_warmup = fit_to_budget(per_call, iterations, warmup, budget)
+                planned, planned_warmup = fit_to_budget(
+                    per_call, iterations, planned_warmup, budget
+                )
                 if planned < iterations:
                     note = (
                         f"ran {planned} iterations, not {iterations}, to fit the {budget:g} s "
