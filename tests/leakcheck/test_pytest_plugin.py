@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,13 @@ def test_bad_marker():
 """
 
 
+def _load_plugin() -> list[str]:
+    # Installed, the project loads the plugin through its entry point; loading it a second
+    # time under its module name would be an error.
+    installed = any(ep.name == "leakcheck" for ep in entry_points(group="pytest11"))
+    return [] if installed else ["-p", "leakcheck.pytest_plugin"]
+
+
 @pytest.fixture(scope="module")
 def child(run_python_in_module: Runner, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory where a child pytest ran TESTS with the plugin; its output in out.txt."""
@@ -51,7 +59,7 @@ def child(run_python_in_module: Runner, tmp_path_factory: pytest.TempPathFactory
     (root / "test_marked.py").write_text(TESTS)
     (root / "pytest.ini").write_text("[pytest]\n")
     result = run_python_in_module(
-        "-m", "pytest", "-p", "leakcheck.pytest_plugin", "-p", "no:cacheprovider", "-rA",
+        "-m", "pytest", *_load_plugin(), "-p", "no:cacheprovider", "-rA",
         "--strict-markers", "--leakcheck-flamegraph-dir", "pages", "test_marked.py",
         cwd=root,
     )  # fmt: skip
