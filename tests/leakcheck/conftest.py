@@ -26,7 +26,7 @@ Runner = Callable[..., subprocess.CompletedProcess[str]]  # what the run_python 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
