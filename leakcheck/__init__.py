@@ -14,6 +14,7 @@ from leakcheck.checking import (
     DEFAULT_WARMUP,
     Session,
     Step,
+    bytes_per_iteration,
     check,
     check_session,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "TrackerError",
     "UsageError",
     "WorkloadError",
+    "bytes_per_iteration",
     "check",
     "check_session",
     "write_flamegraph",

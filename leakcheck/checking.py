@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_WARMUP",
     "Session",
     "Step",
+    "bytes_per_iteration",
     "check",
     "check_session",
 ]
@@ -121,6 +122,17 @@ def check(
         capture=capture_path,
         flamegraph=flamegraph_path,
     )
+
+
+def bytes_per_iteration(
+    step: Step, *, iterations: int = DEFAULT_ITERATIONS, warmup: int = DEFAULT_WARMUP
+) -> float:
+    """The bytes per call that ``step`` keeps growing: ``check(step).bytes_per_iteration``.
+
+    For benchmarks that track growth over time (an asv ``track_`` benchmark); 0.0 when no
+    line grows steadily.
+    """
+    return check(step, iterations=iterations, warmup=warmup).bytes_per_iteration
 
 
 def check_session(

@@ -210,3 +210,9 @@ def test_leak_held_by_the_open_session_is_found() -> None:
     report = check_session(session, **SMALL)
     assert report.leaked
     assert report.locations[0].file == __file__
+
+
+def test_bytes_per_iteration_for_benchmarks() -> None:
+    step, _ = make_leaky()
+    assert leakcheck.bytes_per_iteration(step, **SMALL) == pytest.approx(133, rel=0.01)
+    assert leakcheck.bytes_per_iteration(lambda: None, **SMALL) == 0.0
