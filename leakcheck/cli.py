@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -213,6 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m leakcheck``; returns the exit status."""
     args = build_parser().parse_args(argv)
     command: Command = args.command_object
+    # A CI timeout sends SIGTERM: unwind like Ctrl-C so that captures (which can reach
+    # gigabytes) and scratch directories are removed on the way out.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return command.run(args)
     except KeyboardInterrupt:
@@ -232,6 +236,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ):
             traceback.print_exception(cause, file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _write_json(path: Path, text: str) -> None:

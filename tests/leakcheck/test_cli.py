@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +15,8 @@ import pytest
 
 from leakcheck.flamegraph import external_resources
 from leakcheck.suite import fit_to_budget
+
+ROOT = Path(__file__).resolve().parents[2]
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]  # the run_python fixture
 
@@ -97,6 +103,27 @@ def test_failures_exit_2_with_a_message(
     assert result.returncode == 2
     assert message in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_terminated_run_cleans_up_and_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text("import time\ndef step():\n    time.sleep(0.001)\n")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}", "TMPDIR": str(scratch)}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "leakcheck", "run", "slow:step", "-n", "100000", "-w", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    # Wait until the capture exists: the run is inside the Tracker.
+    while not list(scratch.glob("leakcheck-*/capture.bin")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(scratch.glob("leakcheck-*/capture.bin")), "the run never started tracking"
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 2
+    assert "interrupted" in err
+    assert list(scratch.iterdir()) == []
 
 
 def test_broken_target_module_exits_2(run_python: Runner, tmp_path: Path) -> None:
