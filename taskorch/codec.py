@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Any, Generic, TypeVar
 
 FORMAT_VERSION = 1
@@ -72,19 +71,22 @@ class ContextCache(Generic[V]):
         self.hits += 1
         # Threads may share an orchestrator without a lock (a thread-safe store): another thread
         # may have evicted the entry meanwhile, which only means it is not recent any more.
-        with suppress(KeyError):
+        try:  # not contextlib.suppress: this is every cached context read
             self._data.move_to_end(task_id)
+        except KeyError:
+            return text
         return text
 
     def put(self, task_id: int, text: V) -> None:
         if self.capacity <= 0:
             return
         self._data[task_id] = text
-        with suppress(KeyError):
+        try:
             self._data.move_to_end(task_id)
-        if len(self._data) > self.capacity:
-            with suppress(KeyError):  # another thread emptied it first
+            if len(self._data) > self.capacity:
                 self._data.popitem(last=False)
+        except KeyError:  # another thread evicted or emptied it first
+            return
 
     def discard(self, task_id: int) -> None:
         self._data.pop(task_id, None)
