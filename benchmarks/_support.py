@@ -2,9 +2,10 @@
 class that runs one of them.
 
 asv takes the benchmarks from the working tree but measures the taskorch installed from the commit
-under test, which may predate ``taskorch.perf``. So the workloads file is loaded by path; it uses
-only the public API, and what an old engine lacks turns into ``NotImplementedError`` in ``setup``
-(asv records the benchmark as skipped for that commit, not failed).
+under test, which may have no ``perfkit`` or an older one. So the ``perfkit`` package is imported
+from the working tree, after the engine; its workloads use only the engine's public API, and what
+an old engine lacks turns into ``NotImplementedError`` in ``setup`` (asv records the benchmark as
+skipped for that commit, not failed).
 
 Sessions persist for the life of the benchmark process. asv re-runs ``setup`` and ``teardown``
 around every timed call; a fresh database per call would measure a cold connection instead of the
@@ -14,6 +15,8 @@ benchmark and parameter set, and runs it in a temporary directory that it delete
 
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -24,8 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-WORKLOADS_FILE = Path(__file__).resolve().parents[1] / "taskorch" / "perf" / "workloads.py"
-MODULE_NAME = "_taskorch_bench_workloads"
+ROOT = Path(__file__).resolve().parents[1]
 
 Step = Callable[[], object]
 
@@ -35,20 +37,29 @@ _open = ExitStack()  # never closed under asv: the process ends with os._exit, t
 
 
 def workloads() -> ModuleType:
-    """The shared workloads module, or ``NotImplementedError`` if this commit has no engine."""
+    """The working tree's ``perfkit.workloads``, or ``NotImplementedError`` if this commit has
+    no engine."""
     global _module
     if _module is None:
         try:
             import taskorch  # noqa: F401  (the installed engine of the commit under test)
         except ImportError as exc:
             raise NotImplementedError(f"taskorch is not importable here: {exc}") from exc
-        spec = importlib.util.spec_from_file_location(MODULE_NAME, WORKLOADS_FILE)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[MODULE_NAME] = module  # dataclasses look their module up while building
-        spec.loader.exec_module(module)
-        _module = module
+        _import_working_tree("perfkit")
+        _module = importlib.import_module("perfkit.workloads")
     return _module
+
+
+def _import_working_tree(name: str) -> None:
+    """Import package ``name`` from the repository root, whatever the environment holds."""
+    loaded = sys.modules.get(name)
+    if loaded is not None and Path(loaded.__file__ or "").resolve().parent == ROOT / name:
+        return
+    spec = importlib.machinery.PathFinder.find_spec(name, [str(ROOT)])
+    assert spec is not None and spec.loader is not None, f"{name}/ is missing from {ROOT}"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
 
 
 def require(*names: str) -> None:

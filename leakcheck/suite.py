@@ -2,7 +2,7 @@
 
 Workloads come from a registry module exposing ``WORKLOADS``, a mapping from name to an
 object with ``name``, ``description`` and ``session`` (a :data:`leakcheck.Session`). taskorch
-registers its core operations in ``taskorch.perf.workloads``; the benchmarks share them.
+registers its core operations in ``perfkit.workloads``; the benchmarks share them.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ __all__ = [
     "suite_json",
 ]
 
-DEFAULT_REGISTRY = "taskorch.perf.workloads"
+DEFAULT_REGISTRY = "perfkit.workloads"
 #: Seconds a workload may take; slower ones run fewer iterations (0 or None: no limit).
 DEFAULT_BUDGET = 180.0
 #: Fewest iterations the budget may leave: 50 per segment.

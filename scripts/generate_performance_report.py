@@ -24,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
-from taskorch.perf.report import generate_performance_report
-from taskorch.perf.session import SessionResults
-from taskorch.perf.slo import load_budgets
-from taskorch.perf.sources import (
+from perfkit.report import generate_performance_report
+from perfkit.session import SessionResults
+from perfkit.slo import load_budgets
+from perfkit.sources import (
     asv_results_dir,
     load_history,
     load_leaks,

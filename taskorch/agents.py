@@ -17,34 +17,20 @@ one transaction (group commit), off the event loop; see :mod:`taskorch.runtime`.
 
 from __future__ import annotations
 
-from .runtime.checks import (
-    DemoHandler,
-    InvariantReport,
-    check_invariants,
-    demo_subtasks,
-    plan_demo,
-)
 from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, Result
 from .runtime.metrics import LoopLagMonitor, Percentiles, Samples
 from .runtime.worker import DatabaseWorker, WorkerClosedError, WorkerStatistics
-from .runtime.workload import drain_demo
 
 __all__ = [
     "DatabaseWorker",
-    "DemoHandler",
     "Fleet",
     "FleetCounters",
     "FleetReport",
     "Handler",
-    "InvariantReport",
     "LoopLagMonitor",
     "Percentiles",
     "Result",
     "Samples",
     "WorkerClosedError",
     "WorkerStatistics",
-    "check_invariants",
-    "demo_subtasks",
-    "drain_demo",
-    "plan_demo",
 ]

@@ -1,4 +1,5 @@
-"""The ``taskorch`` command: init, plan, status, show, demo, fleet, perf validate.
+"""The ``taskorch`` command: init, plan, status, show, demo, and the subcommands that other
+installed packages add (``fleet`` and ``perf validate``, from the ``perfkit`` toolkit).
 
 Exit status: 0 success, 1 a taskorch error (the message says what to do), 2 bad usage,
 3 ``perf validate`` found a success criterion failed or not measured.
@@ -11,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,10 @@ DB_HELP = (
     "database URL (default: $TASKORCH_URL, else sqlite:///.taskorch/taskorch.db in the current"
     " directory); e.g. sqlite:///work.db, sqlite:////abs/path.db?durability=full"
 )
+
+#: Other installed packages add subcommands here: each entry point is a callable taking the
+#: subparsers and the ``--db`` help text (``taskorch fleet`` and ``taskorch perf`` come this way).
+COMMANDS_GROUP = "taskorch.commands"
 
 DEMO_PLAN: list[dict[str, Any]] = [
     {"key": "research", "title": "Survey the existing tools", "specialist": "researcher"},
@@ -35,12 +41,17 @@ DEMO_PLAN: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def _open(args: argparse.Namespace) -> taskorch.Orchestrator:
-    return taskorch.open(args.db or os.environ.get("TASKORCH_URL") or None)
+def resolve_url(args: argparse.Namespace) -> str:
+    """The database URL: ``--db``, else ``$TASKORCH_URL``, else the default file."""
+    return str(args.db or os.environ.get("TASKORCH_URL") or taskorch.DEFAULT_URL)
+
+
+def open_db(args: argparse.Namespace) -> taskorch.Orchestrator:
+    return taskorch.open(resolve_url(args))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    with _open(args) as orch:
+    with open_db(args) as orch:
         print(f"initialized {orch.store.url}")
     return 0
 
@@ -58,7 +69,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    with _open(args) as orch:
+    with open_db(args) as orch:
         plan = orch.plan(spec["goal"], spec["subtasks"], context=spec.get("context"))
     print(
         json.dumps(
@@ -72,7 +83,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with _open(args) as orch:
+    with open_db(args) as orch:
         status = orch.status()
     if args.json:
         print(json.dumps(status.as_dict()))
@@ -87,7 +98,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    with _open(args) as orch:
+    with open_db(args) as orch:
         task = orch.get(args.id)
         out: dict[str, Any] = (
             orch.synthesize(task.id, partial=True) if task.is_parent else orch.context(task.id)
@@ -101,7 +112,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Plan a small goal and let one agent per specialist work it to the end, printing each step."""
-    with _open(args) as orch:
+    with open_db(args) as orch:
         plan = orch.plan("Build a small tool", DEMO_PLAN, context={"demo": True})
         print(
             f"planned goal {plan.parent_id} with {len(plan.task_ids)} subtasks in {orch.store.url}"
@@ -115,14 +126,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"plan {plan.parent_id} {summary['status']}: {summary['counts']}")
         print(json.dumps(orch.status().as_dict()))
     return 0 if summary["status"] == "completed" else 1
-
-
-def cmd_fleet(args: argparse.Namespace) -> int:
-    """Run demo agents against a generated plan or a plan file (see taskorch.runtime.command)."""
-    from .runtime import command
-
-    with _open(args) as orch:
-        return command.run(orch, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,14 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("demo", "plan a small goal and work it to completion, printing each step").set_defaults(
         func=cmd_demo
     )
-    from .runtime.command import add_arguments as add_fleet_arguments
-
-    p = add("fleet", "run N demo agents against a plan; print throughput and invariant checks")
-    add_fleet_arguments(p)
-    p.set_defaults(func=cmd_fleet)
-    from .perf.cli import add_parser as add_perf  # perf tools stay out of the other commands
-
-    add_perf(sub, DB_HELP)
+    for command in entry_points(group=COMMANDS_GROUP):
+        command.load()(sub, DB_HELP)
     return parser
 
 

@@ -3,6 +3,5 @@
 
 - :mod:`.worker`: the database worker that runs many agents' calls in one transaction;
 - :mod:`.fleet`: the agents, their leases and the supervisor;
-- :mod:`.metrics`: latency samples and the event loop's lag;
-- :mod:`.checks`: demo work and the invariants every stress run is checked against.
+- :mod:`.metrics`: latency samples and the event loop's lag.
 """

@@ -14,14 +14,17 @@ from pathlib import Path
 import pytest
 
 
-def timing(config: pytest.Config) -> bool:
-    """Whether this run times the benchmarks (the seed's command, or asked for)."""
-    return bool(config.getoption("benchmark_only") or config.getoption("benchmark_enable"))
+@pytest.fixture(scope="session")
+def timing(pytestconfig: pytest.Config) -> bool:
+    """Whether this run times the benchmarks (``--benchmark-only`` or ``--benchmark-enable``)."""
+    return bool(
+        pytestconfig.getoption("benchmark_only") or pytestconfig.getoption("benchmark_enable")
+    )
 
 
 @pytest.fixture(autouse=True)
-def smoke_unless_timing(request: pytest.FixtureRequest) -> None:
-    if timing(request.config) or "benchmark" not in request.fixturenames:
+def smoke_unless_timing(request: pytest.FixtureRequest, timing: bool) -> None:
+    if timing or "benchmark" not in request.fixturenames:
         return
     bench = request.getfixturevalue("benchmark")
     bench.disabled = True  # run once, untimed

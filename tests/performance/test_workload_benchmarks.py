@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from taskorch.perf.sources import RAW_PAIRS
-from taskorch.perf.workloads import WORKLOADS
-
-from .conftest import timing
+from perfkit.sources import RAW_PAIRS
+from perfkit.workloads import WORKLOADS
 
 GROUP = {**{raw: ours for ours, raw in RAW_PAIRS.items()}, **{ours: ours for ours in RAW_PAIRS}}
 STORED = {"get", "status", "ready_query"}  # read a prebuilt store: share it across the session
@@ -36,14 +34,14 @@ def cases() -> list[Any]:
 @pytest.mark.parametrize(("name", "params", "first"), cases())
 def test_workload(
     benchmark: Any,
-    request: pytest.FixtureRequest,
+    timing: bool,
     name: str,
     params: dict[str, Any],
     first: bool,
     tmp_path: Path,
     store_dir: Path,
 ) -> None:
-    if not first and not timing(request.config):
+    if not first and not timing:
         pytest.skip("the full parameter grid runs with --benchmark-only")
     benchmark.group = GROUP.get(name, name) + "".join(f" {k}={v}" for k, v in params.items())
     benchmark.extra_info.update(params)

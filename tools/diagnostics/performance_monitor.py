@@ -5,7 +5,7 @@
 A fleet of asyncio agents (``taskorch.agents.Fleet``, default 50) claims subtasks with their
 specialist context and completes them on a fresh SQLite file for ``--duration`` seconds; their
 handler plans a new goal of 100 subtasks after every 100 it handled, so the work never runs out
-(``taskorch.perf.stress.timed_fleet``, the workload of the ``concurrent_agents`` target, run
+(``perfkit.fleets.timed_fleet``, the workload of the ``concurrent_agents`` target, run
 without its per-subtask bookkeeping so that the workload itself keeps no growing state). Memory,
 CPU, open database connections and threads are sampled every ``--interval`` seconds, with a
 progress line every ``--every`` seconds; the samples are written as CSV and JSON with a plot
@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout, uninstalled
 
 import taskorch
+from perfkit.fleets import FleetOutcome, fresh_url, timed_fleet
+from perfkit.monitor import ResourceMonitor, write_samples
 from taskorch.agents import FleetCounters
-from taskorch.perf.monitor import ResourceMonitor, write_samples
-from taskorch.perf.stress import FleetOutcome, fresh_url, timed_fleet
 
 
 async def monitored(
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         monitor, outcome, left_claimed = asyncio.run(monitored(args, Path(scratch)))
     paths = write_samples(monitor.samples, args.out)
     try:
-        from taskorch.perf.plots import samples_plot
+        from perfkit.plots import samples_plot
 
         png = args.out / "resources.png"
         png.write_bytes(samples_plot(monitor.samples, f"{args.agents} agents"))

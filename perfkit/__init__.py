@@ -1,0 +1,83 @@
+"""perfkit: everything that measures taskorch.
+
+The workloads (each core operation defined once), the harness helpers, the asv data, the
+regression rule, the validation session and its success criteria, the resource monitor, the
+reports, the stress runs, the peer comparison and the nightly job. The engine never imports this
+package; this package uses the engine's public API.
+
+::
+
+    from perfkit import OrchestrationSession, generate_performance_report
+
+    session = OrchestrationSession(session_id="perf_validation", description="Validation")
+    results = await session.execute_performance_tests(SEED_SPECS)
+    report = generate_performance_report(results)
+    report.write("reports/validation")     # report.html, summary.md, report.json
+
+The names below are imported on first use, so ``import perfkit.workloads`` (which the asv suite
+does against old commits of the engine) loads nothing else. psutil and matplotlib
+(``pip install taskorch[perf]``) are needed only by the monitor, the memory helpers and the plots.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .monitor import ResourceMonitor, Sample
+    from .report import PerformanceReport, generate_performance_report
+    from .session import OrchestrationSession, SessionResults, SpecResult
+    from .slo import CRITERIA, Verdict, evaluate, gate_passed, load_budgets
+    from .spec import SEED_SPECS, InvalidSpecError, Spec, parse_specs
+
+_HOMES = {
+    "CRITERIA": "slo",
+    "SEED_SPECS": "spec",
+    "InvalidSpecError": "spec",
+    "OrchestrationSession": "session",
+    "PerformanceReport": "report",
+    "ResourceMonitor": "monitor",
+    "Sample": "monitor",
+    "SessionResults": "session",
+    "Spec": "spec",
+    "SpecResult": "session",
+    "Verdict": "slo",
+    "evaluate": "slo",
+    "gate_passed": "slo",
+    "generate_performance_report": "report",
+    "load_budgets": "slo",
+    "parse_specs": "spec",
+}
+
+__all__ = [
+    "CRITERIA",
+    "SEED_SPECS",
+    "InvalidSpecError",
+    "OrchestrationSession",
+    "PerformanceReport",
+    "ResourceMonitor",
+    "Sample",
+    "SessionResults",
+    "Spec",
+    "SpecResult",
+    "Verdict",
+    "evaluate",
+    "gate_passed",
+    "generate_performance_report",
+    "load_budgets",
+    "parse_specs",
+]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'perfkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOMES])

@@ -1,0 +1,299 @@
+"""Run the same workloads on taskorch and on mcp-task-orchestrator 1.8.0, print the ratios.
+
+    python scripts/compare_peer.py [--quick] [--venv DIR] [--json OUT]
+
+The peer is installed from PyPI into its own virtual environment (default
+``~/.cache/taskorch/peer-mcp-task-orchestrator-1.8.0``, reused on later runs) and driven
+directly from Python, with no MCP server, its database and files in a temporary directory. Each
+side runs in a fresh process of its own, so import time and RSS are measured cold. Median time
+per call. The agents row counts loops per second of 50 asyncio agents; every loop plans a goal
+of one subtask, reads a subtask's specialist context and completes that subtask, on both sides:
+
+- taskorch: the agent runtime users deploy (``taskorch.agents.Fleet``, via
+  ``perfkit.fleets.timed_fleet`` with ``goal_size=1``): an agent claims a ready subtask
+  with its context (one call), its handler plans a new one-subtask goal, then it completes the
+  subtask; every agent's calls go through the fleet's database worker, which commits the calls
+  queued so far together (group commit). The invariants are checked after the run.
+- the peer: 50 coroutines, each calling ``plan_task`` (one subtask), ``get_specialist_context``
+  and ``complete_subtask`` on its own subtask, one ``TaskOrchestrator``.
+
+The same file is the driver of both sides (``--driver taskorch|peer``): the peer's driver needs
+only the standard library and the peer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+PEER = "mcp-task-orchestrator==1.8.0"
+ROOT = Path(__file__).resolve().parents[1]
+ROWS = [  # key, label, unit
+    ("import_s", "import what it needs", "s"),
+    ("rss_mb", "RSS after building the orchestrator", "MiB"),
+    ("plan_1", "plan a goal with 1 subtask (durable)", "µs"),
+    ("plan_10", "plan a goal with 10 subtasks", "µs"),
+    ("context", "specialist context of a subtask", "µs"),
+    ("complete", "complete a subtask", "µs"),
+    ("get", "read one task by id (1,000 in store)", "µs"),
+    ("status_100", "status with 100 parents", "µs"),
+    ("status_1000", "status with 1,000 parents", "µs"),
+    ("agents_50", "50 concurrent agents, loops/s (higher is better)", "loops/s"),
+]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux), else its peak."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def median_us(step: Callable[[], object], calls: int) -> float:
+    for _ in range(min(10, calls)):
+        step()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+async def amedian_us(step: Callable[[], Awaitable[object]], calls: int) -> float:
+    for _ in range(min(10, calls)):
+        await step()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        await step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e6
+
+
+# -- taskorch ----------------------------------------------------------------------------------
+
+
+def drive_taskorch(work: Path, calls: int, seconds: float) -> dict[str, float]:
+    started = time.perf_counter()
+    import taskorch
+    from perfkit.fleets import fresh_url, timed_fleet
+    from perfkit.workloads import WORKLOADS
+
+    out: dict[str, float] = {"import_s": time.perf_counter() - started}
+    with taskorch.open(f"sqlite:///{work}/rss.db"):
+        out["rss_mb"] = rss_mb()
+
+    def timed(name: str, **params: Any) -> float:  # params go to the workload, e.g. its n
+        with WORKLOADS[name].session(work, **params) as step:
+            return median_us(step, calls)
+
+    out["plan_1"] = timed("plan", n=1)
+    out["plan_10"] = timed("plan", n=10)
+    out["context"] = timed("context", cached=False)
+    out["context_cached"] = timed("context", cached=True)
+    out["complete"] = timed("complete")
+    out["get"] = timed("get", n=1000)
+    out["status_100"] = timed("status_plans", parents=100)
+    out["status_1000"] = timed("status_plans", parents=1000)
+    out["raw_plan_1"] = timed("raw_insert", n=1)
+    out["raw_plan_10"] = timed("raw_insert", n=10)
+    out["raw_get"] = timed("raw_get", n=1000)
+    with taskorch.open(fresh_url(work, "agents")) as orch:
+        agents = asyncio.run(timed_fleet(orch, 50, seconds, goal_size=1))
+    if not agents.sound:
+        raise SystemExit(f"taskorch agents: {agents.invariants}, errors {agents.errors}")
+    out["agents_50"] = agents.report.throughput
+    return out
+
+
+# -- mcp-task-orchestrator -----------------------------------------------------------------------
+
+
+def peer_subtasks(n: int, tag: str) -> str:
+    """The peer's plan input: JSON text, ids given so the dependencies form the same chain."""
+    return json.dumps([
+        {"task_id": f"{tag}_{i}", "title": f"subtask {i}", "description": f"carry out step {i}",
+         "specialist_type": ("researcher", "implementer", "tester")[i % 3],
+         "estimated_effort": "1h", "dependencies": [f"{tag}_{(i - 1) // 2}"] if i else []}
+        for i in range(n)
+    ])  # fmt: skip
+
+
+async def drive_peer(work: Path, calls: int, seconds: float) -> dict[str, float]:
+    # Its database location ignores the base directory: give the path, and run inside `work`
+    # so nothing it writes relative to the working directory lands anywhere else.
+    os.chdir(work)
+    os.environ["MCP_TASK_ORCHESTRATOR_BASE_DIR"] = str(work)
+    os.environ["MCP_TASK_ORCHESTRATOR_DB_PATH"] = str(work / "default.db")
+    started = time.perf_counter()
+    from mcp_task_orchestrator.orchestrator.core import TaskOrchestrator
+    from mcp_task_orchestrator.orchestrator.specialists import SpecialistManager
+    from mcp_task_orchestrator.orchestrator.state import StateManager
+
+    out: dict[str, float] = {"import_s": time.perf_counter() - started}
+    counter = iter(range(10**9))
+
+    def build(name: str) -> Any:
+        state = StateManager(db_path=str(work / f"{name}.db"), base_dir=str(work))
+        return TaskOrchestrator(state, SpecialistManager(project_dir=str(work)), str(work))
+
+    first = build("rss")
+    out["rss_mb"] = rss_mb()
+    assert first.state is not None  # built, and alive while measured
+
+    async def plan(o: Any, n: int) -> list[str]:
+        breakdown = await o.plan_task("goal", "simple", peer_subtasks(n, f"t{next(counter)}"))
+        return [s.task_id for s in breakdown.subtasks]
+
+    for n in (1, 10):
+        o = build(f"plan{n}")
+        inputs = [peer_subtasks(n, f"p{n}_{i}") for i in range(calls + 10)]
+
+        async def plan_step(o: Any = o, inputs: list[str] = inputs) -> object:
+            return await o.plan_task("goal", "simple", inputs.pop())
+
+        out[f"plan_{n}"] = await amedian_us(plan_step, calls)
+    o = build("context")
+    [tid] = await plan(o, 1)
+    out["context"] = await amedian_us(lambda: o.get_specialist_context(tid), calls)
+    o = build("complete")
+    todo = [t for _ in range(calls // 10 + 2) for t in await plan(o, 10)]
+    out["complete"] = await amedian_us(
+        lambda: o.complete_subtask(todo.pop(0), "done", [], "continue"), calls
+    )
+    o = build("get")
+    ids = [t for _ in range(100) for t in await plan(o, 10)]
+    out["get"] = await amedian_us(lambda: o.state.get_subtask(ids[500]), calls)
+    for parents in (100, 1000):
+        o = build(f"status{parents}")
+        for _ in range(parents):
+            await plan(o, 1)
+        n = max(5, calls // (parents // 10))
+        status: Any = o
+        out[f"status_{parents}"] = await amedian_us(lambda: status.get_status(True), n)
+    out["agents_50"] = await peer_agents(build("agents"), 50, seconds, plan)
+    return out
+
+
+async def peer_agents(o: Any, count: int, seconds: float, plan: Any) -> float:
+    deadline = time.perf_counter() + seconds
+    done = [0]
+
+    async def agent() -> None:
+        while time.perf_counter() < deadline:
+            [tid] = await plan(o, 1)
+            await o.get_specialist_context(tid)
+            await o.complete_subtask(tid, "done", [], "continue")
+            done[0] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(agent() for _ in range(count)))
+    return done[0] / (time.perf_counter() - started)
+
+
+# -- the comparison ------------------------------------------------------------------------------
+
+
+def peer_python(venv: Path) -> Path:
+    """The peer's interpreter, installing it into ``venv`` on first use."""
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    marker = venv / ".installed"
+    if not marker.exists() or marker.read_text() != PEER:
+        print(f"installing {PEER} into {venv} ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", PEER], check=True)
+        marker.write_text(PEER)
+    return python
+
+
+def run_driver(python: Path, side: str, calls: int, seconds: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix=f"compare-{side}-") as work:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this module; the peer side imports no more
+        out = subprocess.run(
+            [str(python), "-m", __name__, "--driver", side, "--work", work,
+             "--calls", str(calls), "--seconds", str(seconds)],
+            capture_output=True, text=True, env=env, check=False, cwd=work,
+        )  # fmt: skip
+    if out.returncode != 0:
+        raise SystemExit(f"the {side} driver failed:\n{out.stderr[-3000:]}")
+    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return data
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "µs":
+        return f"{value:,.0f} µs" if value >= 100 else f"{value:.1f} µs"
+    if unit == "s":
+        return f"{value:.2f} s"
+    return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+
+
+def table(ours: dict[str, float], peer: dict[str, float]) -> str:
+    raw = {"plan_1": "raw_plan_1", "plan_10": "raw_plan_10", "get": "raw_get"}
+    lines = [
+        "| operation | taskorch | mcp-task-orchestrator 1.8.0 | peer / taskorch | raw sqlite3 |",
+        "|---|---|---|---|---|",
+    ]
+    for key, label, unit in ROWS:
+        a, b = ours.get(key), peer.get(key)
+        ratio = "—"
+        if a and b:
+            # for throughput, higher is better: show how many times more taskorch does
+            r = a / b if key == "agents_50" else b / a
+            ratio = f"{r:,.1f}x"
+        lines.append(f"| {label} | {fmt(a, unit)} | {fmt(b, unit)} | {ratio} |"
+                     f" {fmt(ours.get(raw.get(key, '')), unit)} |")  # fmt: skip
+    if "context_cached" in ours:
+        lines.append(f"| specialist context, cached (taskorch only) |"
+                     f" {fmt(ours['context_cached'], 'µs')} | — | — | — |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer calls, 2 s of agents")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "taskorch"
+    parser.add_argument("--venv", type=Path, default=cache / "peer-mcp-task-orchestrator-1.8.0")
+    parser.add_argument("--json", type=Path, help="also write both sides' figures here")
+    parser.add_argument("--driver", choices=["taskorch", "peer"], help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--calls", type=int, default=200, help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, default=10.0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.driver == "taskorch":
+        print(json.dumps(drive_taskorch(args.work, args.calls, args.seconds)))
+        return 0
+    if args.driver == "peer":
+        print(json.dumps(asyncio.run(drive_peer(args.work, args.calls, args.seconds))))
+        return 0
+    calls, seconds = (50, 2.0) if args.quick else (args.calls, args.seconds)
+    peer_py = peer_python(args.venv)
+    print(f"taskorch: {calls} calls per operation ...", file=sys.stderr, flush=True)
+    ours = run_driver(Path(sys.executable), "taskorch", calls, seconds)
+    print(f"{PEER}: the same ...", file=sys.stderr, flush=True)
+    peer = run_driver(peer_py, "peer", calls, seconds)
+    print(table(ours, peer))
+    if args.json:
+        args.json.write_text(json.dumps({"taskorch": ours, "peer": peer}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Render a :class:`~perfkit.report.PerformanceReport` as HTML and as Markdown.
+
+The HTML page is self-contained: inline CSS, plots as base64 PNG, a Content-Security-Policy
+that forbids every fetch, and one inline script that only counts the plots that decoded (the
+``data-plots-loaded`` attribute of ``<body>``, read by the headless-browser test). Every string
+that came from storage (titles, workload and benchmark names, errors) goes through ``escape``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from . import plots
+
+if TYPE_CHECKING:
+    from .report import PerformanceReport
+
+__all__ = ["html_page", "markdown"]
+
+CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:left;vertical-align:top}th{background:#f2f2f2}.pass{color:#17803d;font-weight:600}
+.fail,.notmeasured{color:#b3261e;font-weight:600}.skipped{color:#777}img{max-width:100%}
+code{background:#f4f4f4;padding:0 3px}"""
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
+COUNT_PLOTS = """<script>addEventListener('load',function(){var n=0;
+document.querySelectorAll('img.plot').forEach(function(i){if(i.complete&&i.naturalWidth>0)n++;});
+document.body.setAttribute('data-plots-loaded',String(n));});</script>"""
+MAX_HISTORY_PLOTS = 8
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _when(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _metrics(metrics: dict[str, Any]) -> str:
+    keep = (
+        "mean_ms",
+        "median_ms",
+        "p95_ms",
+        "ops_per_second",
+        "active_agents",
+        "loops_per_second",
+        "double_claims",
+        "lost_tasks",
+        "errors",
+        "nodes",
+        "seconds",
+        "rss_mb",
+        "import_ms",
+        "leaks",
+        "leaking",
+        "reason",
+    )
+    return ", ".join(f"{k}={_num(metrics[k])}" for k in keep if k in metrics)
+
+
+def _spec_status(result: Any) -> str:
+    if result.metrics.get("measured") is False:
+        return "not measured"
+    return {True: "pass", False: "fail", None: "no budget"}[result.passed]
+
+
+def _rows(head: list[str], rows: list[list[str]]) -> str:
+    """An HTML table; cells must already be escaped."""
+    th = "".join(f"<th>{h}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{th}</tr>{body}</table>"
+
+
+def _img(png: bytes, alt: str) -> str:
+    return f'<img class="plot" alt="{escape(alt)}" src="{plots.data_uri(png)}">'
+
+
+def _status(status: str) -> str:
+    return f'<span class="{status.replace(" ", "")}">{escape(status.upper())}</span>'
+
+
+def html_page(report: PerformanceReport) -> str:
+    """The whole report as one HTML document."""
+    gate = _status("pass" if report.passed else "fail")
+    parts = [
+        f"<h1>{escape(report.title)}</h1>",
+        f"<p>Generated {_when(report.generated_at)}. Gate: {gate}</p>",
+    ]
+    parts += [f"<p>{escape(note)}</p>" for note in report.notes]
+    parts.append("<h2>Success criteria</h2>")
+    parts.append(
+        _rows(
+            ["criterion", "budget", "measured", "margin", "status", "note"],
+            [
+                [
+                    escape(v.title),
+                    f"{escape(v.comparison)} {_num(v.budget)} {escape(v.unit)}",
+                    _num(v.measured),
+                    _num(v.margin),
+                    _status(v.status),
+                    escape(v.note),
+                ]
+                for v in report.verdicts
+            ],
+        )
+    )
+    session = report.session
+    if session is not None:
+        env = ", ".join(f"{k} {v}" for k, v in session.environment.items())
+        parts.append(
+            f"<h2>Validation run</h2><p>Session <code>{escape(session.session_id)}</code>"
+            f" recorded as plan {session.plan_id} in"
+            f" <code>{escape(session.database)}</code>"
+            f"; {escape(env)}.</p>"
+        )
+        parts.append(
+            _rows(
+                ["spec", "task", "result", "seconds", "measurements"],
+                [
+                    [
+                        escape(str(r.spec.get("name"))),
+                        str(r.task_id),
+                        _status(_spec_status(r)),
+                        _num(r.seconds),
+                        escape(r.error or _metrics(r.metrics)),
+                    ]
+                    for r in session.results
+                ],
+            )
+        )
+        bench = [r for r in session.results if "mean_ms" in r.metrics]
+        if bench:
+            png = plots.spec_plot(
+                [str(r.spec.get("name")) for r in bench],
+                [r.metrics["mean_ms"] for r in bench],
+                [r.metrics.get("expected_ms") for r in bench],
+            )
+            parts.append(_img(png, "mean time per benchmark spec"))
+    parts.extend(_history_html(report))
+    if report.leaks is not None:
+        parts.append("<h2>Leak checks</h2>")
+        parts.append(
+            _rows(
+                ["workload", "verdict", "B/iteration", "iterations", "flamegraph"],
+                [
+                    [
+                        escape(e.workload),
+                        _status("fail" if e.leaked else "pass"),
+                        _num(e.bytes_per_iteration),
+                        str(e.iterations),
+                        escape(e.flamegraph or "—"),
+                    ]
+                    for e in report.leaks
+                ],
+            )
+        )
+    if report.samples:
+        s = report.samples
+        parts.append("<h2>Resource monitor</h2>")
+        parts.append(
+            f"<p>{len(s)} samples over {_num(s[-1].seconds)} s; peak RSS"
+            f" {_num(max(x.memory_mb for x in s))} MB, peak DB connections"
+            f" {max(x.database_connections for x in s)}, peak threads"
+            f" {max(x.active_threads for x in s)}.</p>"
+        )
+        parts.append(_img(plots.samples_plot(s), "resource usage over time"))
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        f"<title>{escape(report.title)}</title><style>{CSS}</style></head>"
+        f"<body>{''.join(parts)}{COUNT_PLOTS}</body></html>\n"
+    )
+
+
+def _history_html(report: PerformanceReport) -> list[str]:
+    history = report.history
+    if history is None:
+        return []
+    parts = [f"<h2>Benchmark history (asv, machine {escape(history.machine)})</h2>"]
+    groups: dict[str, list[str]] = {}
+    for key in sorted(history.series):
+        groups.setdefault(key.split("[", 1)[0], []).append(key)
+    for name, keys in list(groups.items())[:MAX_HISTORY_PLOTS]:
+        parts.append(_img(plots.history_plot(history, keys[:6], name), f"history of {name}"))
+    if len(groups) > MAX_HISTORY_PLOTS:
+        parts.append(f"<p>{len(groups) - MAX_HISTORY_PLOTS} more benchmarks not plotted.</p>")
+    ratios = history.raw_ratios()
+    parts.append("<h3>Ratio to the raw sqlite3 baseline (newest commit)</h3>")
+    rows = [[escape(r["benchmark"]), escape(r["reference"]), f"{r['ratio']:.2f}"] for r in ratios]
+    parts.append(
+        _rows(["benchmark", "raw reference", "ratio"], rows)
+        if ratios
+        else "<p>No raw sqlite3 pairs found.</p>"
+    )
+    regressions = history.regressions()
+    parts.append("<h3>Detected regressions</h3>")
+    parts.append(
+        _rows(
+            ["benchmark", "commit", "ratio to the median before"],
+            [
+                [escape(r["benchmark"]), escape(r["commit"][:8]), f"{r['ratio']:.2f}"]
+                for r in regressions
+            ],
+        )
+        if regressions
+        else "<p>None.</p>"
+    )
+    return parts
+
+
+def markdown(report: PerformanceReport) -> str:
+    """A Markdown summary: the criteria table, then one line per other section."""
+    lines = [
+        f"# {report.title}",
+        "",
+        f"Generated {_when(report.generated_at)}. Gate: **{'PASS' if report.passed else 'FAIL'}**",
+        "",
+    ]
+    lines += [*report.notes, ""] if report.notes else []
+    lines += ["| criterion | budget | measured | margin | status |", "|---|---|---|---|---|"]
+    for v in report.verdicts:
+        note = f" — {v.note}" if v.note else ""
+        budget = f"{v.comparison} {_num(v.budget)} {v.unit}"
+        lines.append(
+            f"| {v.title} | {budget} | {_num(v.measured)} | {_num(v.margin)}"
+            f" | {v.status.upper()}{note} |"
+        )
+    if report.session is not None:
+        lines += ["", "| spec | result | measurements |", "|---|---|---|"]
+        for r in report.session.results:
+            verdict = _spec_status(r)
+            detail = (r.error or _metrics(r.metrics)).replace("|", "\\|")
+            lines.append(f"| {r.spec.get('name')} | {verdict} | {detail} |")
+    if report.history is not None:
+        regressions = report.history.regressions()
+        n = len(report.history.series)
+        lines += [
+            "",
+            f"asv history: {n} series on machine {report.history.machine};"
+            f" {len(regressions)} regression(s) detected.",
+        ]
+        lines += [
+            f"- {r['benchmark']} at {r['commit'][:8]}: {r['ratio']:.2f}x" for r in regressions
+        ]
+    if report.leaks is not None:
+        leaking = [e.workload for e in report.leaks if e.leaked]
+        lines += ["", f"leakcheck: {len(report.leaks)} workloads, leaking: {leaking or 'none'}."]
+    if report.samples:
+        peak = max(s.memory_mb for s in report.samples)
+        lines += ["", f"monitor: {len(report.samples)} samples, peak RSS {peak:.1f} MB."]
+    return "\n".join(lines) + "\n"

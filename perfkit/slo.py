@@ -1,0 +1,183 @@
+"""The success criteria as a gate: each with its measured value, its margin and a verdict.
+
+The seed's criteria are the defaults; a TOML file may tighten them, never loosen them::
+
+    [budgets]
+    task_creation_ms = 1.0      # mean time to plan a one-subtask goal
+    database_query_ms = 0.5     # mean of reads by id, status and ready-list queries
+    concurrent_agents = 200     # agents completing work at once, with no double claim
+    memory_baseline_mb = 100    # peak RSS of a fresh process doing a small plan
+    leaks = 0                   # workloads leakcheck flags
+
+A criterion whose spec did not run (or leakcheck is missing) is NOT MEASURED, which fails the
+gate unless the caller skips it by name: an unmeasured criterion never passes silently.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from taskorch.errors import ConfigurationError
+
+from .session import SessionResults
+
+__all__ = ["CRITERIA", "Criterion", "Verdict", "evaluate", "gate_passed", "load_budgets"]
+
+PASS, FAIL, NOT_MEASURED, SKIPPED = "pass", "fail", "not measured", "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """A success criterion: ``measured(results)`` must stay below (or reach) ``budget``."""
+
+    key: str
+    title: str
+    budget: float
+    unit: str
+    upper: bool  # True: measured < budget; False: measured >= budget
+    target: str  # the spec target that measures it
+    measure: Callable[[dict[str, Any]], float | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A criterion checked against a run."""
+
+    key: str
+    title: str
+    budget: float
+    unit: str
+    upper: bool
+    measured: float | None
+    status: str
+    note: str = ""
+
+    @property
+    def comparison(self) -> str:
+        """How the measured value must compare with the budget."""
+        if not self.upper:
+            return ">="
+        return "<=" if self.key == "leaks" else "<"
+
+    @property
+    def margin(self) -> float | None:
+        """How far from the budget, on the good side when positive."""
+        if self.measured is None:
+            return None
+        return self.budget - self.measured if self.upper else self.measured - self.budget
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (PASS, SKIPPED)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "budget": self.budget,
+            "unit": self.unit,
+            "comparison": self.comparison,
+            "measured": self.measured,
+            "margin": self.margin,
+            "status": self.status,
+            "note": self.note,
+        }
+
+
+def _agents(m: dict[str, Any]) -> float | None:
+    if "active_agents" not in m:
+        return None
+    sound = m.get("double_claims") == 0 and m.get("lost_tasks") == 0 and m.get("errors") == 0
+    return float(m["active_agents"]) if sound else 0.0
+
+
+def _leaks(m: dict[str, Any]) -> float | None:
+    return float(m["leaks"]) if m.get("measured") else None
+
+
+CRITERIA = (
+    Criterion("task_creation_ms", "Task creation", 10.0, "ms", True, "task_creation",
+              lambda m: m.get("mean_ms")),
+    Criterion("database_query_ms", "Database queries (average)", 5.0, "ms", True,
+              "database_operations", lambda m: m.get("mean_ms")),
+    Criterion("concurrent_agents", "Concurrent agents", 50, "agents", False, "concurrent_agents",
+              _agents),
+    Criterion("memory_baseline_mb", "Baseline memory", 500.0, "MB", True, "baseline",
+              lambda m: m.get("rss_mb")),
+    Criterion("leaks", "Memory leaks", 0, "leaking workloads", True, "leaks", _leaks),
+)  # fmt: skip
+
+
+def load_budgets(path: str | Path) -> dict[str, float]:
+    """Read ``[budgets]`` from a TOML file; refuse unknown keys and looser budgets."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read budgets file {path}: {exc}") from exc
+    table = data.get("budgets", {})
+    known = {c.key: c for c in CRITERIA}
+    out: dict[str, float] = {}
+    for key, value in table.items():
+        criterion = known.get(key)
+        if criterion is None:
+            raise ConfigurationError(f"{path}: unknown budget {key!r}; known: {sorted(known)}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigurationError(f"{path}: budget {key!r} must be a number, got {value!r}")
+        looser = value > criterion.budget if criterion.upper else value < criterion.budget
+        if looser:
+            raise ConfigurationError(
+                f"{path}: budget {key!r} = {value} is looser than the success criterion"
+                f" ({criterion.budget}); a budgets file may only tighten it"
+            )
+        out[key] = float(value)
+    return out
+
+
+def evaluate(
+    results: SessionResults,
+    budgets: Mapping[str, float] | None = None,
+    skip: Iterable[str] = (),
+) -> list[Verdict]:
+    """Check every criterion against ``results``; the leak criterion counts 0 leaks as < 1."""
+    budgets = budgets or {}
+    skipped = set(skip)
+    verdicts = []
+    for c in CRITERIA:
+        budget = budgets.get(c.key, c.budget)
+        if c.key in skipped:
+            verdicts.append(_verdict(c, budget, None, SKIPPED, "skipped on request"))
+            continue
+        found = results.by_target(c.target)
+        if found is None:
+            note = f"no {c.target!r} spec in this run"
+            verdicts.append(_verdict(c, budget, None, NOT_MEASURED, note))
+            continue
+        if found.error:
+            verdicts.append(_verdict(c, budget, None, FAIL, found.error))
+            continue
+        value = c.measure(found.metrics)
+        if value is None:
+            note = str(found.metrics.get("reason", "the run did not measure it"))
+            verdicts.append(_verdict(c, budget, None, NOT_MEASURED, note))
+            continue
+        # "zero leaks" is the one criterion met at its budget; the others are strict.
+        ok = {"<": value < budget, "<=": value <= budget, ">=": value >= budget}[
+            _verdict(c, budget, value, "").comparison
+        ]
+        verdicts.append(_verdict(c, budget, value, PASS if ok else FAIL))
+    return verdicts
+
+
+def gate_passed(verdicts: Iterable[Verdict]) -> bool:
+    """True when every criterion passed or was skipped on request."""
+    return all(v.ok for v in verdicts)
+
+
+def _verdict(
+    c: Criterion, budget: float, measured: float | None, status: str, note: str = ""
+) -> Verdict:
+    return Verdict(c.key, c.title, budget, c.unit, c.upper, measured, status, note)

@@ -1,0 +1,176 @@
+"""Performance test specs: the seed's dictionaries, checked up front and turned into values.
+
+A spec names a ``type`` and a ``target``::
+
+    {"type": "benchmark", "target": "task_creation", "iterations": 1000, "expected_ms": 10}
+    {"type": "stress_test", "target": "concurrent_agents", "agent_count": 50,
+     "duration_seconds": 60}
+    {"type": "memory", "target": "baseline"}
+
+Benchmark targets are the seed's names (``task_creation``, ``database_operations``,
+``context_serialization``, ``event_bus``) and the name of every shared workload in
+:mod:`perfkit.workloads` (``claim_complete``, ``context``, ``get`` ...). A spec that cannot
+run is refused before anything runs, with an :class:`InvalidSpecError` naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from taskorch.errors import TaskorchError
+
+from .workloads import WORKLOADS
+
+__all__ = [
+    "ALIASES",
+    "SEED_SPECS",
+    "TARGETS",
+    "InvalidSpecError",
+    "Spec",
+    "parse_spec",
+    "parse_specs",
+]
+
+#: The validation run: the three criteria of the original specification (task creation, database
+#: queries, 50 concurrent agents for a minute) plus the two memory criteria.
+SEED_SPECS: list[dict[str, object]] = [
+    {"type": "benchmark", "target": "task_creation", "iterations": 1000, "expected_ms": 10},
+    {"type": "benchmark", "target": "database_operations", "iterations": 5000, "expected_ms": 5},
+    {"type": "stress_test", "target": "concurrent_agents", "agent_count": 50,
+     "duration_seconds": 60},
+    {"type": "memory", "target": "baseline", "expected_mb": 500},
+    {"type": "memory", "target": "leaks", "iterations": 20_000},
+]  # fmt: skip
+
+
+class InvalidSpecError(TaskorchError, ValueError):
+    """A performance test spec is malformed; ``field`` names the offending key."""
+
+    def __init__(self, index: int | None, field: str, message: str) -> None:
+        self.index = index
+        self.field = field
+        where = "spec" if index is None else f"spec {index}"
+        super().__init__(f"{where}: {field!r} {message}")
+
+
+#: The seed's benchmark names, each a list of (workload, params) run in turn and averaged.
+ALIASES: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "task_creation": (("plan", {"n": 1}),),
+    "database_operations": (
+        ("get", {"n": 1000}),
+        ("status", {"n": 1000}),
+        ("ready_query", {"n": 1000}),
+    ),
+    "context_serialization": (("encode_context", {}), ("decode_context", {})),
+    "event_bus": (("publish", {"subscribers": 1}),),
+}
+
+REQUIRED: Any = ...  # marks a field the spec must give
+
+#: For each type: the targets, and for each its fields with their defaults (``REQUIRED``: none).
+TARGETS: dict[str, dict[str, dict[str, Any]]] = {
+    "benchmark": {
+        name: {"iterations": REQUIRED, "expected_ms": None, "params": {}}
+        for name in sorted({*ALIASES, *WORKLOADS})
+    },
+    "stress_test": {
+        "concurrent_agents": {"agent_count": REQUIRED, "duration_seconds": REQUIRED},
+        "task_graph": {"nodes": REQUIRED, "agent_count": 50},
+    },
+    "memory": {
+        "baseline": {"expected_mb": None},
+        "leaks": {"iterations": 20_000, "workloads": None},
+    },
+}
+
+_COMMON = {"type", "target", "name"}
+_COUNTS = {"iterations", "agent_count", "nodes"}
+_POSITIVE = {"expected_ms", "expected_mb", "duration_seconds"}
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A checked spec. ``options`` holds every field of its target, defaults filled in."""
+
+    type: str
+    target: str
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "target": self.target, "name": self.name, **self.options}
+
+
+def parse_spec(raw: object, index: int | None = None) -> Spec:
+    """Check one spec; raise :class:`InvalidSpecError` naming the first bad field."""
+    if not isinstance(raw, Mapping):
+        raise InvalidSpecError(index, "spec", f"must be a mapping, got {type(raw).__name__}")
+    for key in ("type", "target"):
+        if key not in raw:
+            raise InvalidSpecError(index, key, "is missing")
+        if not isinstance(raw[key], str):
+            raise InvalidSpecError(index, key, f"must be a string, got {raw[key]!r}")
+    kind, target = raw["type"], raw["target"]
+    if kind not in TARGETS:
+        raise InvalidSpecError(index, "type", f"is {kind!r}; expected one of {sorted(TARGETS)}")
+    fields = TARGETS[kind].get(target)
+    if fields is None:
+        raise InvalidSpecError(
+            index, "target", f"is {target!r}; a {kind} targets one of {sorted(TARGETS[kind])}"
+        )
+    unknown = set(raw) - _COMMON - set(fields)
+    if unknown:
+        raise InvalidSpecError(
+            index,
+            sorted(unknown)[0],
+            f"is not a field of {kind} {target}; allowed: {sorted(fields)}",
+        )
+    options: dict[str, Any] = {}
+    for key, default in fields.items():
+        if default is REQUIRED and key not in raw:
+            raise InvalidSpecError(index, key, f"is missing; a {kind} {target} needs it")
+        options[key] = _check(index, key, raw.get(key, default), target)
+    name = raw.get("name", f"{kind}:{target}")
+    if not isinstance(name, str) or not name:
+        raise InvalidSpecError(index, "name", f"must be a non-empty string, got {name!r}")
+    return Spec(kind, target, name, options)
+
+
+def parse_specs(raw: Sequence[object]) -> list[Spec]:
+    """Check every spec before any runs."""
+    if isinstance(raw, (str, bytes, Mapping)) or not isinstance(raw, Sequence):
+        raise InvalidSpecError(None, "tasks", "must be a list of spec mappings")
+    return [parse_spec(item, i) for i, item in enumerate(raw)]
+
+
+def _check(index: int | None, key: str, value: Any, target: str) -> Any:
+    if value is None:
+        return None
+    if key in _COUNTS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidSpecError(index, key, f"must be an integer, got {value!r}")
+        if value <= 0:
+            raise InvalidSpecError(index, key, f"must be positive, got {value}")
+    elif key in _POSITIVE:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidSpecError(index, key, f"must be a number, got {value!r}")
+        if not value > 0:
+            raise InvalidSpecError(index, key, f"must be positive, got {value}")
+        return float(value)
+    elif key == "params":
+        if not isinstance(value, Mapping):
+            raise InvalidSpecError(index, key, f"must be a mapping, got {value!r}")
+        allowed = set(WORKLOADS[target].params) if target in WORKLOADS else set()
+        bad = set(value) - allowed
+        if bad:
+            raise InvalidSpecError(
+                index, key, f"has {sorted(bad)}, not parameters of {target}: {sorted(allowed)}"
+            )
+        return dict(value)
+    elif key == "workloads":
+        if not isinstance(value, list) or not all(v in WORKLOADS for v in value):
+            raise InvalidSpecError(index, key, f"must list workload names from {sorted(WORKLOADS)}")
+        return list(value)
+    return value

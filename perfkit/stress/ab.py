@@ -1,0 +1,102 @@
+"""Before/after of one change: the same fleet workload against two git revisions, in one run.
+
+    python scripts/stress/ab.py BEFORE AFTER [--agents 1000] [--tasks 20000] [--rounds 5]
+
+Each revision's ``taskorch/`` is exported to a temporary folder; every round runs both, in
+alternating order, each in a fresh subprocess on a fresh database. Reports the medians and the
+median of the per-round ratios AFTER/BEFORE. Invariants are checked after every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .common import drain_run, emit, machine, median, scratch_db
+
+
+def export(rev: str, into: Path) -> Path:
+    """Write ``rev``'s taskorch package into ``into`` (no checkout, no worktree)."""
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", rev, "taskorch"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def one_run(src: Path, agents: int, tasks: int, options: str) -> dict[str, Any]:
+    path = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)  # the child imports that revision's taskorch
+    cmd = [sys.executable, "-m", __name__, "--child", str(agents), str(tasks), options]
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def child(agents: int, tasks: int, options: str) -> None:
+    with scratch_db() as url:
+        report, check = drain_run(url, tasks, agents, **json.loads(options))
+    if not check.ok:
+        raise SystemExit(f"invariants broken: {check}")
+    d = report.as_dict()
+    print(
+        json.dumps(
+            {
+                "loops_per_s": d["loops_per_s"],
+                "claim_p50_ms": d["claim_latency_ms"]["p50"],
+                "lag_p99_ms": d["loop_lag_ms"]["p99"],
+            }
+        )
+    )
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("before")
+    parser.add_argument("after")
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--tasks", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--options", default="{}", help="Fleet options as JSON, for both")
+    parser.add_argument("--json", help="also write the result to this file")
+    args = parser.parse_args()
+    args.revs = [args.before, args.after]
+    with tempfile.TemporaryDirectory() as tmp:
+        srcs = {rev: export(rev, Path(tmp) / f"rev{i}") for i, rev in enumerate(args.revs)}
+        runs: dict[str, list[dict[str, Any]]] = {rev: [] for rev in args.revs}
+        for r in range(args.rounds):
+            for rev in args.revs if r % 2 == 0 else args.revs[::-1]:
+                runs[rev].append(one_run(srcs[rev], args.agents, args.tasks, args.options))
+                print(f"round {r + 1} {rev}: {runs[rev][-1]}", file=sys.stderr)
+    before, after = runs[args.before], runs[args.after]
+    ratios = [a["loops_per_s"] / b["loops_per_s"] for a, b in zip(after, before, strict=True)]
+    emit(
+        {
+            "before": args.before,
+            "after": args.after,
+            "agents": args.agents,
+            "tasks": args.tasks,
+            "rounds": args.rounds,
+            "machine": machine(),
+            "medians": {
+                rev: {k: round(median([run[k] for run in runs[rev]]), 2) for k in runs[rev][0]}
+                for rev in args.revs
+            },
+            "throughput_after_over_before": round(median(ratios), 3),
+        },
+        args.json,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""Stress test "connection pool exhaustion": more threads than pooled connections.
+
+Many threads share one orchestrator on PostgreSQL whose pool has far fewer connections than there
+are threads, and some threads hold their connection for a while (a batch that sleeps), so that the
+others run out of connections. What must hold, checked at the end:
+
+- a caller that cannot get a connection waits about ``pool_timeout`` and then gets
+  ``PoolTimeoutError`` (retryable, its message says which option to raise), never a hang;
+- no other error; no deadlock (every thread finishes);
+- nothing lost, nothing done twice: every task completed exactly once, by the agent that claimed
+  it, and claimed once;
+- the pool recovers: afterwards, as many threads as connections work with no timeout at all.
+
+    python scripts/stress/pool_exhaustion.py                 # starts a throw-away server
+    python scripts/stress/pool_exhaustion.py --url postgresql://user@host/db --threads 64
+
+Exit status 0 when every invariant holds, 1 otherwise. ``--json`` prints the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import taskorch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Phase:
+    """What the threads of one phase did."""
+
+    threads: int
+    seconds: float = 0.0
+    completed: int = 0
+    timeouts: int = 0
+    timeout_wait_max: float = 0.0  # longest time a caller waited before its PoolTimeoutError
+    errors: list[str] = field(default_factory=list)
+    hung_threads: int = 0
+
+
+@dataclass
+class Result:
+    url: str
+    pool_size: int
+    pool_timeout: float
+    tasks: int
+    exhaustion: Phase
+    recovery: Phase
+    timeout_message: str = ""
+    double_completions: int = 0
+    claimed_more_than_once: int = 0
+    unfinished: int = 0
+    invariants_hold: bool = False
+
+
+def run_phase(
+    orch: taskorch.Orchestrator,
+    threads: int,
+    hold: float,
+    ledger: Counter[int],
+    messages: list[str],
+) -> Phase:
+    """``threads`` agents drain whatever is ready; every third claim holds its connection in a
+    batch for ``hold`` seconds. A PoolTimeoutError is counted and the call retried."""
+    phase = Phase(threads)
+    lock = threading.Lock()
+
+    def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        while True:
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            except taskorch.PoolTimeoutError as exc:
+                waited = time.perf_counter() - started
+                with lock:
+                    phase.timeouts += 1
+                    phase.timeout_wait_max = max(phase.timeout_wait_max, waited)
+                    if not messages:
+                        messages.append(str(exc))
+                time.sleep(0.001)
+
+    def held(name: str, n: int) -> taskorch.Task | None:
+        with orch.batch():  # holds one connection until the batch ends
+            task = orch.claim(name)
+            if task is not None:
+                time.sleep(hold)
+                orch.complete(task.id, name, result=n)
+        return task
+
+    def agent(n: int) -> None:
+        name = f"agent-{n}"
+        try:
+            for i in range(1_000_000):
+                if i % 3 == 0:
+                    task = call(held, name, n)
+                else:
+                    task = call(orch.claim, name)
+                    if task is not None:
+                        call(orch.complete, task.id, name, result=n)
+                if task is None:
+                    return
+                with lock:
+                    ledger[task.id] += 1
+                    phase.completed += 1
+        except Exception as exc:  # every other error breaks an invariant; keep it for the report
+            with lock:
+                phase.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=agent, args=(n,), daemon=True) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    phase.hung_threads = sum(w.is_alive() for w in workers)
+    phase.seconds = round(time.perf_counter() - started, 3)
+    phase.timeout_wait_max = round(phase.timeout_wait_max, 3)
+    return phase
+
+
+def run(
+    url: str, threads: int, pool_size: int, pool_timeout: float, tasks: int, hold: float
+) -> Result:
+    """Plan ``tasks`` independent subtasks and drain them twice over: under exhaustion, then with
+    as many threads as connections. ``url`` should name a schema nobody else uses."""
+    with taskorch.open(url, pool_size=pool_size, pool_timeout=pool_timeout) as orch:
+        spec = [{"key": f"t{i}", "title": f"task {i}", "specialist": "s"} for i in range(tasks)]
+        first = orch.plan("exhaustion", spec)
+        ledger: Counter[int] = Counter()
+        messages: list[str] = []
+        exhaustion = run_phase(orch, threads, hold, ledger, messages)
+        second = orch.plan("recovery", spec)
+        recovery = run_phase(orch, pool_size, hold, ledger, messages)
+        ids = [*first.task_ids, *second.task_ids]
+        finished = orch.store.get_many(ids)
+        result = Result(
+            url.split("@")[-1], pool_size, pool_timeout, len(ids), exhaustion, recovery,
+            messages[0] if messages else "",
+        )  # fmt: skip
+        result.double_completions = sum(1 for n in ledger.values() if n > 1)
+        result.claimed_more_than_once = sum(1 for t in finished if t.attempts != 1)
+        result.unfinished = sum(
+            1 for t in finished if t.status is not taskorch.TaskStatus.COMPLETED
+        )
+        result.unfinished += len(ids) - len(finished) + len(set(ids) - set(ledger))
+    result.invariants_hold = (
+        exhaustion.timeouts > 0
+        and "pool_size" in result.timeout_message
+        and not exhaustion.errors
+        and not recovery.errors
+        and exhaustion.hung_threads == recovery.hung_threads == 0
+        and recovery.timeouts == 0
+        and result.double_completions == result.claimed_more_than_once == result.unfinished == 0
+    )
+    return result
+
+
+@contextmanager
+def server(url: str | None) -> Iterator[str]:
+    """The given server, or a throw-away one started with scripts/pg-server."""
+    if url:
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="taskorch-pg-") as parent:
+        folder = os.path.join(parent, "server")
+        script = str(ROOT / "scripts" / "pg-server")
+        os.chmod(parent, 0o755)  # the server may run as another (unprivileged) user
+        started = subprocess.run(
+            [script, "start", folder], check=True, capture_output=True, text=True
+        )
+        try:
+            yield started.stdout.strip()
+        finally:
+            subprocess.run([script, "stop", folder], check=False, capture_output=True)
+
+
+@contextmanager
+def scratch_schema(url: str) -> Iterator[str]:
+    """``url`` with a new schema, dropped afterwards."""
+    import psycopg
+
+    schema = f"stress_{uuid.uuid4().hex[:10]}"
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}schema={schema}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    env = os.environ.get("TASKORCH_POSTGRES_URL") or os.environ.get("TASKORCH_TEST_POSTGRES_URL")
+    parser.add_argument("--url", default=env, help="server URL (default: start a throw-away one)")
+    parser.add_argument("--threads", type=int, default=32)
+    parser.add_argument("--pool-size", type=int, default=4)
+    parser.add_argument("--pool-timeout", type=float, default=0.05, help="seconds")
+    parser.add_argument("--tasks", type=int, default=1000, help="per phase")
+    parser.add_argument("--hold", type=float, default=0.02, help="seconds a batch holds")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    with server(args.url) as base, scratch_schema(base) as url:
+        result = run(url, args.threads, args.pool_size, args.pool_timeout, args.tasks, args.hold)
+    if args.json:
+        print(json.dumps(asdict(result), indent=2))
+    else:
+        for name in ("exhaustion", "recovery"):
+            p: Phase = getattr(result, name)
+            print(
+                f"{name:>10}: {p.threads} threads on {result.pool_size} connections,"
+                f" {p.completed} completed in {p.seconds}s, {p.timeouts} pool timeouts"
+                f" (longest wait {p.timeout_wait_max}s, timeout {result.pool_timeout}s),"
+                f" {len(p.errors)} other errors, {p.hung_threads} hung threads"
+            )
+        print(f"   message: {result.timeout_message}")
+        print(
+            f"invariants: {result.double_completions} double completions,"
+            f" {result.claimed_more_than_once} tasks claimed twice, {result.unfinished} unfinished"
+            f" -> {'OK' if result.invariants_hold else 'BROKEN'}"
+        )
+    return 0 if result.invariants_hold else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Planning: what is written, and what is refused with nothing written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import taskorch
+from taskorch import TaskStatus
+from tests.support import chain
+
+
+def test_plan_writes_parent_and_subtasks_in_given_order(orch: taskorch.Orchestrator) -> None:
+    plan = orch.plan(
+        "goal",
+        [
+            {"key": "b", "title": "B", "specialist": "s", "depends_on": ["a"]},
+            {"key": "a", "title": "A", "specialist": "t", "description": "first"},
+        ],
+        context={"repo": "x"},
+    )
+    assert plan.keys == ("b", "a")
+    b, a = (orch.get(i) for i in plan.task_ids)
+    assert (b.key, b.status, b.parent_id) == ("b", TaskStatus.PENDING, plan.parent_id)
+    assert (a.key, a.status, a.description) == ("a", TaskStatus.READY, "first")
+    parent = orch.get(plan.parent_id)
+    assert parent.is_parent and parent.title == "goal" and parent.status is TaskStatus.ACTIVE
+    assert [t.id for t in orch.subtasks(plan.parent_id)] == list(plan.task_ids)
+    assert plan.id_of("a") == a.id
+
+
+def test_empty_plan_is_complete_at_once(orch: taskorch.Orchestrator) -> None:
+    plan = orch.plan("nothing to do", [])
+    assert orch.get(plan.parent_id).status is TaskStatus.COMPLETED
+    assert orch.synthesize(plan.parent_id)["results"] == []
+
+
+def _nothing_written(orch: taskorch.Orchestrator) -> None:
+    assert orch.status().total == 0
+    assert orch.tasks() == []
+
+
+@pytest.mark.parametrize(
+    ("subtasks", "error", "message"),
+    [
+        (
+            [
+                {"key": "a", "title": "A", "specialist": "s", "depends_on": ["c"]},
+                {"key": "b", "title": "B", "specialist": "s", "depends_on": ["a"]},
+                {"key": "c", "title": "C", "specialist": "s", "depends_on": ["b"]},
+            ],
+            taskorch.CycleError,
+            "cycle",
+        ),
+        (
+            [{"key": "a", "title": "A", "specialist": "s", "depends_on": ["a"]}],
+            taskorch.CycleError,
+            "a -> a",
+        ),
+        (
+            [{"key": "a", "title": "A", "specialist": "s", "depends_on": ["nope"]}],
+            taskorch.UnknownDependencyError,
+            "'nope'",
+        ),
+        ([{"key": "a", "specialist": "s"}], taskorch.InvalidSubtaskError, "'title'"),
+        ([{"title": "A", "specialist": "s"}], taskorch.InvalidSubtaskError, "'key'"),
+        ([{"key": "a", "title": "A"}], taskorch.InvalidSubtaskError, "'specialist'"),
+        ([{"key": "a", "title": "", "specialist": "s"}], taskorch.InvalidSubtaskError, "title"),
+        ([{"key": "a", "title": 3, "specialist": "s"}], taskorch.InvalidSubtaskError, "title"),
+        (
+            [{"key": "a", "title": "A", "specialist": "s", "depends": ["x"]}],
+            taskorch.InvalidSubtaskError,
+            "unknown field",
+        ),
+        (
+            [{"key": "a", "title": "A", "specialist": "s", "depends_on": "b"}],
+            taskorch.InvalidSubtaskError,
+            "list of keys",
+        ),
+        (
+            [
+                {"key": "a", "title": "A", "specialist": "s"},
+                {"key": "a", "title": "A again", "specialist": "s"},
+            ],
+            taskorch.InvalidSubtaskError,
+            "more than once",
+        ),
+        (["not a mapping"], taskorch.InvalidSubtaskError, "expected a mapping"),
+        ("abc", taskorch.InvalidSubtaskError, "list of mappings"),
+    ],
+)
+def test_bad_plans_are_refused_and_write_nothing(
+    orch: taskorch.Orchestrator, subtasks: Any, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        orch.plan("goal", subtasks)
+    assert issubclass(error, taskorch.PlanError)
+    _nothing_written(orch)
+
+
+def test_unserializable_context_is_refused(orch: taskorch.Orchestrator) -> None:
+    with pytest.raises(TypeError, match="JSON"):
+        orch.plan("goal", chain(2), context={"x": object()})
+    _nothing_written(orch)
+
+
+def test_empty_goal_is_refused(orch: taskorch.Orchestrator) -> None:
+    with pytest.raises(taskorch.InvalidSubtaskError, match="goal"):
+        orch.plan("", chain(1))
+    _nothing_written(orch)
+
+
+def test_cycle_error_names_the_cycle(orch: taskorch.Orchestrator) -> None:
+    subtasks = chain(5)
+    subtasks[1]["depends_on"] = ["k0", "k3"]
+    with pytest.raises(taskorch.CycleError) as info:
+        orch.plan("goal", subtasks)
+    assert set(info.value.cycle) == {"k1", "k2", "k3"}
+
+
+def test_plans_get_independent_id_ranges(orch: taskorch.Orchestrator) -> None:
+    first = orch.plan("one", chain(3))
+    second = orch.plan("two", chain(2))
+    assert set(first.task_ids).isdisjoint(second.task_ids)
+    assert [t.key for t in orch.subtasks(second.parent_id)] == ["k0", "k1"]

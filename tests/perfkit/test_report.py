@@ -1,0 +1,100 @@
+"""Reports from small inputs: criteria, asv history, leakcheck, samples; stored text escaped."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfkit import generate_performance_report
+from perfkit.sources import load_history, load_leaks
+
+pytest.importorskip("matplotlib")
+
+from tests.reports import EVIL, full_report, write_asv
+from tests.support import ROOT
+
+
+def test_asv_history_regressions_and_raw_ratios(tmp_path: Path) -> None:
+    write_asv(tmp_path / "results", [40e-6, 41e-6, 39e-6, 60e-6], [30e-6] * 4)
+    history = load_history(tmp_path / "results")
+    assert history is not None and history.machine == "box"
+    assert [p.value for p in history.series["core.Plan.time_plan[1]"]] == [
+        40e-6,
+        41e-6,
+        39e-6,
+        60e-6,
+    ]
+    assert "core.Raw.time_raw_insert[10]" not in history.series  # a failed value is left out
+    [regression] = [r for r in history.regressions() if r["benchmark"].endswith("[1]")]
+    assert regression["ratio"] == pytest.approx(60 / 40)
+    [ratio] = history.raw_ratios()
+    assert ratio["reference"] == "core.Raw.time_raw_insert[1]" and ratio["ratio"] == pytest.approx(
+        2
+    )
+
+
+def test_absent_sources_are_tolerated(tmp_path: Path) -> None:
+    assert load_history(tmp_path / "nothing") is None
+    assert load_leaks(tmp_path / "nothing.json") is None
+    report = generate_performance_report(None)
+    assert not report.passed and {v.status for v in report.verdicts} == {"not measured"}
+    assert "No validation run" in report.to_markdown()
+    assert "<h2>Success criteria</h2>" in report.to_html()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [{"workload": "plan", "leaked": True, "bytes_per_iteration": 2.0, "iterations": 10}],
+        {"reports": [{"workload": "plan", "leaked": True, "bytes_per_iteration": 2.0}]},
+        {"workload": "plan", "leaked": True, "bytes_per_iteration": 2.0},
+        {"plan": {"leaked": True, "bytes_per_iteration": 2.0}},
+    ],
+)
+def test_leakcheck_results_in_any_of_its_shapes(tmp_path: Path, data: object) -> None:
+    path = tmp_path / "leaks.json"
+    path.write_text(json.dumps(data))
+    [entry] = load_leaks(path) or []
+    assert entry.workload == "plan" and entry.leaked and entry.bytes_per_iteration == 2.0
+
+
+def test_stored_text_is_escaped_in_the_html(tmp_path: Path) -> None:
+    page = full_report(tmp_path, title=EVIL).to_html()
+    assert "<script>alert" not in page and "<img src=http" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+    assert page.count("<script>") == 1  # only the page's own plot counter
+    assert "http://" not in page.replace("http://example.com", "")  # nothing to fetch
+    assert "img-src data:" in page  # and the CSP forbids fetching anyway
+
+
+def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) -> None:
+    report = full_report(tmp_path)
+    page = report.to_html()
+    # spec bar chart, two asv history plots, the monitor plot
+    assert page.count('<img class="plot"') == 4
+    assert page.count('src="data:image/png;base64,') == 4
+    assert "Detected regressions" in page and "1.50" in page
+    md = report.to_markdown()
+    assert "| Task creation | < 10 ms | 0.06 | 9.94 | PASS |" in md
+    assert "RuntimeError" in md and "regression(s) detected" in md
+    assert "leaking: [" in md and "peak RSS 31.5 MB" in md
+    paths = report.write(tmp_path / "out")
+    assert json.loads(paths["json"].read_text())["passed"] is False
+
+
+def test_the_report_script_builds_from_what_exists(tmp_path: Path) -> None:
+    write_asv(tmp_path / ".asv" / "results", [1e-5, 1e-5], [5e-6, 5e-6])
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/generate_performance_report.py"),
+         "--root", str(tmp_path), "--out", str(tmp_path / "r")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "asv history        found" in out.stdout
+    assert "validation run     absent" in out.stdout
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert page.count('<img class="plot"') == 2
+    assert (tmp_path / "r" / "summary.md").read_text().startswith("# taskorch performance report")

@@ -1,0 +1,76 @@
+"""Performance test specs are checked before anything runs, naming the bad field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import taskorch
+from perfkit import SEED_SPECS, InvalidSpecError, parse_specs
+
+BENCH = {"type": "benchmark", "target": "task_creation", "iterations": 10}
+
+
+def test_the_seed_specs_are_accepted_with_defaults_filled_in() -> None:
+    specs = parse_specs(SEED_SPECS)
+    assert [s.target for s in specs] == [
+        "task_creation", "database_operations", "concurrent_agents", "baseline", "leaks"
+    ]  # fmt: skip
+    assert specs[0].options == {"iterations": 1000, "expected_ms": 10.0, "params": {}}
+    assert specs[2].options == {"agent_count": 50, "duration_seconds": 60.0}
+
+
+def test_every_shared_workload_is_a_benchmark_target() -> None:
+    spec = parse_specs([{**BENCH, "target": "get", "params": {"n": 100_000}}])[0]
+    assert spec.options["params"] == {"n": 100_000}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"type": "benchmrk"}, "type", "expected one of"),
+        ({"target": "teleport"}, "target", "targets one of"),
+        ({"iterations": -5}, "iterations", "must be positive"),
+        ({"iterations": 0}, "iterations", "must be positive"),
+        ({"iterations": 2.5}, "iterations", "must be an integer"),
+        ({"iterations": True}, "iterations", "must be an integer"),
+        ({"expected_ms": -1}, "expected_ms", "must be positive"),
+        ({"expected_ms": "fast"}, "expected_ms", "must be a number"),
+        ({"agent_count": 5}, "agent_count", "not a field"),
+        ({"params": {"x": 1}}, "params", "not parameters of"),
+        ({"name": ""}, "name", "non-empty"),
+    ],
+)
+def test_a_bad_field_is_named(change: dict[str, Any], field: str, words: str) -> None:
+    with pytest.raises(InvalidSpecError) as info:
+        parse_specs([{**BENCH, "iterations": 10}, {**BENCH, **change}])
+    assert info.value.field == field and info.value.index == 1
+    assert f"spec 1: {field!r}" in str(info.value) and words in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"target": "task_creation", "iterations": 1}, "type"),
+        ({"type": "benchmark", "iterations": 1}, "target"),
+        ({"type": "benchmark", "target": "task_creation"}, "iterations"),
+        ({"type": "stress_test", "target": "concurrent_agents", "agent_count": 50},
+         "duration_seconds"),
+        ({"type": "stress_test", "target": "concurrent_agents", "duration_seconds": 1},
+         "agent_count"),
+        ({"type": "stress_test", "target": "concurrent_agents", "agent_count": -50,
+          "duration_seconds": 1}, "agent_count"),
+    ],
+)  # fmt: skip
+def test_missing_or_negative_fields_are_refused(spec: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidSpecError, match=repr(field)) as info:
+        parse_specs([spec])
+    assert info.value.field == field
+
+
+def test_spec_errors_belong_to_taskorchs_tree_and_are_value_errors() -> None:
+    with pytest.raises(taskorch.TaskorchError):
+        parse_specs(["not a mapping"])
+    with pytest.raises(ValueError, match="'tasks' must be a list"):
+        parse_specs({"type": "benchmark"})  # type: ignore[arg-type]

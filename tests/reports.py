@@ -1,0 +1,58 @@
+"""Small, fixed inputs for the performance report: a results folder in asv's format, a
+validation run, leak verdicts and monitor samples, with hostile text in every stored string."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from perfkit import SessionResults, SpecResult, generate_performance_report
+from perfkit.monitor import Sample
+from perfkit.sources import LeakEntry, load_history
+
+EVIL = "<script>alert('x')</script><img src=http://example.com/x.png>"
+
+
+def write_asv(results: Path, values: list[float], raw: list[float]) -> None:
+    """A tiny asv 0.6 results folder: one machine, one commit per value."""
+    machine = results / "box"
+    machine.mkdir(parents=True)
+    (machine / "machine.json").write_text('{"machine": "box", "version": 1}')
+    (results / "benchmarks.json").write_text(json.dumps({
+        "core.Plan.time_plan": {"unit": "seconds"},
+        "core.Raw.time_raw_insert": {"unit": "seconds"},
+        "version": 2,
+    }))  # fmt: skip
+    columns = ["result", "params", "version", "started_at", "duration"]
+    for i, (ours, theirs) in enumerate(zip(values, raw, strict=True)):
+        data = {
+            "commit_hash": f"{i:040x}", "env_name": "venv", "date": 1_700_000_000_000 + i,
+            "params": {}, "python": "3.11", "requirements": {}, "env_vars": {},
+            "result_columns": columns, "durations": {}, "version": 2,
+            "results": {
+                "core.Plan.time_plan": [[ours, ours * 9], [["1", "10"]], "v", 0, 1.0],
+                "core.Raw.time_raw_insert": [[theirs, None], [["1", "10"]], "v", 0, 1.0],
+            },
+        }  # fmt: skip
+        (machine / f"{i:08x}-venv.json").write_text(json.dumps(data))
+
+
+def session(title: str = "nightly") -> SessionResults:
+    rows = (
+        SpecResult({"target": "task_creation", "name": EVIL}, 2, {"mean_ms": 0.06,
+                   "expected_ms": 10.0, "passed": True}, True, 0.2),
+        SpecResult({"target": "database_operations", "name": "db"}, 3, {}, False, 0.1,
+                   error=f"RuntimeError: {EVIL}"),
+    )  # fmt: skip
+    return SessionResults("s", title, 1, "sqlite:///x.db", rows, {"python": "3.11"})
+
+
+def full_report(tmp_path: Path, title: str = "nightly") -> Any:
+    write_asv(tmp_path / "results", [40e-6, 41e-6, 39e-6, 60e-6], [30e-6] * 4)
+    return generate_performance_report(
+        session(title),
+        history=load_history(tmp_path / "results"),
+        leaks=[LeakEntry("plan", False, 0.0, 20_000), LeakEntry(EVIL, True, 8.0, 20_000)],
+        samples=[Sample(0.0, 30.0, 5.0, 1, 2), Sample(1.0, 31.5, 50.0, 2, 3)],
+    )

@@ -1,0 +1,138 @@
+"""SQLite specifics: query plans, durability, bad files, locks, concurrent cold starts."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+import taskorch
+from taskorch.store import open_store
+from taskorch.store import sqlite as backend
+from taskorch.store.schema import SCHEMA_VERSION
+from tests.support import chain
+
+
+def plan_of(conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> str:
+    return " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))
+
+
+@pytest.mark.parametrize(
+    ("sql", "args", "expected"),
+    [
+        (backend.SQL_GET, (1,), "SEARCH tasks USING INTEGER PRIMARY KEY"),
+        (backend.SQL_CLAIM, ("a", 2.0, 1.0), "USING COVERING INDEX tasks_status (status=?)"),
+        (
+            backend.SQL_CLAIM_SPECIALIST,
+            ("a", 2.0, 1.0, "s"),
+            "USING INDEX tasks_ready_by_specialist (specialist=?)",
+        ),
+        (
+            backend.SQL_UNBLOCK,
+            (1.0, 1, "[1]"),
+            "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (backend.SQL_ANY_EXPIRED, (1.0,), "USING INDEX tasks_status (status=?)"),
+        (backend.SQL_SWEEP, (1.0,), "USING INDEX tasks_status (status=?)"),
+        (
+            backend.SQL_LIST_INDEXED_STATUS,
+            ("ready", 0, 10),
+            "USING INDEX tasks_status (status=? AND rowid>?)",
+        ),
+        (
+            backend.SQL_SUBTASKS,
+            (1, 1, 1),
+            "SEARCH tasks USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)",
+        ),
+        (backend.SQL_COUNT_STATES, (), "SEARCH tasks USING COVERING INDEX tasks_status (status=?)"),
+        (backend.SQL_COUNT_PLANS, (), "USING COVERING INDEX tasks_plan_status"),
+        (backend.SQL_UNFINISHED, (), "USING INDEX tasks_plan_status (status=? AND parent_id=?)"),
+    ],
+)
+def test_queries_use_the_intended_indexes(
+    tmp_path: Path, sql: str, args: tuple[object, ...], expected: str
+) -> None:
+    with taskorch.open(f"sqlite:///{tmp_path}/q.db") as orch:
+        orch.plan("g", chain(3))
+        conn = orch.store.conn  # type: ignore[attr-defined]
+        plan = plan_of(conn, sql, args)
+    assert expected in plan
+    assert "SCAN tasks" not in plan.replace("SCAN tasks USING COVERING INDEX", "")
+
+
+def test_wal_and_durability_settings(tmp_path: Path) -> None:
+    for name, level in (("off", 0), ("normal", 1), ("full", 2)):
+        store = open_store(f"sqlite:///{tmp_path}/d.db?durability={name}")
+        conn = store.conn  # type: ignore[attr-defined]
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == level
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        store.close()
+    with pytest.raises(taskorch.ConfigurationError, match="durability"):
+        open_store(f"sqlite:///{tmp_path}/d.db?durability=sometimes")
+
+
+def test_open_creates_parent_folders_and_default_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with taskorch.open() as orch:
+        orch.plan("g", chain(1))
+    assert (tmp_path / ".taskorch" / "taskorch.db").is_file()
+    with taskorch.open("sqlite:///deep/er/x.db") as orch:
+        assert orch.status().total == 0
+    assert (tmp_path / "deep" / "er" / "x.db").is_file()
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "nothing", "sqlite://relative.db", "postgres"])
+def test_bad_urls_get_configuration_errors(url: str) -> None:
+    with pytest.raises(taskorch.ConfigurationError):
+        taskorch.open(url)
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database\n" * 200)
+    with pytest.raises(taskorch.CorruptDatabaseError, match="not a readable"):
+        taskorch.open(f"sqlite:///{path}")
+    assert path.read_bytes() == b"these are my notes, not a database\n" * 200
+
+
+def test_a_database_from_a_newer_taskorch(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    with taskorch.open(f"sqlite:///{path}") as orch:
+        orch.plan("g", chain(1))
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(taskorch.SchemaVersionError, match="upgrade taskorch"):
+        taskorch.open(f"sqlite:///{path}")
+
+
+def test_a_locked_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/locked.db?busy_timeout=0.2"
+    with taskorch.open(url) as orch:
+        orch.plan("g", chain(2))
+        blocker = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        with pytest.raises(taskorch.DatabaseLockedError, match="locked") as info:
+            orch.plan("h", chain(3))
+        assert time.monotonic() - started < 5
+        assert info.value.retryable
+        with pytest.raises(taskorch.DatabaseLockedError), orch.batch():
+            orch.claim("agent")  # BEGIN of the batch itself waits, then fails clearly
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert orch.status().total == 2
+        assert orch.plan("h", chain(3)).task_ids
+
+
+def test_translated_errors_chain_the_driver_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"\x00" * 4096)
+    path.write_bytes(b"junk" * 1024)
+    with pytest.raises(taskorch.StorageError) as info:
+        taskorch.open(f"sqlite:///{path}")
+    assert isinstance(info.value.__cause__, sqlite3.Error)
