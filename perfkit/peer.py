@@ -184,8 +184,11 @@ async def drive_peer(work: Path, calls: int, seconds: float) -> dict[str, float]
         for _ in range(parents):
             await plan(o, 1)
         n = max(5, calls // (parents // 10))
-        status: Any = o
-        out[f"status_{parents}"] = await amedian_us(lambda: status.get_status(True), n)
+
+        async def status_step(o: Any = o) -> object:
+            return await o.get_status(True)
+
+        out[f"status_{parents}"] = await amedian_us(status_step, n)
     out["agents_50"] = await peer_agents(build("agents"), 50, seconds, plan)
     return out
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
-from tests.support import ROOT
+from perfkit import nightly
 
 # What `asv compare` 0.6.6 prints (tablefmt="github"; column padding shortened).
 TABLE = """
@@ -23,17 +19,7 @@ TABLE = """
 """
 
 
-def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nightly", ROOT / "scripts" / "nightly.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["nightly"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_compare_table_is_read_row_by_row() -> None:
-    nightly = load()
     regressed, improved, broke = nightly.read_compare(TABLE)
     assert [c.benchmark for c in regressed] == ["database.Get.time_get(1000)"]
     assert regressed[0].ratio == "1.22"
@@ -46,7 +32,6 @@ def test_compare_table_is_read_row_by_row() -> None:
 
 
 def test_exit_status_tells_regressed_from_broke() -> None:
-    nightly = load()
     report = nightly.Report("a", "b", 1.15)
     assert report.status == 0
     report.broke.append(nightly.Change("x", "1", "failed", "n/a"))

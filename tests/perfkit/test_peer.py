@@ -1,4 +1,4 @@
-"""The taskorch side of scripts/compare_peer.py, with tiny numbers (the peer is not installed)."""
+"""The taskorch side of the peer comparison, with tiny numbers (the peer is not installed)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from perfkit import peer
 from tests.support import ROOT
 
 
 def test_the_taskorch_driver_measures_every_row(tmp_path: Path) -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import compare_peer
-    finally:
-        sys.path.pop(0)
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "compare_peer.py"), "--driver", "taskorch",
          "--work", str(tmp_path), "--calls", "5", "--seconds", "0.5"],
@@ -25,6 +21,6 @@ def test_the_taskorch_driver_measures_every_row(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert {key for key, _, _ in compare_peer.ROWS} <= set(figures)
+    assert {key for key, _, _ in peer.ROWS} <= set(figures)
     assert figures["agents_50"] > 0  # the fleet's invariants held, or the driver exits non-zero
-    assert "| 50 concurrent agents" in compare_peer.table(figures, {})
+    assert "| 50 concurrent agents" in peer.table(figures, {})

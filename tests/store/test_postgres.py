@@ -7,9 +7,7 @@ The engine's behaviour on PostgreSQL is covered by the contract tests (every tes
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
-import sys
 import threading
 import time
 from collections import Counter
@@ -22,7 +20,7 @@ import pytest
 import taskorch
 from taskorch import TaskStatus
 from taskorch.store import postgres_sql
-from tests.support import POSTGRES_URL, ROOT, chain, drop_schema, fresh_url
+from tests.support import POSTGRES_URL, chain, drop_schema, fresh_url
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="set TASKORCH_TEST_POSTGRES_URL (scripts/test starts a server)"
@@ -311,14 +309,12 @@ def test_deadlocks_are_retried_outside_transactions_only(url: str) -> None:
     assert inside.calls == 1
 
 
-def test_pool_exhaustion_stress_short_run(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = ROOT / "scripts" / "stress" / "pool_exhaustion.py"
-    spec = importlib.util.spec_from_file_location("pool_exhaustion", path)
-    assert spec is not None and spec.loader is not None
-    stress = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, stress)  # dataclasses look their module up
-    spec.loader.exec_module(stress)
-    result = stress.run(url, threads=8, pool_size=2, pool_timeout=0.02, tasks=60, hold=0.05)
+def test_pool_exhaustion_stress_short_run(url: str) -> None:
+    from perfkit.stress import pool_exhaustion
+
+    result = pool_exhaustion.run(
+        url, threads=8, pool_size=2, pool_timeout=0.02, tasks=60, hold=0.05
+    )
     assert result.exhaustion.timeouts > 0 and "pool_size=2" in result.timeout_message
     assert result.exhaustion.errors == [] and result.recovery.errors == []
     assert result.recovery.timeouts == 0
