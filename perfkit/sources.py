@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .monitor import Sample
+from .workloads import references
 
 __all__ = [
-    "RAW_PAIRS",
     "History",
     "LeakEntry",
     "Point",
@@ -27,9 +27,6 @@ __all__ = [
     "load_leaks",
     "load_samples",
 ]
-
-#: taskorch workload -> the raw sqlite3 reference measuring the same physical work.
-RAW_PAIRS = {"plan": "raw_insert", "get": "raw_get"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +71,7 @@ class History:
         latest = {k: v[-1] for k, v in self.series.items() if v}
         out = []
         for key, point in sorted(latest.items()):
-            for ours, raw in RAW_PAIRS.items():
+            for ours, raw in references().items():
                 if not _names(key, ours) or "raw" in key.lower():
                     continue
                 twin = next(

@@ -27,25 +27,28 @@ Step = Callable[[], object]
 
 @dataclass(frozen=True, slots=True)
 class Workload:
-    """A named operation with its setup. ``params`` lists the values harnesses sweep over."""
+    """A named operation with its setup. ``params`` lists the values harnesses sweep over;
+    ``reference`` names the bare-sqlite3 workload that does the same physical work with the same
+    parameters (its time is the floor this operation is compared with), if there is one."""
 
     name: str
     description: str
     session: Callable[..., AbstractContextManager[Step]]
     params: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    reference: str | None = None
 
 
 WORKLOADS: dict[str, Workload] = {}
 
 
 def workload(
-    name: str, description: str, **params: tuple[Any, ...]
+    name: str, description: str, *, reference: str | None = None, **params: tuple[Any, ...]
 ) -> Callable[[Callable[..., Iterator[Step]]], Callable[..., AbstractContextManager[Step]]]:
     """Register a generator function as a workload session."""
 
     def register(fn: Callable[..., Iterator[Step]]) -> Callable[..., AbstractContextManager[Step]]:
         session = contextmanager(fn)
-        WORKLOADS[name] = Workload(name, description, session, params)
+        WORKLOADS[name] = Workload(name, description, session, params, reference)
         return session
 
     return register
@@ -147,7 +150,12 @@ def build_store(path: Path, n_tasks: int) -> Path:
 # -- taskorch workloads -----------------------------------------------------------------------
 
 
-@workload("plan", "plan a goal with n subtasks (a chain of dependencies), durable", n=(1, 10, 1000))
+@workload(
+    "plan",
+    "plan a goal with n subtasks (a chain of dependencies), durable",
+    reference="raw_insert",
+    n=(1, 10, 1000),
+)
 def plan_session(directory: Path, n: int = 1) -> Iterator[Step]:
     spec = subtasks(n)
     with open_fresh(directory, "plan") as orch:
@@ -239,7 +247,9 @@ def context_session(directory: Path, cached: bool = True) -> Iterator[Step]:
         yield lambda: orch.context(last)
 
 
-@workload("get", "read one task by id from a store of n tasks", n=(1000, 100_000))
+@workload(
+    "get", "read one task by id from a store of n tasks", reference="raw_get", n=(1000, 100_000)
+)
 def get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
     path = build_store(Path(directory) / f"store-{n}.db", n)
     with taskorch.open(f"sqlite:///{path}") as orch:
@@ -405,3 +415,8 @@ def raw_get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
     row_id = n // 2
     yield lambda: conn.execute("SELECT * FROM tasks WHERE id = ?", (row_id,)).fetchall()
     conn.close()
+
+
+def references() -> dict[str, str]:
+    """Each workload that has a bare-sqlite3 reference, mapped to that reference's name."""
+    return {w.name: w.reference for w in WORKLOADS.values() if w.reference is not None}

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
-from perfkit.sources import RAW_PAIRS
-from perfkit.workloads import WORKLOADS
+from perfkit.workloads import WORKLOADS, references
 
-GROUP = {**{raw: ours for ours, raw in RAW_PAIRS.items()}, **{ours: ours for ours in RAW_PAIRS}}
+GROUP = {**{raw: ours for ours, raw in references().items()}, **{o: o for o in references()}}
 STORED = {"get", "status", "ready_query"}  # read a prebuilt store: share it across the session
 
 
