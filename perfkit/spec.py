@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from taskorch.errors import TaskorchError
+from taskorch import InvalidArgumentError
 
 from .workloads import WORKLOADS
 
@@ -45,14 +45,14 @@ SEED_SPECS: list[dict[str, object]] = [
 ]  # fmt: skip
 
 
-class InvalidSpecError(TaskorchError, ValueError):
+class InvalidSpecError(InvalidArgumentError):
     """A performance test spec is malformed; ``field`` names the offending key."""
 
     def __init__(self, index: int | None, field: str, message: str) -> None:
         self.index = index
         self.field = field
         where = "spec" if index is None else f"spec {index}"
-        super().__init__(f"{where}: {field!r} {message}")
+        super().__init__(where, f"{field!r} {message}")
 
 
 #: The seed's benchmark names, each a list of (workload, params) run in turn and averaged.

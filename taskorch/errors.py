@@ -3,6 +3,7 @@
 Everything taskorch raises on purpose derives from :class:`TaskorchError`::
 
     TaskorchError
+    ├── InvalidArgumentError         an argument of the wrong type or out of range (a ValueError)
     ├── ConfigurationError           bad URL, unknown scheme, missing optional driver
     ├── StorageError                 the database failed
     │   ├── DatabaseLockedError      still locked after the busy timeout (retryable)
@@ -19,7 +20,9 @@ Everything taskorch raises on purpose derives from :class:`TaskorchError`::
     │   └── LeaseExpiredError        the agent's lease ran out
     └── InvalidTransitionError       the task's state does not allow the operation
 
-Driver exceptions are translated at the store boundary and chained with ``from``.
+Driver exceptions are translated at the store boundary and chained with ``from``. Packages built
+on taskorch extend the tree rather than start their own (``perfkit.InvalidSpecError`` is an
+:class:`InvalidArgumentError`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ from __future__ import annotations
 
 class TaskorchError(Exception):
     """Base class of every error taskorch raises on purpose."""
+
+
+class InvalidArgumentError(TaskorchError, ValueError):
+    """An argument has the wrong type or a value out of range; ``argument`` names it. Nothing was
+    written."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        self.argument = argument
+        super().__init__(f"{argument}: {message}")
 
 
 class ConfigurationError(TaskorchError):
