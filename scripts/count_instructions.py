@@ -24,17 +24,14 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKLOADS_FILE = ROOT / "taskorch" / "perf" / "workloads.py"
 RUNNER = """
-import importlib.util, sys, tempfile
-sys.path.insert(0, {engine!r})
+import sys, tempfile
 from pathlib import Path
-# The workloads come from this checkout; taskorch from --engine (default: this checkout too).
-spec = importlib.util.spec_from_file_location("workloads", {workloads!r})
-module = importlib.util.module_from_spec(spec)
-sys.modules["workloads"] = module  # dataclasses look their module up while the file runs
-spec.loader.exec_module(module)
-WORKLOADS = module.WORKLOADS
+# taskorch comes from --engine (default: this checkout), the workloads from this checkout.
+sys.path.insert(0, {engine!r})
+import taskorch
+sys.path.insert(0, {root!r})
+from perfkit.workloads import WORKLOADS
 name, steps = sys.argv[1], int(sys.argv[2])
 params = {{k: int(v) if v.isdigit() else v for k, v in (a.split("=", 1) for a in sys.argv[3:])}}
 with WORKLOADS[name].session(Path(tempfile.mkdtemp()), **params) as step:
@@ -46,7 +43,7 @@ with WORKLOADS[name].session(Path(tempfile.mkdtemp()), **params) as step:
 
 def count(name: str, steps: int, params: list[str], engine: Path) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(RUNNER.format(engine=str(engine), workloads=str(WORKLOADS_FILE)))
+        f.write(RUNNER.format(engine=str(engine), root=str(ROOT)))
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
          sys.executable, f.name, name, str(steps), *params],
