@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Make a site published by ``asv publish`` render with no network.
 
 asv's ``index.html`` loads jQuery, flot, bootstrap and a few plugins from public CDNs. This fetches
@@ -7,8 +6,8 @@ copies the files into ``HTML_DIR/vendor/`` and points the page at them. Where th
 byte-identical to the CDN's, the page's integrity hash is checked against it; the CDN-minified
 builds of flot and stupidtable have no npm twin, so the npm build of the same release is used.
 
-Usage: scripts/asv_assets.py [HTML_DIR]      (default: .asv/html; run after ``asv publish``)
-Exit status: 0 done, 1 a library could not be fetched or a page still refers to the network.
+Run it after ``asv publish``: ``scripts/asv_assets.py [HTML_DIR]`` (default ``.asv/html``) exits
+0 when done, 1 when a library could not be fetched or a page still refers to the network.
 """
 
 from __future__ import annotations
@@ -22,6 +21,8 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+__all__ = ["ASSETS", "make_offline", "remote_references", "vendor"]
 
 # URL in asv 0.6.6's index.html -> (npm package@version, file inside the package)
 ASSETS = {
@@ -137,23 +138,25 @@ def remote_references(html_dir: Path) -> list[str]:
     return found
 
 
-def main(argv: list[str]) -> int:
-    html_dir = Path(argv[1] if len(argv) > 1 else ".asv/html")
-    if not (html_dir / "index.html").exists():
-        print(f"{html_dir}/index.html not found: run `asv publish` first", file=sys.stderr)
-        return 1
+def make_offline(html_dir: Path) -> list[str]:
+    """Vendor the libraries into a published site and point its pages at them; returns what
+    went wrong, nothing when the site now renders with no network."""
     try:
         for line in vendor(html_dir):
             print(f"vendored {line}")
     except (subprocess.CalledProcessError, OSError) as exc:
         detail = getattr(exc, "stderr", "") or ""
-        print(f"could not fetch the site's libraries from npm: {exc}\n{detail}", file=sys.stderr)
+        return [f"could not fetch the site's libraries from npm: {exc}\n{detail}"]
+    return [f"still remote: {line}" for line in remote_references(html_dir)]
+
+
+def main(argv: list[str]) -> int:
+    """``scripts/asv_assets.py [HTML_DIR]``."""
+    html_dir = Path(argv[0] if argv else ".asv/html")
+    if not (html_dir / "index.html").exists():
+        print(f"{html_dir}/index.html not found: run `asv publish` first", file=sys.stderr)
         return 1
-    left = remote_references(html_dir)
-    for line in left:
-        print(f"still remote: {line}", file=sys.stderr)
-    return 1 if left else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    problems = make_offline(html_dir)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return 1 if problems else 0
