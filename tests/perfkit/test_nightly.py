@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from perfkit import nightly
+from perfkit.gitrepo import git
 from perfkit.history import load_history
 from tests.asvfiles import Value, spread, write_results
 from tests.support import ROOT
@@ -68,11 +69,6 @@ class Fake:
 
     def asv(self, subcommand: str) -> list[list[str]]:
         return [c[4:] for c in self.commands if c[3:4] == [subcommand]]
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 @pytest.fixture
