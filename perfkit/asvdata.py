@@ -170,8 +170,8 @@ def units(results: Path) -> dict[str, str]:
 
 
 def scan(results: Path, machine: str, commit: str | None = None) -> Scan:
-    """Read the result files of ``machine`` (only those of ``commit``, a hash or a prefix of one
-    of at least 8 digits, when given)."""
+    """Read the result files of ``machine``; only those of ``commit`` (a hash, or a prefix of
+    one) when it is given."""
     asv = _asv()
     folder = results / machine
     described = units(results)
@@ -189,7 +189,7 @@ def scan(results: Path, machine: str, commit: str | None = None) -> Scan:
         except (asv.util.UserError, *_DAMAGED) as exc:
             skipped.append(f"{path.name}: {exc}")
             continue
-        if commit is None or run.commit.startswith(commit) or commit.startswith(run.commit):
+        if commit is None or run.commit.startswith(commit):
             runs.append(run)
     runs.sort(key=lambda r: (r.date, r.commit))
     return Scan(machine, tuple(runs), tuple(skipped))

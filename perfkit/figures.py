@@ -30,7 +30,7 @@ def figures(
     on ``machine``."""
     history = load_history(results, machine)
     commits = [] if history is None else history.commits
-    matching = [i for i, c in enumerate(commits) if c.startswith(commit) or commit.startswith(c)]
+    matching = [i for i, c in enumerate(commits) if c.startswith(commit)]
     if history is None or not matching:
         return None
     index = matching[-1]
