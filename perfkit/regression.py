@@ -35,8 +35,8 @@ __all__ = [
     "judge",
 ]
 
-# Above the spread of identical code measured on the reference machine (docs/benchmarks.md); the
-# site's regressions page uses the same step (asv.conf.json, regressions_thresholds).
+# Chosen from the noise measured on the reference machine (docs/benchmarks.md); the site's
+# regressions page uses the same step (regressions_thresholds in asv.conf.json).
 DEFAULT_FACTOR = 1.15
 
 
