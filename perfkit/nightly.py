@@ -1,26 +1,27 @@
-#!/usr/bin/env python3
-"""The nightly regression job: benchmark what is new on main, compare it with the previous
-baseline in the same run, run the leak checks, publish the site, and say what regressed.
+"""The nightly regression job: benchmark what is new on main against the previous baseline in the
+same run, run the leak checks, publish the site, and say what regressed.
 
 Steps:
-1. the baseline is the newest commit before the target that already has results for this machine
-   (or ``--baseline``); the target is ``main`` (or ``--target``);
-2. ``asv continuous --factor F BASELINE TARGET`` runs both commits, rounds interleaved, so machine
-   drift hits both sides alike; ``asv compare`` of the two result sets is then read row by row
-   (asv has no command that lists regressions); what it flags as slower is measured again in new
-   processes, and only what is flagged twice counts as regressed;
+1. the repository is the git work tree of the working directory (or ``--repo``); the target is
+   ``main`` (or ``--target``); the baseline is the newest first-parent ancestor of the target that
+   has results for this machine (or ``--baseline``);
+2. ``asv continuous BASELINE TARGET`` measures both commits in the same run; the result files it
+   saves are read back (:mod:`perfkit.asvdata`) and judged by the regression rule
+   (:mod:`perfkit.regression`), the same rule the performance report applies; what regressed is
+   measured again in new processes and judged again, and only what regresses twice counts;
 3. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
-4. ``python -m leakcheck suite`` when the leakcheck package exists;
-5. ``asv publish`` and the offline libraries (scripts/asv_assets.py).
+4. ``python -m leakcheck suite`` when the leakcheck package exists (a leak counts as a regression);
+5. ``asv publish``, and the site's libraries vendored so that it renders offline
+   (:mod:`perfkit.site`).
 
 Exit status (a bit set, so both can be told apart at once):
   0  nothing regressed, nothing broke
   1  a benchmark regressed (slower, larger, more statements...) or leakcheck found a leak
   2  a benchmark broke: it fails on the target
   3  both
-  4  the job could not run (bad arguments, a commit that does not build, asv itself failed)
+  4  the job could not run (bad arguments, no repository, a commit that does not build)
 
-A summary is printed and written as JSON to ``.asv/nightly.json``.
+A summary is printed and written as JSON to ``.asv/nightly.json`` in the repository.
 """
 
 from __future__ import annotations
@@ -31,26 +32,54 @@ import json
 import os
 import platform
 import re
+import shlex
 import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NoReturn
 
-ROOT = Path(__file__).resolve().parents[1]
+from taskorch.errors import ConfigurationError
+
+from .asvdata import AsvConfig, Measurement, human, load_commit, load_config, scan
+from .gitrepo import git, toplevel
+from .regression import DEFAULT_FACTOR, Change, Status, compare
+from .site import make_offline
+
+__all__ = ["CANNOT_RUN", "Job", "JobError", "Report", "main", "nightly", "summary"]
+
 OK, REGRESSED, BROKE, CANNOT_RUN = 0, 1, 2, 4
-# Chosen from the measured noise (docs/benchmarks.md): identical code compared with itself stays
-# under this ratio in the large majority of runs; a 20 % slowdown is above it.
-DEFAULT_FACTOR = 1.15
-# For these, a larger number is better: asv flags them the other way round.
-HIGHER_IS_BETTER = re.compile(r"track_loops_per_second")
+
+# Runs a command in a folder, its output going to ours, and returns its exit status.
+Runner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
 
 
-@dataclass
-class Change:
-    benchmark: str
-    before: str
-    after: str
-    ratio: str
+def run_command(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> int:
+    shown = ["python" if command[0] == sys.executable else command[0], *command[1:]]
+    print("$ " + shlex.join(shown), flush=True)
+    return subprocess.run(list(command), cwd=cwd, env=None if env is None else dict(env)).returncode
+
+
+class JobError(Exception):
+    """The job itself cannot go on (exit status 4)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Where the job runs: the repository, its asv configuration and the machine, plus the way
+    commands are run."""
+
+    root: Path
+    config: AsvConfig
+    machine: str
+    run: Runner = run_command
+
+    def asv(self, *args: str) -> int:
+        return self.run([sys.executable, "-m", "asv", *args], self.root, None)
+
+    def results(self, commit: str) -> dict[str, Measurement]:
+        return load_commit(self.config.results_dir, self.machine, commit)
 
 
 @dataclass
@@ -61,157 +90,127 @@ class Report:
     regressed: list[Change] = field(default_factory=list)
     improved: list[Change] = field(default_factory=list)
     broke: list[Change] = field(default_factory=list)
-    unconfirmed: list[Change] = field(default_factory=list)  # flagged once, not when re-measured
+    # Regressed once, not when measured again.
+    unconfirmed: list[Change] = field(default_factory=list)
     leakcheck: str = "not run"
+    leaked: bool = False
     published: bool = False
 
     @property
     def status(self) -> int:
-        return (REGRESSED if self.regressed else OK) | (BROKE if self.broke else OK)
+        regressed = REGRESSED if self.regressed or self.leaked else OK
+        return regressed | (BROKE if self.broke else OK)
+
+    def as_dict(self) -> dict[str, Any]:
+        lists = ("regressed", "improved", "broke", "unconfirmed")
+        return {
+            "baseline": self.baseline,
+            "target": self.target,
+            "factor": self.factor,
+            **{name: [c.as_dict() for c in getattr(self, name)] for name in lists},
+            "leakcheck": self.leakcheck,
+            "leaked": self.leaked,
+            "published": self.published,
+            "status": self.status,
+        }
 
 
-def asv(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run asv from the repository root with this Python; output is echoed and returned."""
-    command = [sys.executable, "-m", "asv", *args]
-    print("$ asv " + " ".join(args), flush=True)
-    lines = []
-    with subprocess.Popen(
-        command, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:  # echoed as it comes: a nightly run takes a while
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            lines.append(line)
-    done = subprocess.CompletedProcess(command, process.returncode, "".join(lines), "")
-    if check and done.returncode != 0:
-        raise JobError(f"asv {args[0]} failed with exit status {done.returncode}")
-    return done
-
-
-def git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
-class JobError(Exception):
-    """The job itself cannot go on (exit status 4)."""
-
-
-def results_dir() -> Path:
-    text = (ROOT / "asv.conf.json").read_text()
-    match = re.search(r'"results_dir"\s*:\s*"([^"]+)"', text)
-    return ROOT / (match.group(1) if match else ".asv/results")
-
-
-def has_results(machine: str, commit: str) -> bool:
-    return any((results_dir() / machine).glob(f"{commit[:8]}-*.json"))
-
-
-def previous_baseline(machine: str, target: str) -> str:
-    """The newest first-parent ancestor of ``target`` that has results for ``machine``."""
-    for commit in git("rev-list", "--first-parent", f"{target}~1").splitlines():
-        if has_results(machine, commit):
+def previous_baseline(job: Job, target: str) -> str:
+    """The newest first-parent ancestor of ``target`` that has results for the job's machine;
+    the parent on the first night."""
+    measured = {run.commit for run in scan(job.config.results_dir, job.machine).runs}
+    for commit in git(job.root, "rev-list", "--first-parent", f"{target}~1").splitlines():
+        if commit in measured:
             return commit
-    return git("rev-parse", f"{target}~1")  # first night: compare with the parent
+    return git(job.root, "rev-parse", f"{target}~1")
 
 
-def read_compare(output: str) -> tuple[list[Change], list[Change], list[Change]]:
-    """Regressed, improved and broken rows of an ``asv compare`` table."""
-    regressed: list[Change] = []
-    improved: list[Change] = []
-    broke: list[Change] = []
-    for line in output.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 5 or cells[0] not in {"+", "-", "!", ""} or cells[4].startswith("-"):
-            continue
-        mark, before, after, ratio, name = cells
-        change = Change(name, before, after, ratio)
-        if mark == "!" or after == "failed":  # fails on the target, newly or still
-            broke.append(change)
-        elif mark in "+-" and mark:
-            worse = (mark == "+") != bool(HIGHER_IS_BETTER.search(name))
-            (regressed if worse else improved).append(change)
-    return regressed, improved, broke
+def judge_commits(job: Job, baseline: str, target: str, factor: float) -> list[Change]:
+    """Every benchmark of the two commits' saved results, judged by the regression rule."""
+    before, after = job.results(baseline), job.results(target)
+    for commit, found in ((target, after), (baseline, before)):
+        if not found:
+            raise JobError(f"no results for {commit[:8]}: did it build? (see asv's output above)")
+    return compare(before, after, factor)
+
+
+def split(changes: Sequence[Change]) -> tuple[list[Change], list[Change], list[Change]]:
+    """The regressed, improved and broken changes, in that order."""
+    by = {s: [c for c in changes if c.status is s] for s in Status}
+    return by[Status.REGRESSED], by[Status.IMPROVED], by[Status.BROKE]
+
+
+def bench_pattern(changes: Sequence[Change]) -> str:
+    """An ``asv -b`` expression selecting these benchmarks, each with all its parameters
+    (asv matches it against names with their parameters, ``database.Get.time_get(1000)``)."""
+    names = sorted({c.benchmark.split("(", 1)[0] for c in changes})
+    return "^(" + "|".join(re.escape(n) for n in names) + r")(\(.*\))?$"
 
 
 def confirm(
-    flagged: list[Change],
-    baseline: str,
-    target: str,
-    machine_args: list[str],
-    rounds: list[str],
-    factor: float,
+    job: Job, flagged: list[Change], baseline: str, target: str, factor: float, rounds: list[str]
 ) -> tuple[list[Change], list[Change]]:
-    """Measure the flagged benchmarks again, in new processes: a real slowdown shows again, a
-    false alarm (on a shared machine, mostly a process that ran slow throughout) rarely does."""
-    names = sorted({c.benchmark.split("(")[0] for c in flagged})
-    # asv matches -b against names with their parameters, e.g. "database.Get.time_get(1000)"
-    pattern = "^(" + "|".join(re.escape(n) for n in names) + r")(\(.*\))?$"
-    asv("continuous", "--factor", str(factor), *machine_args, *rounds, "-b", pattern,
-        baseline, target)  # fmt: skip
-    again = asv("compare", "--factor", str(factor), *machine_args, baseline, target)
-    still = {c.benchmark for c in read_compare(again.stdout)[0]}
-    return [c for c in flagged if c.benchmark in still], [
-        c for c in flagged if c.benchmark not in still
-    ]
+    """Measure ``flagged`` again, in new processes, and judge again: a real slowdown shows again,
+    a false alarm (on a shared machine, mostly a process that ran slow throughout) rarely does.
+    Returns the confirmed changes (as measured the second time) and the others."""
+    job.asv("continuous", "--factor", str(factor), "--machine", job.machine, *rounds,
+            "-b", bench_pattern(flagged), baseline, target)  # fmt: skip
+    names = {c.benchmark for c in flagged}
+    again = {c.benchmark: c for c in judge_commits(job, baseline, target, factor)}
+    confirmed = [c for n, c in sorted(again.items()) if n in names and c.regressed]
+    still = {c.benchmark for c in confirmed}
+    return confirmed, [c for c in flagged if c.benchmark not in still]
 
 
-def run_leakcheck() -> tuple[str, bool]:
-    """``python -m leakcheck suite`` against the working tree, when the package exists."""
-    if importlib.util.find_spec("leakcheck") is None and not (ROOT / "leakcheck").is_dir():
+def run_leakcheck(job: Job) -> tuple[str, bool]:
+    """``python -m leakcheck suite`` against the working tree, when the package exists; returns
+    what happened and whether it counts as a leak."""
+    if importlib.util.find_spec("leakcheck") is None and not (job.root / "leakcheck").is_dir():
         return "skipped: no leakcheck package", False
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = ROOT / ".asv" / "leakcheck"
+    out = job.root / ".asv" / "leakcheck"
     # A budget long enough that slow workloads (the agent fleet, ~0.25 s a call) get ~1,000 calls:
     # with fewer, asyncio's caches still warming up look like a leak (docs/leakcheck.md).
     args = ["suite", "--budget", "1800", "--json", str(out / "leakcheck.json"),
             "--flamegraph-dir", str(out / "flamegraphs")]  # fmt: skip
-    print(f"$ python -m leakcheck {' '.join(args)}", flush=True)
-    done = subprocess.run([sys.executable, "-m", "leakcheck", *args], cwd=ROOT, env=env)
-    if done.returncode == 0:
-        return "clean", False
-    return f"failed (exit status {done.returncode})", True
+    env = {**os.environ, "PYTHONPATH": str(job.root)}
+    status = job.run([sys.executable, "-m", "leakcheck", *args], job.root, env)
+    return ("clean", False) if status == 0 else (f"failed (exit status {status})", True)
 
 
-def publish() -> bool:
-    if asv("publish").returncode != 0:
+def publish(job: Job) -> bool:
+    if job.asv("publish") != 0:
         return False
-    html = ROOT / ".asv" / "html"
-    assets = subprocess.run([sys.executable, str(ROOT / "scripts" / "asv_assets.py"), str(html)])
-    return assets.returncode == 0
+    problems = make_offline(job.config.html_dir)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return not problems
 
 
-def nightly(options: argparse.Namespace) -> Report:
-    machine = options.machine
-    machine_args = ["--machine", machine]
-    asv("machine", "--yes", *machine_args, check=True)
-    target = git("rev-parse", options.target)
-    baseline = git("rev-parse", options.baseline or previous_baseline(machine, target))
+def nightly(job: Job, options: argparse.Namespace) -> Report:
+    if job.asv("machine", "--yes", "--machine", job.machine) != 0:
+        raise JobError(f"asv machine failed for {job.machine}")
+    target = git(job.root, "rev-parse", options.target)
+    baseline = git(job.root, "rev-parse", options.baseline or previous_baseline(job, target))
     report = Report(baseline[:8], target[:8], options.factor)
     if baseline == target:
         print("nothing new to benchmark")
     else:
-        extra = ["-b", options.bench] if options.bench else []
+        bench = ["-b", options.bench] if options.bench else []
         rounds = ["-a", f"rounds={options.rounds}"] if options.rounds else []
-        asv("continuous", "--factor", str(options.factor), *machine_args, *rounds, *extra,
-            baseline, target)  # fmt: skip
-        compare = asv("compare", "--factor", str(options.factor), *machine_args, baseline, target)
-        if compare.returncode != 0 or not has_results(machine, target):
-            raise JobError(f"no results for {target[:8]}: did it build? (see asv's output above)")
-        report.regressed, report.improved, report.broke = read_compare(compare.stdout)
+        job.asv("continuous", "--factor", str(options.factor), "--machine", job.machine,
+                *rounds, *bench, baseline, target)  # fmt: skip
+        changes = judge_commits(job, baseline, target, options.factor)
+        report.regressed, report.improved, report.broke = split(changes)
         if report.regressed and options.confirm:
             report.regressed, report.unconfirmed = confirm(
-                report.regressed, baseline, target, machine_args, rounds, options.factor
+                job, report.regressed, baseline, target, options.factor, rounds
             )
         if options.backfill:
-            asv("run", "--skip-existing-commits", *machine_args, *extra, f"{baseline}..{target}")
-    report.leakcheck, leaked = run_leakcheck()
-    if leaked:
-        report.regressed.append(Change("leakcheck suite", "", report.leakcheck, ""))
+            job.asv("run", "--skip-existing-commits", "--machine", job.machine, *bench,
+                    f"{baseline}..{target}")  # fmt: skip
+    report.leakcheck, report.leaked = run_leakcheck(job)
     if options.publish:
-        report.published = publish()
+        report.published = publish(job)
     return report
 
 
@@ -220,16 +219,46 @@ def summary(report: Report) -> str:
     for title, changes in (("REGRESSED", report.regressed), ("BROKE", report.broke),
                            ("not confirmed", report.unconfirmed),
                            ("improved", report.improved)):  # fmt: skip
-        for c in changes:
-            lines.append(f"  {title}: {c.benchmark}  {c.before} -> {c.after}  (x{c.ratio})")
+        lines += [f"  {title}: {_describe(c)}" for c in changes]
     lines.append(f"  leakcheck: {report.leakcheck}; site published: {report.published}")
     verdict = {0: "OK", 1: "REGRESSED", 2: "A BENCHMARK BROKE", 3: "REGRESSED AND BROKE"}
     lines.append(f"verdict: {verdict[report.status]} (exit status {report.status})")
     return "\n".join(lines)
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _describe(change: Change) -> str:
+    if change.status is Status.BROKE:
+        return f"{change.benchmark}  ({change.reason})"
+    before, after = human(change.before, change.unit), human(change.after, change.unit)
+    better = "higher" if change.higher_is_better else "lower"
+    return f"{change.benchmark}  {before} -> {after}  (x{change.ratio:.2f}, {better} is better)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments exit 4 (the job could not run), not argparse's 2 (a benchmark broke)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(CANNOT_RUN, f"{self.prog}: error: {message}\n")
+
+
+def _factor(text: str) -> float:
+    value = float(text)
+    if not value > 1:
+        raise argparse.ArgumentTypeError(f"must be above 1 (a ratio), not {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = _Parser(prog="nightly.py", description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
     parser.add_argument(
         "--machine",
         default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
@@ -238,34 +267,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--target", default="main", help="what to benchmark (default: main)")
     parser.add_argument("--baseline", help="compare with this commit (default: previous results)")
-    parser.add_argument("--factor", type=float, default=DEFAULT_FACTOR)
-    parser.add_argument("--rounds", type=int, help="asv rounds per commit (default: each's own)")
+    parser.add_argument(
+        "--factor",
+        type=_factor,
+        default=DEFAULT_FACTOR,
+        help=f"the regression rule's factor (default: {DEFAULT_FACTOR})",
+    )
+    parser.add_argument("--rounds", type=_positive, help="asv rounds per commit")
     parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
     parser.add_argument(
         "--no-confirm",
         dest="confirm",
         action="store_false",
-        help="report what the first comparison flags, without measuring it again",
+        help="report what the first comparison finds, without measuring it again",
     )
     parser.add_argument("--no-backfill", dest="backfill", action="store_false")
     parser.add_argument("--no-publish", dest="publish", action="store_false")
-    return parser.parse_args(argv)
+    return parser.parse_args(list(argv))
 
 
-def main(argv: list[str]) -> int:
-    options = parse_args(argv)
+def main(argv: Sequence[str] | None = None, run: Runner = run_command) -> int:
+    options = parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        report = nightly(options)
-    except (JobError, subprocess.CalledProcessError) as exc:
+        root = (options.repo or toplevel()).resolve()
+        job = Job(root, load_config(root), options.machine, run)
+        report = nightly(job, options)
+    except (JobError, ConfigurationError) as exc:
         print(f"nightly: cannot run: {exc}", file=sys.stderr)
         return CANNOT_RUN
-    text = summary(report)
-    print("\n" + text)
-    out = ROOT / ".asv" / "nightly.json"
+    except subprocess.CalledProcessError as exc:
+        print(f"nightly: cannot run: {exc}\n{exc.stderr or ''}", file=sys.stderr)
+        return CANNOT_RUN
+    print("\n" + summary(report))
+    out = root / ".asv" / "nightly.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({**asdict(report), "status": report.status}, indent=2) + "\n")
+    out.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
     return report.status
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -9,8 +9,8 @@ from typing import Any
 
 from taskorch.errors import ConfigurationError
 
+from .history import History
 from .monitor import Sample
-from .sources import History
 
 __all__ = ["data_uri", "history_plot", "samples_plot", "spec_plot"]
 
@@ -71,7 +71,7 @@ def history_plot(history: History, keys: Sequence[str], title: str) -> bytes:
         ax.plot(range(len(points)), values, marker="o", markersize=3, label=key[-60:])
     if spread and min(spread) > 0 and max(spread) / min(spread) > 50:
         ax.set_yscale("log")
-    unit = history.units.get(keys[0].split("[", 1)[0], "") if keys else ""
+    unit = history.unit(keys[0]) if keys else ""
     ax.set_ylabel(unit or "value")
     ax.set_xlabel("commit (oldest to newest)")
     ax.set_title(title)

@@ -184,9 +184,7 @@ def _history_html(report: PerformanceReport) -> list[str]:
     if history is None:
         return []
     parts = [f"<h2>Benchmark history (asv, machine {escape(history.machine)})</h2>"]
-    groups: dict[str, list[str]] = {}
-    for key in sorted(history.series):
-        groups.setdefault(key.split("[", 1)[0], []).append(key)
+    groups = history.groups()
     for name, keys in list(groups.items())[:MAX_HISTORY_PLOTS]:
         parts.append(_img(plots.history_plot(history, keys[:6], name), f"history of {name}"))
     if len(groups) > MAX_HISTORY_PLOTS:
@@ -203,11 +201,8 @@ def _history_html(report: PerformanceReport) -> list[str]:
     parts.append("<h3>Detected regressions</h3>")
     parts.append(
         _rows(
-            ["benchmark", "commit", "ratio to the median before"],
-            [
-                [escape(r["benchmark"]), escape(r["commit"][:8]), f"{r['ratio']:.2f}"]
-                for r in regressions
-            ],
+            ["benchmark", "commit", "ratio to the commit before"],
+            [[escape(r.benchmark), escape(r.commit[:8]), f"{r.ratio:.2f}"] for r in regressions],
         )
         if regressions
         else "<p>None.</p>"
@@ -246,9 +241,7 @@ def markdown(report: PerformanceReport) -> str:
             f"asv history: {n} series on machine {report.history.machine};"
             f" {len(regressions)} regression(s) detected.",
         ]
-        lines += [
-            f"- {r['benchmark']} at {r['commit'][:8]}: {r['ratio']:.2f}x" for r in regressions
-        ]
+        lines += [f"- {r.benchmark} at {r.commit[:8]}: {r.ratio:.2f}x" for r in regressions]
     if report.leaks is not None:
         leaking = [e.workload for e in report.leaks if e.leaked]
         lines += ["", f"leakcheck: {len(report.leaks)} workloads, leaking: {leaking or 'none'}."]

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .history import History
 from .monitor import Sample
 from .session import SessionResults
 from .slo import Verdict, evaluate, gate_passed
-from .sources import History, LeakEntry
+from .sources import LeakEntry
 
 __all__ = ["PerformanceReport", "generate_performance_report"]
 
@@ -55,7 +56,9 @@ class PerformanceReport:
             "criteria": [v.as_dict() for v in self.verdicts],
             "session": None if self.session is None else self.session.as_dict(),
             "leaks": None if self.leaks is None else [vars_of(e) for e in self.leaks],
-            "regressions": None if self.history is None else self.history.regressions(),
+            "regressions": None
+            if self.history is None
+            else [c.as_dict() for c in self.history.regressions()],
             "notes": list(self.notes),
         }
 

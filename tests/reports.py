@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from perfkit import SessionResults, SpecResult, generate_performance_report
+from perfkit.history import load_history
 from perfkit.monitor import Sample
-from perfkit.sources import LeakEntry, load_history
+from perfkit.sources import LeakEntry
 
 EVIL = "<script>alert('x')</script><img src=http://example.com/x.png>"
 
@@ -28,7 +29,7 @@ def write_asv(results: Path, values: list[float], raw: list[float]) -> None:
     for i, (ours, theirs) in enumerate(zip(values, raw, strict=True)):
         data = {
             "commit_hash": f"{i:040x}", "env_name": "venv", "date": 1_700_000_000_000 + i,
-            "params": {}, "python": "3.11", "requirements": {}, "env_vars": {},
+            "params": {"machine": "box"}, "python": "3.11", "requirements": {}, "env_vars": {},
             "result_columns": columns, "durations": {}, "version": 2,
             "results": {
                 "core.Plan.time_plan": [[ours, ours * 9], [["1", "10"]], "v", 0, 1.0],

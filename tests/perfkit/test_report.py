@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from perfkit import generate_performance_report
-from perfkit.sources import load_history, load_leaks
+from perfkit.history import load_history
+from perfkit.sources import load_leaks
 
 pytest.importorskip("matplotlib")
 
@@ -22,19 +23,38 @@ def test_asv_history_regressions_and_raw_ratios(tmp_path: Path) -> None:
     write_asv(tmp_path / "results", [40e-6, 41e-6, 39e-6, 60e-6], [30e-6] * 4)
     history = load_history(tmp_path / "results")
     assert history is not None and history.machine == "box"
-    assert [p.value for p in history.series["core.Plan.time_plan[1]"]] == [
+    assert [p.value for p in history.series["core.Plan.time_plan(1)"]] == [
         40e-6,
         41e-6,
         39e-6,
         60e-6,
     ]
-    assert "core.Raw.time_raw_insert[10]" not in history.series  # a failed value is left out
-    [regression] = [r for r in history.regressions() if r["benchmark"].endswith("[1]")]
-    assert regression["ratio"] == pytest.approx(60 / 40)
+    assert "core.Raw.time_raw_insert(10)" not in history.series  # a failed value is left out
+    assert history.groups()["core.Plan.time_plan"] == [
+        "core.Plan.time_plan(1)",
+        "core.Plan.time_plan(10)",
+    ]
+    # the newest commit against the one before it, as the nightly job judges them
+    regressions = history.regressions()
+    assert [r.benchmark for r in regressions] == [
+        "core.Plan.time_plan(1)",
+        "core.Plan.time_plan(10)",
+    ]
+    assert regressions[0].ratio == pytest.approx(60 / 39)
+    assert regressions[0].commit == f"{3:040x}" and regressions[0].baseline == f"{2:040x}"
     [ratio] = history.raw_ratios()
-    assert ratio["reference"] == "core.Raw.time_raw_insert[1]" and ratio["ratio"] == pytest.approx(
-        2
-    )
+    assert ratio["reference"] == "core.Raw.time_raw_insert(1)"
+    assert ratio["ratio"] == pytest.approx(2)
+
+
+def test_damaged_result_files_are_left_out_of_the_report(tmp_path: Path) -> None:
+    write_asv(tmp_path / "results", [40e-6, 60e-6], [30e-6] * 2)
+    (tmp_path / "results" / "box" / "ffffffff-venv.json").write_text('{"version": 2, "res')
+    history = load_history(tmp_path / "results")
+    assert history is not None and len(history.commits) == 2
+    assert [s.split(":")[0] for s in history.skipped] == ["ffffffff-venv.json"]
+    report = generate_performance_report(None, history=history)
+    assert "regression(s) detected" in report.to_markdown()
 
 
 def test_absent_sources_are_tolerated(tmp_path: Path) -> None:
@@ -77,7 +97,7 @@ def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) 
     # spec bar chart, two asv history plots, the monitor plot
     assert page.count('<img class="plot"') == 4
     assert page.count('src="data:image/png;base64,') == 4
-    assert "Detected regressions" in page and "1.50" in page
+    assert "Detected regressions" in page and "1.54" in page
     md = report.to_markdown()
     assert "| Task creation | < 10 ms | 0.06 | 9.94 | PASS |" in md
     assert "RuntimeError" in md and "regression(s) detected" in md
@@ -88,12 +108,14 @@ def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) 
 
 def test_the_report_script_builds_from_what_exists(tmp_path: Path) -> None:
     write_asv(tmp_path / ".asv" / "results", [1e-5, 1e-5], [5e-6, 5e-6])
+    (tmp_path / ".asv" / "results" / "box" / "ffffffff-venv.json").write_text("[]")
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts/generate_performance_report.py"),
          "--root", str(tmp_path), "--out", str(tmp_path / "r")],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "asv history        found" in out.stdout
+    assert "asv result file left out: ffffffff-venv.json" in out.stderr
     assert "validation run     absent" in out.stdout
     page = (tmp_path / "r" / "report.html").read_text()
     assert page.count('<img class="plot"') == 2

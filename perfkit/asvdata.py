@@ -1,0 +1,256 @@
+"""The asv data of a repository: its ``asv.conf.json`` and the result files asv saved.
+
+Read with asv's own modules (``asv.config``, ``asv.results``, ``asv.util``), so a file means here
+what it means to ``asv compare`` and ``asv publish``; nothing parses asv's text output. Benchmarks
+are named as asv names them, parameters included: ``database.Get.time_get(1000)``.
+
+asv is imported on first use. Without it (``pip install -e '.[dev]'`` brings it) every reader
+raises :class:`~taskorch.errors.ConfigurationError` saying so; the performance report catches that
+and leaves the history out. A damaged or foreign result file never stops a reader: it is left out
+and named in :attr:`Scan.skipped`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from taskorch.errors import ConfigurationError
+
+__all__ = [
+    "AsvConfig",
+    "Measurement",
+    "Run",
+    "Scan",
+    "human",
+    "load_commit",
+    "load_config",
+    "machines",
+    "results_dir",
+    "scan",
+    "units",
+]
+
+CONFIG_FILE = "asv.conf.json"
+# What asv's own loaders raise on a file they cannot use, besides their UserError.
+_DAMAGED = (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
+@dataclass(frozen=True, slots=True)
+class AsvConfig:
+    """What the toolkit needs from ``asv.conf.json``; relative paths resolved against ``root``."""
+
+    root: Path
+    results_dir: Path
+    html_dir: Path
+    branches: tuple[str, ...]
+    regressions_thresholds: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One benchmark, with one set of parameters, at one commit, as asv saved it.
+
+    ``value`` is NaN when the benchmark was skipped or ``failed`` (asv saves None for a failure).
+    ``stats`` holds asv's statistics of the samples (``ci_99_a``, ``ci_99_b``, ``q_25``, ``q_75``,
+    ``repeat``...) when it computed them, ``samples`` the samples when they were recorded
+    (``asv continuous`` records them, ``asv run`` does not).
+    """
+
+    benchmark: str
+    commit: str
+    date: int  # the commit's date, ms since the epoch
+    value: float
+    failed: bool = False
+    unit: str = ""
+    version: str | None = None
+    stats: Mapping[str, float] | None = None
+    samples: tuple[float, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        """The benchmark without its parameters: ``database.Get.time_get``."""
+        return self.benchmark.split("(", 1)[0]
+
+    @property
+    def params(self) -> str:
+        """The parameters as asv writes them (``1000``, ``'claim'``), or ``""``."""
+        _, _, rest = self.benchmark.partition("(")
+        return rest[:-1] if rest else ""
+
+    @property
+    def usable(self) -> bool:
+        """Whether there is a number to compare (the benchmark neither failed nor was skipped)."""
+        return not self.failed and math.isfinite(self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The results of one commit in one environment on one machine: one result file."""
+
+    machine: str
+    commit: str
+    date: int
+    env: str
+    measurements: tuple[Measurement, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """Every readable result file of one machine (oldest commit first), and what was not."""
+
+    machine: str
+    runs: tuple[Run, ...]
+    skipped: tuple[str, ...] = ()  # "file: why", one per file left out
+
+
+def _asv() -> Any:
+    try:
+        import asv.commands.compare  # type: ignore[import-untyped]
+        import asv.config  # type: ignore[import-untyped]
+        import asv.results  # type: ignore[import-untyped]
+        import asv.util  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise ConfigurationError(
+            "reading asv's configuration and results needs asv: pip install -e '.[dev]'"
+        ) from exc
+    return asv
+
+
+def load_config(root: Path) -> AsvConfig:
+    """``root/asv.conf.json`` as asv reads it (comments and trailing commas allowed)."""
+    asv = _asv()
+    path = root / CONFIG_FILE
+    try:
+        conf = asv.config.Config.load(str(path))
+        thresholds = {str(k): float(v) for k, v in dict(conf.regressions_thresholds).items()}
+        return AsvConfig(
+            root=root,
+            results_dir=root / str(conf.results_dir),
+            html_dir=root / str(conf.html_dir),
+            branches=tuple(str(b) for b in conf.branches if b is not None),
+            regressions_thresholds=thresholds,
+        )
+    except (asv.util.UserError, *_DAMAGED) as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+
+
+def results_dir(root: Path) -> Path:
+    """The results folder of ``root``'s asv configuration; ``.asv/results`` when there is none
+    or it cannot be read (a report is made from whatever exists)."""
+    try:
+        return load_config(root).results_dir
+    except ConfigurationError:
+        return root / ".asv" / "results"
+
+
+def machines(results: Path) -> list[str]:
+    """The machines that have a ``machine.json`` in ``results``, by name."""
+    if not results.is_dir():
+        return []
+    return sorted(d.name for d in results.iterdir() if (d / "machine.json").is_file())
+
+
+def units(results: Path) -> dict[str, str]:
+    """Each benchmark's unit (``seconds``, ``bytes``, ``loops/s``...) from ``benchmarks.json``."""
+    asv = _asv()
+    try:
+        described = asv.util.load_json(str(results / "benchmarks.json"), api_version=2)
+    except (asv.util.UserError, *_DAMAGED):
+        return {}
+    return {
+        str(name): str(entry.get("unit") or "")
+        for name, entry in described.items()
+        if isinstance(entry, dict)
+    }
+
+
+def scan(results: Path, machine: str, commit: str | None = None) -> Scan:
+    """Read the result files of ``machine``; only those of ``commit`` (a hash, or a prefix of
+    one) when it is given."""
+    asv = _asv()
+    folder = results / machine
+    described = units(results)
+    runs: list[Run] = []
+    skipped: list[str] = []
+    try:
+        asv.util.load_json(str(folder / "machine.json"), api_version=1)
+    except (asv.util.UserError, *_DAMAGED) as exc:
+        return Scan(machine, (), (f"{folder / 'machine.json'}: {exc}",))
+    for path in sorted(folder.glob("*.json")):
+        if path.name == "machine.json" or (commit and not path.name.startswith(commit[:8])):
+            continue
+        try:
+            run = _read(asv, path, machine, described)
+        except (asv.util.UserError, *_DAMAGED) as exc:
+            skipped.append(f"{path.name}: {exc}")
+            continue
+        if commit is None or run.commit.startswith(commit):
+            runs.append(run)
+    runs.sort(key=lambda r: (r.date, r.commit))
+    return Scan(machine, tuple(runs), tuple(skipped))
+
+
+def load_commit(results: Path, machine: str, commit: str) -> dict[str, Measurement]:
+    """Every measurement of ``commit`` on ``machine`` by benchmark name; empty when it has none.
+
+    The configuration's matrix has one environment; should a commit have several, the file read
+    last (by name) wins for a benchmark they share.
+    """
+    return {m.benchmark: m for run in scan(results, machine, commit).runs for m in run.measurements}
+
+
+def _read(asv: Any, path: Path, machine: str, described: Mapping[str, str]) -> Run:
+    result = asv.results.Results.load(str(path), machine_name=machine)
+    commit, date = str(result.commit_hash), int(result.date)
+    found = []
+    for key in sorted(result.get_all_result_keys()):
+        params = result.get_result_params(key)
+        rows = asv.commands.compare.unroll_result(
+            key,
+            params,
+            result.get_result_value(key, params),
+            result.get_result_stats(key, params),
+            result.get_result_samples(key, params),
+        )
+        version = result.benchmark_version.get(key)
+        for benchmark, value, stats, samples in rows:
+            found.append(
+                Measurement(
+                    benchmark=str(benchmark),
+                    commit=commit,
+                    date=date,
+                    value=math.nan if value is None else _number(value),
+                    failed=value is None,
+                    unit=described.get(key, ""),
+                    version=None if version is None else str(version),
+                    stats=_stats(stats),
+                    samples=None if samples is None else tuple(float(s) for s in samples),
+                )
+            )
+    return Run(machine, commit, date, str(result.env_name), tuple(found))
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"not a number: {json.dumps(value)[:40]}")
+    return float(value)
+
+
+def _stats(stats: Any) -> dict[str, float] | None:
+    if not isinstance(stats, dict):
+        return None
+    found = {str(k): float(v) for k, v in stats.items() if isinstance(v, (int, float))}
+    return found or None
+
+
+def human(value: float | None, unit: str) -> str:
+    """A value as asv prints it (``49.6μs``, ``152M``; None is ``failed``, NaN ``n/a``), or with
+    four digits and its unit for the units asv does not know (``5541 loops/s``)."""
+    if value is not None and math.isfinite(value) and unit not in ("seconds", "bytes"):
+        return f"{value:.4g} {unit}".strip()
+    return str(_asv().util.human_value(value, unit))

@@ -1,0 +1,29 @@
+"""The git repository the asv jobs work in, found from the working directory.
+
+Not from this package's location: perfkit may be installed as a wheel, away from any checkout.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from taskorch.errors import ConfigurationError
+
+__all__ = ["git", "toplevel"]
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in ``root`` and return its output; :class:`subprocess.CalledProcessError` when
+    git fails (an unknown revision, say)."""
+    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def toplevel(start: Path | None = None) -> Path:
+    """The root of the git work tree holding ``start`` (by default the working directory)."""
+    try:
+        return Path(git(start or Path.cwd(), "rev-parse", "--show-toplevel"))
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or exc
+        raise ConfigurationError(f"not inside a git repository ({detail}): use --repo") from exc

@@ -1,0 +1,181 @@
+"""The regression rule: is a benchmark worse at one commit than at another?
+
+The nightly job, the performance report and the figures of a commit all ask this module, so what
+the report lists as regressed is what the nightly verdict fails on. :func:`judge` compares two
+measurements of one benchmark and :func:`compare` two commits' result sets; both return
+:class:`Change` values, and what decides inside :func:`judge` can be replaced without touching
+its callers.
+
+The rule today: a change counts when the value moved beyond ``factor`` in the bad direction *and*
+asv's significance test (``asv._stats.is_different``: Mann-Whitney U on the samples, or
+non-overlapping 99 % intervals) agrees wherever both sides carry the statistics it needs. Values
+without statistics (``track_``, ``mem_``, one-sample runs) are judged on the factor alone. It is
+what ``asv continuous --factor`` decides, read from the result files instead of its printed table.
+
+Which direction is bad comes from the benchmark's unit: a rate (``loops/s``, any unit per second)
+is better when larger; every other value (time, bytes, statements, blocks) when smaller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from .asvdata import Measurement
+
+__all__ = [
+    "DEFAULT_FACTOR",
+    "Change",
+    "Status",
+    "compare",
+    "higher_is_better",
+    "judge",
+]
+
+# Chosen from the noise measured on the reference machine (docs/benchmarks.md); the site's
+# regressions page uses the same step (regressions_thresholds in asv.conf.json).
+DEFAULT_FACTOR = 1.15
+
+
+class Status(StrEnum):
+    REGRESSED = "regressed"
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    BROKE = "broke"  # fails at the later commit
+    INCOMPARABLE = "incomparable"  # missing, skipped, failing before, or its version changed
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What happened to one benchmark between two commits.
+
+    ``before`` and ``after`` are the values (None where missing or failed, NaN where skipped);
+    ``ratio`` is after / before (infinite when before is 0 and after is not), None when there
+    are not two numbers to divide; ``reason`` says why a change is unchanged or incomparable.
+    """
+
+    benchmark: str
+    status: Status
+    ratio: float | None
+    higher_is_better: bool
+    before: float | None
+    after: float | None
+    baseline: str = ""
+    commit: str = ""
+    unit: str = ""
+    reason: str = ""
+
+    @property
+    def regressed(self) -> bool:
+        return self.status is Status.REGRESSED
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON (no NaN or infinity)."""
+
+        def plain(x: float | None) -> float | None:
+            return x if x is not None and math.isfinite(x) else None
+
+        return {
+            "benchmark": self.benchmark,
+            "status": str(self.status),
+            "ratio": plain(self.ratio),
+            "better": "higher" if self.higher_is_better else "lower",
+            "before": plain(self.before),
+            "after": plain(self.after),
+            "baseline": self.baseline,
+            "commit": self.commit,
+            "unit": self.unit,
+            "reason": self.reason,
+        }
+
+
+def higher_is_better(unit: str) -> bool:
+    """Whether a larger value is the better one: rates, whose unit is per second (``loops/s``)."""
+    return unit.strip().endswith("/s")
+
+
+def judge(
+    before: Measurement | None, after: Measurement | None, factor: float = DEFAULT_FACTOR
+) -> Change:
+    """Judge one benchmark from its measurement at an earlier and at a later commit; either may
+    be missing (None), but not both."""
+    known = after if after is not None else before
+    if known is None:
+        raise ValueError("judge needs at least one measurement")
+    higher = higher_is_better(known.unit)
+
+    def change(status: Status, reason: str = "", ratio: float | None = None) -> Change:
+        return Change(
+            benchmark=known.benchmark,
+            status=status,
+            ratio=ratio,
+            higher_is_better=higher,
+            before=None if before is None or before.failed else before.value,
+            after=None if after is None or after.failed else after.value,
+            baseline="" if before is None else before.commit,
+            commit="" if after is None else after.commit,
+            unit=known.unit,
+            reason=reason,
+        )
+
+    if before is None or after is None:
+        if after is not None and after.failed:
+            return change(Status.BROKE, "fails")
+        return change(Status.INCOMPARABLE, "new" if before is None else "not measured after")
+    if after.failed:
+        return change(Status.BROKE, "still fails" if before.failed else "fails")
+    if before.failed:
+        return change(Status.INCOMPARABLE, "failed before")
+    if before.version is not None and after.version is not None and before.version != after.version:
+        return change(Status.INCOMPARABLE, "benchmark version changed")
+    old, new = before.value, after.value
+    if not (math.isfinite(old) and math.isfinite(new)):
+        return change(Status.INCOMPARABLE, "skipped")
+    ratio = _ratio(old, new)
+    grew, shrank = new > old * factor, old > new * factor
+    worse, better = (shrank, grew) if higher else (grew, shrank)
+    if not (worse or better):
+        return change(Status.UNCHANGED, ratio=ratio)
+    if not _significant(before, after):
+        return change(Status.UNCHANGED, "beyond the factor, not significant", ratio)
+    return change(Status.REGRESSED if worse else Status.IMPROVED, ratio=ratio)
+
+
+def compare(
+    before: Mapping[str, Measurement],
+    after: Mapping[str, Measurement],
+    factor: float = DEFAULT_FACTOR,
+) -> list[Change]:
+    """Judge every benchmark of two result sets (by name), sorted by name."""
+    names = sorted(set(before) | set(after))
+    return [judge(before.get(n), after.get(n), factor) for n in names]
+
+
+def _ratio(old: float, new: float) -> float:
+    if old == 0:
+        return 1.0 if new == 0 else math.inf
+    return new / old
+
+
+def _significant(before: Measurement, after: Measurement) -> bool:
+    """asv's test where both sides have the statistics it needs; otherwise the factor alone
+    decides (as ``asv compare`` does for one-sample runs)."""
+    if not (_testable(before) and _testable(after)):
+        return True
+    from asv import _stats  # type: ignore[import-untyped]
+
+    samples = [None if m.samples is None else list(m.samples) for m in (before, after)]
+    return bool(_stats.is_different(*samples, before.stats, after.stats))
+
+
+def _testable(m: Measurement) -> bool:
+    stats = m.stats
+    return (
+        stats is not None
+        and stats.get("repeat", 0) != 1
+        and "ci_99_a" in stats
+        and "ci_99_b" in stats
+    )

@@ -1,0 +1,162 @@
+"""Make a site published by ``asv publish`` render with no network.
+
+asv's ``index.html`` loads jQuery, flot, bootstrap and a few plugins from public CDNs. This fetches
+the same libraries from the npm registry (``npm pack``, so nothing third-party is committed here),
+copies the files into ``HTML_DIR/vendor/`` and points the page at them. Where the npm file is
+byte-identical to the CDN's, the page's integrity hash is checked against it; the CDN-minified
+builds of flot and stupidtable have no npm twin, so the npm build of the same release is used.
+
+Run it after ``asv publish``: ``scripts/asv_assets.py [HTML_DIR]`` (default ``.asv/html``) exits
+0 when done, 1 when a library could not be fetched or a page still refers to the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+__all__ = ["ASSETS", "make_offline", "remote_references", "vendor"]
+
+# URL in asv 0.6.6's index.html -> (npm package@version, file inside the package)
+ASSETS = {
+    "https://code.jquery.com/jquery-3.3.1.min.js": ("jquery@3.3.1", "dist/jquery.min.js"),
+    "https://cdnjs.cloudflare.com/ajax/libs/flot/0.8.3/jquery.flot.min.js": (
+        "flot@0.8.3",
+        "jquery.flot.js",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/flot/0.8.3/jquery.flot.time.min.js": (
+        "flot@0.8.3",
+        "jquery.flot.time.js",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/flot/0.8.3/jquery.flot.selection.min.js": (
+        "flot@0.8.3",
+        "jquery.flot.selection.js",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/flot/0.8.3/jquery.flot.categories.min.js": (
+        "flot@0.8.3",
+        "jquery.flot.categories.js",
+    ),
+    "https://cdn.jsdelivr.net/npm/flot-orderbars@1.0.0/js/jquery.flot.orderBars.js": (
+        "flot-orderbars@1.0.0",
+        "js/jquery.flot.orderBars.js",
+    ),
+    # 1.0.1 was never published to npm; 1.1.3 keeps the same jQuery plugin interface.
+    "https://cdnjs.cloudflare.com/ajax/libs/stupidtable/1.0.1/stupidtable.min.js": (
+        "stupid-table-plugin@1.1.3",
+        "stupidtable.min.js",
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/blueimp-md5/2.19.0/js/md5.min.js": (
+        "blueimp-md5@2.19.0",
+        "js/md5.min.js",
+    ),
+    "https://cdn.jsdelivr.net/npm/bootstrap@3.1.1/dist/js/bootstrap.min.js": (
+        "bootstrap@3.1.1",
+        "dist/js/bootstrap.min.js",
+    ),
+    "https://cdn.jsdelivr.net/npm/bootstrap@3.1.1/dist/css/bootstrap.min.css": (
+        "bootstrap@3.1.1",
+        "dist/css/bootstrap.min.css",
+    ),
+}
+# Files the CSS refers to relatively (glyph icons).
+EXTRA = {"bootstrap@3.1.1": ["dist/fonts/"]}
+
+TAG = re.compile(r"<(script|link)\b[^>]*?(?:src|href)=\"(https?://[^\"]+)\"[^>]*>")
+ATTRIBUTE = re.compile(r'\s(integrity|crossorigin|referrerpolicy)="[^"]*"')
+
+
+def fetch(spec: str, into: Path) -> Path:
+    """Unpack package ``spec`` from the npm registry into ``into``; return its root."""
+    into.mkdir(parents=True, exist_ok=True)
+    out = subprocess.run(
+        ["npm", "pack", "--silent", "--pack-destination", str(into), spec],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    tarball = into / out[-1]
+    with tarfile.open(tarball) as tar:
+        tar.extractall(into / spec, filter="data")
+    return into / spec / "package"
+
+
+def integrity_ok(tag: str, data: bytes) -> bool | None:
+    """Whether ``data`` matches the tag's subresource-integrity hash (None: no hash given)."""
+    match = re.search(r'integrity="(sha\d+)-([^"]+)"', tag)
+    if match is None:
+        return None
+    digest = hashlib.new(match.group(1), data).digest()
+    return base64.b64encode(digest).decode() == match.group(2)
+
+
+def vendor(html_dir: Path) -> list[str]:
+    """Copy the libraries in and rewrite every page; returns a line per library."""
+    report = []
+    pages = sorted(html_dir.glob("*.html"))
+    with tempfile.TemporaryDirectory() as tmp:
+        roots: dict[str, Path] = {}
+        for spec, inner in sorted(set(ASSETS.values())):
+            if spec not in roots:
+                roots[spec] = fetch(spec, Path(tmp))
+            target = html_dir / "vendor" / spec / inner
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(roots[spec] / inner, target)
+        for spec, dirs in EXTRA.items():
+            for inner in dirs:
+                shutil.copytree(
+                    roots[spec] / inner, html_dir / "vendor" / spec / inner, dirs_exist_ok=True
+                )
+
+        def local(match: re.Match[str]) -> str:
+            tag, url = match.group(0), match.group(2)
+            if url not in ASSETS:
+                return tag
+            spec, inner = ASSETS[url]
+            data = (html_dir / "vendor" / spec / inner).read_bytes()
+            same = integrity_ok(tag, data)
+            verdict = {True: "identical to the CDN file", False: "npm build", None: "no hash"}
+            report.append(f"{spec}/{inner}: {verdict[same]}")
+            return ATTRIBUTE.sub("", tag.replace(url, f"vendor/{spec}/{inner}"))
+
+        for page in pages:
+            page.write_text(TAG.sub(local, page.read_text()))
+    return report
+
+
+def remote_references(html_dir: Path) -> list[str]:
+    """Scripts and stylesheets that would still be fetched from the network."""
+    found = []
+    for page in sorted(html_dir.glob("*.html")):
+        found += [f"{page.name}: {m.group(2)}" for m in TAG.finditer(page.read_text())]
+    return found
+
+
+def make_offline(html_dir: Path) -> list[str]:
+    """Vendor the libraries into a published site and point its pages at them; returns what
+    went wrong, nothing when the site now renders with no network."""
+    try:
+        for line in vendor(html_dir):
+            print(f"vendored {line}")
+    except (subprocess.CalledProcessError, OSError) as exc:
+        detail = getattr(exc, "stderr", "") or ""
+        return [f"could not fetch the site's libraries from npm: {exc}\n{detail}"]
+    return [f"still remote: {line}" for line in remote_references(html_dir)]
+
+
+def main(argv: list[str]) -> int:
+    """``scripts/asv_assets.py [HTML_DIR]``."""
+    html_dir = Path(argv[0] if argv else ".asv/html")
+    if not (html_dir / "index.html").exists():
+        print(f"{html_dir}/index.html not found: run `asv publish` first", file=sys.stderr)
+        return 1
+    problems = make_offline(html_dir)
+    for line in problems:
+        print(line, file=sys.stderr)
+    return 1 if problems else 0
