@@ -158,6 +158,13 @@ def build_store(path: Path, n_tasks: int) -> Path:
     return path
 
 
+def open_built(directory: Path, n_tasks: int) -> taskorch.Orchestrator:
+    """An orchestrator on the :func:`build_store` of ``n_tasks`` in ``directory``, which the
+    read workloads of the same size share."""
+    path = build_store(Path(directory) / f"store-{n_tasks}.db", n_tasks)
+    return taskorch.open(f"sqlite:///{path}")
+
+
 # -- taskorch workloads -----------------------------------------------------------------------
 
 
@@ -266,8 +273,7 @@ def context_session(directory: Path, cached: bool = True) -> Iterator[Step]:
 @workload("get", "read one task by id from a store of n tasks", reference="raw_get",
           requires=("Orchestrator.get", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
 def get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
-    path = build_store(Path(directory) / f"store-{n}.db", n)
-    with taskorch.open(f"sqlite:///{path}") as orch:
+    with open_built(directory, n) as orch:
         task_id = n // 2
         yield lambda: orch.get(task_id)
 
@@ -275,8 +281,7 @@ def get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
 @workload("status", "counts by state over a store of n tasks",
           requires=("Orchestrator.status", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
 def status_session(directory: Path, n: int = 1000) -> Iterator[Step]:
-    path = build_store(Path(directory) / f"store-{n}.db", n)
-    with taskorch.open(f"sqlite:///{path}") as orch:
+    with open_built(directory, n) as orch:
         yield orch.status
 
 
@@ -294,8 +299,7 @@ def status_plans_session(directory: Path, parents: int = 100) -> Iterator[Step]:
 @workload("ready_query", "list the first 10 ready subtasks in a store of n tasks",
           requires=("Orchestrator.tasks", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
 def ready_query_session(directory: Path, n: int = 1000) -> Iterator[Step]:
-    path = build_store(Path(directory) / f"store-{n}.db", n)
-    with taskorch.open(f"sqlite:///{path}") as orch:
+    with open_built(directory, n) as orch:
         yield lambda: orch.tasks(status="ready", limit=10)
 
 
