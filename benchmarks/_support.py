@@ -20,7 +20,6 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
@@ -62,24 +61,25 @@ def _import_working_tree(name: str) -> None:
     spec.loader.exec_module(module)
 
 
+def perfkit_module(name: str) -> ModuleType:
+    """``perfkit.<name>`` from the working tree (after the engine, as :func:`workloads`)."""
+    workloads()
+    return importlib.import_module(f"perfkit.{name}")
+
+
 def require(*names: str) -> None:
     """Skip (``NotImplementedError``) unless the installed engine has every dotted ``name``,
     e.g. ``"Orchestrator.batch"`` or ``"EventBus"``."""
-    import taskorch
-
-    for name in names:
-        obj: object = taskorch
-        for part in name.split("."):
-            if not hasattr(obj, part):
-                raise NotImplementedError(f"taskorch.{name} does not exist in this commit")
-            obj = getattr(obj, part)
+    workloads().require(*names)
 
 
 def scratch_dir() -> Path:
     """A directory for databases: under ``$TASKORCH_BENCH_TMP`` if set (e.g. ``/dev/shm`` to
-    measure without the disk), else under the working directory asv gives the benchmark."""
+    measure without the disk), else under the working directory asv gives the benchmark (asv
+    deletes it after the run)."""
     root = os.environ.get("TASKORCH_BENCH_TMP") or os.getcwd()
-    return Path(tempfile.mkdtemp(prefix="taskorch-bench-", dir=root))
+    directory: Path = perfkit_module("harness.store").new_directory(root, "taskorch-bench-")
+    return directory
 
 
 def session(name: str, directory: Path | None = None, **params: Any) -> Step:

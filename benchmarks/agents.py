@@ -8,49 +8,39 @@ without the agent runtime skip them.
 
 from __future__ import annotations
 
-import importlib.util
-
 from ._support import session, workloads
 
 AGENTS = [1, 50, 1000]
 
 
-def _require_runtime() -> None:
-    if importlib.util.find_spec("taskorch.agents") is None:
-        raise NotImplementedError("this commit has no agent runtime (taskorch.agents)")
-    if "agent_fleet" not in workloads().WORKLOADS:
-        raise NotImplementedError("no 'agent_fleet' workload registered")
-
-
-class ConcurrentAgents:
-    """Throughput of the agent runtime (target: ≥ 5,000 loops/s with 1,000 agents on 2 cores)."""
+class FleetBenchmark:
+    """Reads one figure of the ``agent_fleet`` workload's report, at 1, 50 and 1,000 agents."""
 
     param_names = ["agents"]
     params = [AGENTS]
-    unit = "loops/s"
     timeout = 300
-    version = "2"
 
     def setup(self, agents: int) -> None:
-        _require_runtime()
+        if "agent_fleet" not in workloads().WORKLOADS:
+            raise NotImplementedError("no 'agent_fleet' workload registered")
         self.step = session("agent_fleet", None, agents=agents)
+
+
+class ConcurrentAgents(FleetBenchmark):
+    """Throughput of the agent runtime (target: ≥ 5,000 loops/s with 1,000 agents on 2 cores)."""
+
+    unit = "loops/s"
+    version = "2"
 
     def track_loops_per_second(self, agents: int) -> float:
         return float(self.step().throughput)  # type: ignore[attr-defined]
 
 
-class LoopLag:
+class LoopLag(FleetBenchmark):
     """The event loop's 99th-percentile lag while the agents work: how late a timer fires."""
 
-    param_names = ["agents"]
-    params = [AGENTS]
     unit = "ms"
-    timeout = 300
     version = "2"
-
-    def setup(self, agents: int) -> None:
-        _require_runtime()
-        self.step = session("agent_fleet", None, agents=agents)
 
     def track_loop_lag(self, agents: int) -> float:
         return float(self.step().loop_lag.p99) * 1000.0  # type: ignore[attr-defined]

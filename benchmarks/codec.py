@@ -13,11 +13,6 @@ class Encode(WorkloadBenchmark):
     requires = ("codec",)
     version = "1"
 
-    def setup(self) -> None:
-        import taskorch.codec  # noqa: F401  (a submodule: not an attribute until imported)
-
-        super().setup()
-
     def time_encode(self) -> None:
         self.step()
 
@@ -28,11 +23,6 @@ class Decode(WorkloadBenchmark):
     workload = "decode_context"
     requires = ("codec",)
     version = "1"
-
-    def setup(self) -> None:
-        import taskorch.codec  # noqa: F401
-
-        super().setup()
 
     def time_decode(self) -> None:
         self.step()

@@ -41,7 +41,7 @@ class Complete(WorkloadBenchmark):
 
 
 class ClaimComplete(WorkloadBenchmark):
-    """One agent cycle: claim a ready subtask and complete it (the PRODUCT target: ≤ 100 µs)."""
+    """One agent cycle: claim a ready subtask and complete it (target: ≤ 100 µs)."""
 
     workload = "claim_complete"
     requires = ("Orchestrator.claim", "Orchestrator.complete")

@@ -4,7 +4,6 @@ database, and the size of the core value objects."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,36 +11,34 @@ from typing import Any
 
 from pympler.asizeof import asizeof  # asv installs pympler in every environment
 
-from ._support import require, scratch_dir, session, workloads
+from ._support import perfkit_module, require, scratch_dir, session, workloads
 
-# Run in a fresh interpreter: what a user pays to start an orchestrator.
+# Run in a fresh interpreter: what a user pays to start an orchestrator. It imports nothing for
+# the measuring: it waits, and this process reads its RSS (perfkit.harness.memory.run_measured).
 PROBE = """
-import os, resource, sys, time
+import sys, time
 start = time.process_time()
 import taskorch
 imported = time.process_time() - start
 orch = taskorch.open(sys.argv[1])
 orch.status()
-try:
-    with open("/proc/self/statm") as f:
-        rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-except OSError:  # not Linux: the peak is the best available figure
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(imported, rss)
+print(imported)
+print(sys.argv[2], flush=True)
+sys.stdin.readline()
 """
 
 
 def _probe(directory: Path) -> tuple[float, float]:
     import taskorch
 
-    url = f"sqlite:///{directory / 'probe.db'}"
+    memory = perfkit_module("harness.memory")
+    url = perfkit_module("harness.store").fresh_url(directory, "probe")
     # The probe must import the taskorch under test, wherever this process found it.
     env = {**os.environ, "PYTHONPATH": str(Path(taskorch.__file__).parents[1])}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, url], check=True, capture_output=True, text=True, env=env
-    ).stdout
-    imported, rss = out.split()
-    return float(imported), float(rss)
+    run = memory.run_measured([sys.executable, "-c", PROBE, url, memory.READY], env=env)
+    if run.returncode != 0 or run.memory is None:
+        raise RuntimeError(f"the footprint probe failed: {run.stderr[-2000:]}")
+    return float(run.stdout.split()[0]), float(run.memory.rss_bytes)
 
 
 def _deep(obj: object) -> float:
@@ -90,6 +87,10 @@ class Footprint:
 
     def setup(self) -> None:
         require("open")
+        try:
+            import psutil  # noqa: F401  (reads the probe's RSS)
+        except ImportError as exc:
+            raise NotImplementedError("psutil is not installed in this environment") from exc
         self.directory = scratch_dir()
         self.samples = [_probe(self.directory) for _ in range(5)]
 
@@ -126,7 +127,8 @@ class ObjectSizes:
             workloads().WORKLOADS["plan"].session(directory, n=1000)
         )()
         self.event = taskorch.Event("completed", 1, None, "agent", 0.0)
-        self.orch = self._stack.enter_context(taskorch.open(f"sqlite:///{directory}/sizes.db"))
+        fresh = perfkit_module("harness.store").open_fresh(directory, "sizes")
+        self.orch = self._stack.enter_context(fresh)
 
     def teardown(self, *args: Any) -> None:
         self._stack.close()

@@ -1,5 +1,6 @@
 """Demo work for fleets, a fleet draining it, and the invariants every stress run is checked
-against.
+against. The demo subtasks come from :mod:`perfkit.plans` (:func:`demo_subtasks` is re-exported
+here).
 
 The invariants, after a run that drained its plans:
 
@@ -22,28 +23,17 @@ from taskorch import Orchestrator, Plan, Task, TaskStatus
 from taskorch import open as open_orchestrator
 from taskorch.agents import Fleet, FleetReport
 
-SPECIALISTS = ("researcher", "architect", "implementer", "tester", "documenter")
+from .plans import demo_subtasks
 
-
-def demo_subtasks(n: int, fan_in: int = 0, width: int = 1000) -> list[dict[str, Any]]:
-    """``n`` subtasks in layers of ``width``; each depends on ``fan_in`` subtasks of the layer
-    before (0: all independent). Deterministic."""
-    out: list[dict[str, Any]] = []
-    for i in range(n):
-        layer, pos = divmod(i, width)
-        deps = []
-        if layer and fan_in:
-            base = (layer - 1) * width
-            deps = sorted({f"t{base + (pos + k * 7) % width}" for k in range(fan_in)})
-        out.append(
-            {
-                "key": f"t{i}",
-                "title": f"demo subtask {i}",
-                "specialist": SPECIALISTS[i % len(SPECIALISTS)],
-                "depends_on": deps,
-            }
-        )
-    return out
+__all__ = [
+    "DemoHandler",
+    "InvariantReport",
+    "check_invariants",
+    "demo_subtasks",
+    "drain_demo",
+    "drain_plans",
+    "plan_demo",
+]
 
 
 def plan_demo(
@@ -147,6 +137,31 @@ def check_invariants(
     )
 
 
+def drain_plans(
+    orch: Orchestrator,
+    plans: Iterable[Plan],
+    *,
+    agents: int,
+    work_seconds: float = 0.0,
+    faults: bool = False,
+    **fleet_options: Any,
+) -> tuple[FleetReport, InvariantReport]:
+    """Drain ``plans`` with a fleet of ``agents`` running a :class:`DemoHandler` (each call
+    waiting ``work_seconds``), then check the invariants (with ``faults``, a subtask may be
+    claimed again after its lease expired). ``fleet_options`` go to :class:`Fleet`
+    (``group_commit``, ``max_batch``, ``db_thread``, ``lease_seconds`` ...).
+
+    The report's ``throughput`` is the claim+complete loops per second; ``loop_lag`` the event
+    loop's lag while the fleet ran.
+    """
+    plans = list(plans)
+    ledger: Counter[int] = Counter()
+    handler = DemoHandler(work_seconds)
+    fleet = Fleet(orch, handler, agents=agents, ledger=ledger, **fleet_options)
+    report = asyncio.run(fleet.run())
+    return report, check_invariants(orch, plans, ledger, handler.handled, faults=faults)
+
+
 def drain_demo(
     url: str,
     *,
@@ -159,20 +174,10 @@ def drain_demo(
     faults: bool = False,
     **fleet_options: Any,
 ) -> tuple[FleetReport, InvariantReport]:
-    """Plan ``tasks`` demo subtasks on ``url`` (not timed; layers of ``width``, each subtask
-    depending on ``fan_in`` of the layer before), drain them with a fleet of
-    ``agents``, and check the invariants (with ``faults``, a subtask may be claimed again after
-    its lease expired). ``fleet_options`` go to :class:`Fleet` (``group_commit``,
-    ``max_batch``, ``db_thread``, ...).
-
-    The report's ``throughput`` is the claim+complete loops per second; ``loop_lag`` the event
-    loop's lag while the fleet ran.
-    """
+    """Open ``url``, plan ``tasks`` demo subtasks there (not timed; layers of ``width``, each
+    subtask depending on ``fan_in`` of the layer before) and :func:`drain_plans` them."""
     with open_orchestrator(url, lease_seconds=lease_seconds) as orch:
         plans = plan_demo(orch, tasks, fan_in=fan_in, width=width)
-        ledger: Counter[int] = Counter()
-        handler = DemoHandler(work_seconds)
-        fleet = Fleet(orch, handler, agents=agents, ledger=ledger, **fleet_options)
-        report = asyncio.run(fleet.run())
-        check = check_invariants(orch, plans, ledger, handler.handled, faults=faults)
-    return report, check
+        return drain_plans(
+            orch, plans, agents=agents, work_seconds=work_seconds, faults=faults, **fleet_options
+        )

@@ -6,7 +6,8 @@ the fleet's :class:`~taskorch.agents.FleetReport` and :func:`~perfkit.demo.check
 Two workloads:
 
 - :func:`timed_fleet`: agents work for a fixed time while their handler keeps the work coming
-  (the ``concurrent_agents`` target, the resource monitor, the peer comparison's agents row);
+  (the ``concurrent_agents`` target, the resource monitor, the peer comparison's agents row),
+  or on a stock planned beforehand (``scripts/stress/agents.py``);
 - :func:`task_graph`: a DAG drained by a fleet, :func:`perfkit.demo.drain_demo` on a fresh
   file (the ``task_graph`` target).
 """
@@ -15,19 +16,25 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfkit.demo import InvariantReport, check_invariants, demo_subtasks, drain_demo
 from taskorch import Orchestrator, Plan, Task
 from taskorch import open as open_orchestrator
-from taskorch.agents import Fleet, FleetReport
-from taskorch.runtime.fleet import ProgressCallback
+from taskorch.agents import Fleet, FleetCounters, FleetReport
 
-__all__ = ["FleetOutcome", "PlanningHandler", "fresh_url", "task_graph", "timed_fleet"]
+from .demo import InvariantReport, check_invariants, drain_demo, plan_demo
+from .harness.store import fresh_url
+from .plans import demo_subtasks
+
+__all__ = ["FleetOutcome", "PlanningHandler", "task_graph", "timed_fleet"]
 
 GOAL_SIZE = 100  # subtasks per goal planned during a timed run: refills interleave with claims
+
+#: What ``Fleet.run`` calls with the counters so far and the seconds elapsed.
+Progress = Callable[[FleetCounters, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,19 +79,30 @@ class FleetOutcome:
 
 
 class PlanningHandler:
-    """The agents' handler in a timed run: after every ``goal_size`` subtasks it handled, it
-    plans one more goal of ``goal_size`` independent demo subtasks, so ready work never runs
-    out and planning is part of the measured loop. The plans go through the fleet's database
-    worker (set by :func:`timed_fleet`), committed with the other agents' calls.
+    """The agents' handler in a timed run. With ``refill`` (the default), after every
+    ``goal_size`` subtasks it handled it plans one more goal of ``goal_size`` independent demo
+    subtasks, so ready work never runs out and planning is part of the measured loop; the plans
+    go through the fleet's database worker (set by :func:`timed_fleet`), committed with the other
+    agents' calls. Each call waits ``work_seconds`` (simulated work).
 
     With ``track`` it keeps what :func:`~perfkit.demo.check_invariants` needs (the plans and
     how often each subtask was handled), memory that grows with the run; without, its memory
     stays flat. It returns what :class:`~perfkit.demo.DemoHandler` returns.
     """
 
-    def __init__(self, orch: Orchestrator, goal_size: int, *, track: bool = True) -> None:
+    def __init__(
+        self,
+        orch: Orchestrator,
+        goal_size: int,
+        *,
+        track: bool = True,
+        refill: bool = True,
+        work_seconds: float = 0.0,
+    ) -> None:
         self.orch = orch
         self.goal_size = goal_size
+        self.refill = refill
+        self.work_seconds = work_seconds
         self.plans: list[Plan] | None = [] if track else None
         self.handled: Counter[int] | None = Counter() if track else None
         self.by_agent: Counter[str] = Counter()
@@ -95,16 +113,22 @@ class PlanningHandler:
     def plan(self) -> Plan:
         """Plan one goal and record it (on the worker's thread: recorded once it ran)."""
         plan = self.orch.plan("more work", self._spec)
-        if self.plans is not None:
-            self.plans.append(plan)
+        self.record([plan])
         return plan
+
+    def record(self, plans: list[Plan]) -> None:
+        """Count ``plans`` among the work the invariants are checked over."""
+        if self.plans is not None:
+            self.plans.extend(plans)
 
     async def __call__(self, task: Task, context: dict[str, Any]) -> dict[str, Any]:
         if self.handled is not None:
             self.handled[task.id] += 1
         self.by_agent[task.agent or ""] += 1
         self._count += 1
-        if self._count % self.goal_size == 0:
+        if self.work_seconds:
+            await asyncio.sleep(self.work_seconds)
+        if self.refill and self._count % self.goal_size == 0:
             assert self.fleet is not None, "timed_fleet sets the fleet"
             await self.fleet.worker.submit(self.plan)
         return {"by": task.agent, "inputs": len(context["dependencies"])}
@@ -116,22 +140,34 @@ async def timed_fleet(
     duration: float,
     *,
     goal_size: int = GOAL_SIZE,
+    stock: int | None = None,
+    work_seconds: float = 0.0,
     check: bool = True,
-    on_progress: ProgressCallback | None = None,
+    on_progress: Progress | None = None,
     progress_interval: float = 1.0,
 ) -> FleetOutcome:
     """Run ``agents`` agents on ``orch`` for ``duration`` seconds, then (``check``) check the
     invariants.
 
     Each loop claims a ready subtask with its specialist context, runs a
-    :class:`PlanningHandler` and completes the subtask. Before the clock starts, enough goals of
-    ``goal_size`` subtasks are planned that every agent finds work and the stock never runs dry
-    (``goal_size=1``: every loop also plans a one-subtask goal). Without ``check`` nothing is
-    kept per subtask, for long runs under a resource monitor.
+    :class:`PlanningHandler` and completes the subtask. By default, before the clock starts,
+    enough goals of ``goal_size`` subtasks are planned that every agent finds work, and the
+    handler plans more as it goes (``goal_size=1``: every loop also plans a one-subtask goal).
+    With ``stock``, that many independent subtasks are planned before the clock instead and
+    nothing is planned while it runs: the runtime and the database alone are measured. Without
+    ``check`` nothing is kept per subtask, for long runs under a resource monitor.
     """
-    handler = PlanningHandler(orch, goal_size, track=check)
-    for _ in range(agents // goal_size + 3):
-        handler.plan()
+    if agents < 1 or not duration > 0:
+        raise ValueError(f"a timed fleet needs agents >= 1 and a positive duration,"
+                         f" got {agents} agents for {duration} s")  # fmt: skip
+    handler = PlanningHandler(
+        orch, goal_size, track=check, refill=stock is None, work_seconds=work_seconds
+    )
+    if stock is None:
+        for _ in range(agents // goal_size + 3):
+            handler.plan()
+    else:
+        handler.record(plan_demo(orch, stock))
     ledger: Counter[int] | None = Counter() if check else None
     fleet = Fleet(orch, handler, agents=agents, ledger=ledger)
     handler.fleet = fleet
@@ -160,11 +196,3 @@ def task_graph(directory: Path, nodes: int, agents: int) -> dict[str, Any]:
     report, check = drain_demo(url, tasks=nodes, agents=agents, fan_in=2, width=width)
     outcome = FleetOutcome(report, check)
     return {"nodes": nodes, **outcome.metrics(), "passed": outcome.sound}
-
-
-def fresh_url(directory: Path, name: str) -> str:
-    """The URL of a new SQLite file ``name.db`` in ``directory`` (leftovers removed)."""
-    path = Path(directory) / f"{name}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{path}"

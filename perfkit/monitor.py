@@ -6,39 +6,29 @@
         await run_workload()
     print(monitor.samples[-1].memory_mb, monitor.peak_memory_mb)
 
-Sampling runs on its own thread, so a workload that blocks the event loop (or has none) is
-still sampled on time. Needs psutil (``pip install taskorch[perf]``).
+Sampling runs on its own thread (:class:`perfkit.harness.memory.Sampler`), so a workload that
+blocks the event loop (or has none) is still sampled on time. Needs psutil
+(``pip install taskorch[perf]``).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
-import threading
-import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from taskorch.errors import ConfigurationError
+from .harness.memory import MIB, Sampler, process, rss_bytes
+
+if TYPE_CHECKING:
+    import psutil  # imported on first use: reading samples back needs no psutil
 
 __all__ = ["ResourceMonitor", "Sample", "count_database_connections", "write_samples"]
 
 DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 SERVER_PORTS = frozenset({5432})  # PostgreSQL
-
-
-def _psutil() -> Any:
-    try:
-        import psutil  # type: ignore[import-untyped]
-    except ImportError as exc:
-        raise ConfigurationError(
-            "resource monitoring needs psutil: pip install 'taskorch[perf]'"
-        ) from exc
-    return psutil
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +42,7 @@ class Sample:
     active_threads: int
 
 
-def count_database_connections(process: Any) -> int:
+def count_database_connections(proc: psutil.Process) -> int:
     """SQLite database files the process holds open, plus its sockets to a database server.
 
     A SQLite connection in WAL mode holds the database, ``-wal`` and ``-shm`` files; only the
@@ -60,7 +50,7 @@ def count_database_connections(process: Any) -> int:
     """
     count = 0
     try:
-        paths = [f.path for f in process.open_files()]
+        paths = [f.path for f in proc.open_files()]
     except Exception:  # the process may end, or deny access, between two samples
         paths = []
     opened = set(paths)
@@ -68,7 +58,7 @@ def count_database_connections(process: Any) -> int:
         if path.endswith(DB_SUFFIXES) or f"{path}-wal" in opened:
             count += 1
     try:
-        sockets = process.net_connections(kind="all")
+        sockets = proc.net_connections(kind="all")
     except Exception:
         sockets = []
     for conn in sockets:
@@ -80,35 +70,27 @@ def count_database_connections(process: Any) -> int:
     return count
 
 
-class ResourceMonitor:
+class ResourceMonitor(Sampler[Sample]):
     """Samples a process (default: this one) every ``interval`` seconds while it runs."""
 
     def __init__(self, interval: float = 1.0, pid: int | None = None) -> None:
-        if interval <= 0:
-            raise ValueError(f"interval must be positive, got {interval}")
-        self.interval = interval
-        self._process = _psutil().Process(pid or os.getpid())
-        self.samples: list[Sample] = []
-        self._started = 0.0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(interval)
+        self._process = process(pid)
 
-    def sample(self) -> Sample:
-        """Take one sample now (also records it)."""
+    def take(self) -> Sample:
         p = self._process
         with p.oneshot():
-            s = Sample(
-                seconds=round(time.perf_counter() - self._started, 3) if self._started else 0.0,
-                memory_mb=round(p.memory_info().rss / 2**20, 2),
+            return Sample(
+                seconds=round(self.elapsed, 3),
+                memory_mb=round(rss_bytes(p) / MIB, 2),
                 cpu_percent=p.cpu_percent(interval=None),
                 database_connections=count_database_connections(p),
                 active_threads=p.num_threads(),
             )
-        self.samples.append(s)
-        return s
 
     async def track_orchestrator_resources(self) -> dict[str, Any]:
-        """One sample as the seed's dictionary of metrics."""
+        """One sample as a dictionary of metrics: memory (MB), CPU %, database connections and
+        threads."""
         s = self.sample()
         return {
             "memory_usage_mb": s.memory_mb,
@@ -118,49 +100,20 @@ class ResourceMonitor:
         }
 
     def start(self) -> None:
-        """Start sampling on a background thread (first sample at once)."""
-        if self._thread is not None:
-            raise RuntimeError("this monitor is already running")
-        self._started = time.perf_counter()
         self._process.cpu_percent(interval=None)  # primes the CPU counter
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="resource-monitor", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> list[Sample]:
-        """Stop sampling, take a last sample, and return all samples."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
-            self.sample()
-        return self.samples
+        super().start()
 
     @property
     def peak_memory_mb(self) -> float:
         return max((s.memory_mb for s in self.samples), default=0.0)
 
-    def _run(self) -> None:
-        while True:
-            self.sample()
-            if self._stop.wait(self.interval):
-                return
-
     def __enter__(self) -> ResourceMonitor:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     async def __aenter__(self) -> ResourceMonitor:
         self.start()
         return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 def write_samples(samples: Iterable[Sample], directory: Path, stem: str = "samples") -> list[Path]:

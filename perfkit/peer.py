@@ -17,8 +17,10 @@ of one subtask, reads a subtask's specialist context and completes that subtask,
 - the peer: 50 coroutines, each calling ``plan_task`` (one subtask), ``get_specialist_context``
   and ``complete_subtask`` on its own subtask, one ``TaskOrchestrator``.
 
-The same file is the driver of both sides (``--driver taskorch|peer``): the peer's driver needs
-only the standard library and the peer.
+The same file is the driver of both sides (``--driver taskorch|peer``), each run by
+:func:`perfkit.harness.memory.run_measured`, which reads the driver's RSS from outside when it
+says it is ready: the peer's driver needs only the standard library, the peer and the pure
+modules of perfkit it imports (the timing loop, the plans).
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+# Only modules that import nothing but the standard library: the peer's driver imports this
+# module, and the taskorch driver times its own import of taskorch.
+from .harness.memory import hold_for_measurement, run_measured
+from .harness.timing import atime_calls, summarize, time_calls
+from .plans import subtasks
 
 PEER = "mcp-task-orchestrator==1.8.0"
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,37 +57,22 @@ ROWS = [  # key, label, unit
 ]
 
 
-def rss_mb() -> float:
-    """Resident memory of this process now (Linux), else its peak."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def median_us(step: Callable[[], object], calls: int) -> float:
-    for _ in range(min(10, calls)):
-        step()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
+# Each row's taskorch figure: the shared workload and its parameters. A workload with a raw
+# sqlite3 reference is also timed as that reference, with the same parameters ("raw_" + key).
+TASKORCH_ROWS: dict[str, tuple[str, dict[str, Any]]] = {
+    "plan_1": ("plan", {"n": 1}),
+    "plan_10": ("plan", {"n": 10}),
+    "context": ("context", {"cached": False}),
+    "context_cached": ("context", {"cached": True}),
+    "complete": ("complete", {}),
+    "get": ("get", {"n": 1000}),
+    "status_100": ("status_plans", {"parents": 100}),
+    "status_1000": ("status_plans", {"parents": 1000}),
+}
 
 
-async def amedian_us(step: Callable[[], Awaitable[object]], calls: int) -> float:
-    for _ in range(min(10, calls)):
-        await step()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        await step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
+def _median_us(times: list[float]) -> float:
+    return summarize(times).median * 1e6
 
 
 # -- taskorch ----------------------------------------------------------------------------------
@@ -91,28 +81,24 @@ async def amedian_us(step: Callable[[], Awaitable[object]], calls: int) -> float
 def drive_taskorch(work: Path, calls: int, seconds: float) -> dict[str, float]:
     started = time.perf_counter()
     import taskorch
-    from perfkit.fleets import fresh_url, timed_fleet
-    from perfkit.workloads import WORKLOADS
+
+    from .fleets import timed_fleet
+    from .harness.store import fresh_url
+    from .workloads import WORKLOADS, references
 
     out: dict[str, float] = {"import_s": time.perf_counter() - started}
-    with taskorch.open(f"sqlite:///{work}/rss.db"):
-        out["rss_mb"] = rss_mb()
+    with taskorch.open(fresh_url(work, "rss")):
+        hold_for_measurement()
 
-    def timed(name: str, **params: Any) -> float:  # params go to the workload, e.g. its n
+    def timed(name: str, params: dict[str, Any]) -> float:
         with WORKLOADS[name].session(work, **params) as step:
-            return median_us(step, calls)
+            return _median_us(time_calls(step, calls, warmup=min(10, calls)))
 
-    out["plan_1"] = timed("plan", n=1)
-    out["plan_10"] = timed("plan", n=10)
-    out["context"] = timed("context", cached=False)
-    out["context_cached"] = timed("context", cached=True)
-    out["complete"] = timed("complete")
-    out["get"] = timed("get", n=1000)
-    out["status_100"] = timed("status_plans", parents=100)
-    out["status_1000"] = timed("status_plans", parents=1000)
-    out["raw_plan_1"] = timed("raw_insert", n=1)
-    out["raw_plan_10"] = timed("raw_insert", n=10)
-    out["raw_get"] = timed("raw_get", n=1000)
+    raw = references()
+    for key, (name, params) in TASKORCH_ROWS.items():
+        out[key] = timed(name, params)
+        if name in raw:
+            out[f"raw_{key}"] = timed(raw[name], params)
     with taskorch.open(fresh_url(work, "agents")) as orch:
         agents = asyncio.run(timed_fleet(orch, 50, seconds, goal_size=1))
     if not agents.sound:
@@ -125,12 +111,13 @@ def drive_taskorch(work: Path, calls: int, seconds: float) -> dict[str, float]:
 
 
 def peer_subtasks(n: int, tag: str) -> str:
-    """The peer's plan input: JSON text, ids given so the dependencies form the same chain."""
+    """The peer's plan input, JSON text: the subtasks taskorch's ``plan`` workload plans, with
+    ids given so that the dependencies form the same tree."""
     return json.dumps([
-        {"task_id": f"{tag}_{i}", "title": f"subtask {i}", "description": f"carry out step {i}",
-         "specialist_type": ("researcher", "implementer", "tester")[i % 3],
-         "estimated_effort": "1h", "dependencies": [f"{tag}_{(i - 1) // 2}"] if i else []}
-        for i in range(n)
+        {"task_id": s["key"], "title": s["title"], "description": s["description"],
+         "specialist_type": s["specialist"], "estimated_effort": "1h",
+         "dependencies": s["depends_on"]}
+        for s in subtasks(n, fan_in=1, prefix=f"{tag}_")
     ])  # fmt: skip
 
 
@@ -153,8 +140,11 @@ async def drive_peer(work: Path, calls: int, seconds: float) -> dict[str, float]
         return TaskOrchestrator(state, SpecialistManager(project_dir=str(work)), str(work))
 
     first = build("rss")
-    out["rss_mb"] = rss_mb()
+    hold_for_measurement()
     assert first.state is not None  # built, and alive while measured
+
+    async def median_us(step: Any, n: int) -> float:
+        return _median_us(await atime_calls(step, n, warmup=min(10, n)))
 
     async def plan(o: Any, n: int) -> list[str]:
         breakdown = await o.plan_task("goal", "simple", peer_subtasks(n, f"t{next(counter)}"))
@@ -167,18 +157,18 @@ async def drive_peer(work: Path, calls: int, seconds: float) -> dict[str, float]
         async def plan_step(o: Any = o, inputs: list[str] = inputs) -> object:
             return await o.plan_task("goal", "simple", inputs.pop())
 
-        out[f"plan_{n}"] = await amedian_us(plan_step, calls)
+        out[f"plan_{n}"] = await median_us(plan_step, calls)
     o = build("context")
     [tid] = await plan(o, 1)
-    out["context"] = await amedian_us(lambda: o.get_specialist_context(tid), calls)
+    out["context"] = await median_us(lambda: o.get_specialist_context(tid), calls)
     o = build("complete")
     todo = [t for _ in range(calls // 10 + 2) for t in await plan(o, 10)]
-    out["complete"] = await amedian_us(
+    out["complete"] = await median_us(
         lambda: o.complete_subtask(todo.pop(0), "done", [], "continue"), calls
     )
     o = build("get")
     ids = [t for _ in range(100) for t in await plan(o, 10)]
-    out["get"] = await amedian_us(lambda: o.state.get_subtask(ids[500]), calls)
+    out["get"] = await median_us(lambda: o.state.get_subtask(ids[500]), calls)
     for parents in (100, 1000):
         o = build(f"status{parents}")
         for _ in range(parents):
@@ -188,7 +178,7 @@ async def drive_peer(work: Path, calls: int, seconds: float) -> dict[str, float]
         async def status_step(o: Any = o) -> object:
             return await o.get_status(True)
 
-        out[f"status_{parents}"] = await amedian_us(status_step, n)
+        out[f"status_{parents}"] = await median_us(status_step, n)
     out["agents_50"] = await peer_agents(build("agents"), 50, seconds, plan)
     return out
 
@@ -225,17 +215,20 @@ def peer_python(venv: Path) -> Path:
 
 
 def run_driver(python: Path, side: str, calls: int, seconds: float) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(prefix=f"compare-{side}-") as work:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this module; the peer side imports no more
-        out = subprocess.run(
-            [str(python), "-m", __name__, "--driver", side, "--work", work,
+    """Run one side's driver in a fresh process of ``python``; its figures, with its RSS."""
+    from .harness.store import temporary_directory
+
+    with temporary_directory(f"compare-{side}-") as work:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}  # perfkit; the peer side imports no more
+        run = run_measured(
+            [str(python), "-m", __name__, "--driver", side, "--work", str(work),
              "--calls", str(calls), "--seconds", str(seconds)],
-            capture_output=True, text=True, env=env, check=False, cwd=work,
+            env=env, cwd=work,
         )  # fmt: skip
-    if out.returncode != 0:
-        raise SystemExit(f"the {side} driver failed:\n{out.stderr[-3000:]}")
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return data
+    if run.returncode != 0 or run.memory is None:
+        raise SystemExit(f"the {side} driver failed:\n{run.stderr[-3000:]}")
+    data: dict[str, float] = json.loads(run.stdout.strip().splitlines()[-1])
+    return data | {"rss_mb": run.memory.rss_mib}
 
 
 def fmt(value: float | None, unit: str) -> str:
@@ -249,7 +242,6 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def table(ours: dict[str, float], peer: dict[str, float]) -> str:
-    raw = {"plan_1": "raw_plan_1", "plan_10": "raw_plan_10", "get": "raw_get"}
     lines = [
         "| operation | taskorch | mcp-task-orchestrator 1.8.0 | peer / taskorch | raw sqlite3 |",
         "|---|---|---|---|---|",
@@ -262,7 +254,7 @@ def table(ours: dict[str, float], peer: dict[str, float]) -> str:
             r = a / b if key == "agents_50" else b / a
             ratio = f"{r:,.1f}x"
         lines.append(f"| {label} | {fmt(a, unit)} | {fmt(b, unit)} | {ratio} |"
-                     f" {fmt(ours.get(raw.get(key, '')), unit)} |")  # fmt: skip
+                     f" {fmt(ours.get(f'raw_{key}'), unit)} |")  # fmt: skip
     if "context_cached" in ours:
         lines.append(f"| specialist context, cached (taskorch only) |"
                      f" {fmt(ours['context_cached'], 'µs')} | — | — | — |")  # fmt: skip

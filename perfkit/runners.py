@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import taskorch
 
 from .fleets import concurrent_agents, task_graph
+from .harness.memory import READY, run_measured
+from .harness.store import fresh_url
+from .harness.timing import summarize, time_round_robin
 from .spec import ALIASES, Spec
 from .workloads import WORKLOADS
 
@@ -49,30 +48,22 @@ def run_benchmark(spec: Spec, directory: Path) -> dict[str, Any]:
     """Time ``iterations`` single operations, spread round-robin over the target's workloads."""
     parts = ALIASES.get(spec.target) or ((spec.target, _first_params(spec.target)),)
     iterations = spec.options["iterations"]
-    samples: dict[str, list[int]] = {}
     with contextlib.ExitStack() as stack:
-        steps = []
+        steps = {}
         for name, params in parts:
             merged = {**params, **spec.options["params"]}
             label = name + "".join(f" {k}={v}" for k, v in sorted(merged.items()))
-            step = stack.enter_context(WORKLOADS[name].session(directory, **merged))
-            for _ in range(min(20, max(1, iterations // 20))):  # warm caches and the page cache
-                step()
-            steps.append((label, step))
-            samples[label] = []
-        clock = time.perf_counter_ns
-        for i in range(iterations):
-            label, step = steps[i % len(steps)]
-            start = clock()
-            step()
-            samples[label].append(clock() - start)
-    every = [ns for values in samples.values() for ns in values]
-    summary = _summary(every)
+            steps[label] = stack.enter_context(WORKLOADS[name].session(directory, **merged))
+        # warm-up fills the caches and the page cache
+        times = time_round_robin(steps, iterations, warmup=min(20, max(1, iterations // 20)))
+    summary = summarize([t for values in times.values() for t in values]).as_ms()
     expected = spec.options["expected_ms"]
     return {
         **summary,
         "iterations": iterations,
-        "workloads": {label: _summary(values)["mean_ms"] for label, values in samples.items()},
+        "workloads": {
+            label: summarize(values).as_ms()["mean_ms"] for label, values in times.items() if values
+        },
         "expected_ms": expected,
         "passed": None if expected is None else summary["mean_ms"] < expected,
     }
@@ -82,38 +73,23 @@ def _first_params(name: str) -> dict[str, Any]:
     return {k: v[0] for k, v in WORKLOADS[name].params.items()}
 
 
-def _summary(ns: list[int]) -> dict[str, float]:
-    ordered = sorted(ns)
-    mean = statistics.fmean(ordered)
-    return {
-        "mean_ms": mean / 1e6,
-        "median_ms": statistics.median(ordered) / 1e6,
-        "p95_ms": ordered[int(0.95 * (len(ordered) - 1))] / 1e6,
-        "min_ms": ordered[0] / 1e6,
-        "max_ms": ordered[-1] / 1e6,
-        "ops_per_second": 1e9 / mean if mean else 0.0,
-    }
-
-
-_BASELINE = """
-import json, resource, sys, time
+# A fresh interpreter: the import and a small plan worked to its end, then it waits to be
+# measured by its parent (it imports nothing for the measuring).
+_BASELINE = f"""
+import sys, time
 started = time.perf_counter()
 import taskorch
 imported = time.perf_counter() - started
-from perfkit.workloads import independent
+from perfkit.plans import independent
 with taskorch.open(sys.argv[1]) as orch:
     orch.plan("baseline", independent(100))
     while (task := orch.claim("agent")) is not None:
         orch.context(task.id)
-        orch.complete(task.id, "agent", result={"ok": True})
+        orch.complete(task.id, "agent", result={{"ok": True}})
     orch.status()
-try:  # this process's own high-water mark (ru_maxrss may carry the parent's over exec)
-    with open("/proc/self/status") as status:
-        peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-except (OSError, StopIteration):
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak = peak if sys.platform != "darwin" else peak / 1024
-print(json.dumps({"peak_kb": peak, "import_seconds": imported}))
+    print(imported)
+    print({READY!r}, flush=True)
+    sys.stdin.readline()
 """
 
 
@@ -121,14 +97,13 @@ def measure_baseline(directory: Path) -> dict[str, Any]:
     """Peak RSS of a fresh interpreter that imports taskorch, opens a store and works a plan."""
     root = str(Path(taskorch.__file__).resolve().parents[1])  # the engine this process runs
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    url = f"sqlite:///{directory / 'baseline.db'}"
-    out = subprocess.run(
-        [sys.executable, "-c", _BASELINE, url], capture_output=True, text=True, env=env, check=True
-    )
-    data = json.loads(out.stdout)
+    url = fresh_url(directory, "baseline")
+    run = run_measured([sys.executable, "-c", _BASELINE, url], env=env)
+    if run.returncode != 0 or run.memory is None:
+        raise RuntimeError(f"the baseline process failed: {run.stderr[-2000:]}")
     return {
-        "rss_mb": round(data["peak_kb"] / 1024, 1),
-        "import_ms": round(data["import_seconds"] * 1e3, 1),
+        "rss_mb": round(run.memory.peak_mib, 1),
+        "import_ms": round(float(run.stdout.split()[0]) * 1e3, 1),
         "what": "peak RSS of a fresh process: import, open, plan 100 subtasks and work them",
     }
 

@@ -16,9 +16,6 @@ raises is recorded as failed with its error.
 from __future__ import annotations
 
 import asyncio
-import platform
-import sqlite3
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +24,12 @@ from typing import Any
 
 import taskorch
 
+from .harness.environment import environment
+from .harness.store import fresh_url, temporary_directory
 from .runners import run_spec
 from .spec import Spec, parse_specs
 
-__all__ = ["OrchestrationSession", "SessionResults", "SpecResult", "environment"]
+__all__ = ["OrchestrationSession", "SessionResults", "SpecResult"]
 
 FORMAT_VERSION = 1
 AGENT = "perf-validator"
@@ -111,20 +110,6 @@ class SessionResults:
         )
 
 
-def environment() -> dict[str, Any]:
-    """Where the numbers come from: enough to tell two machines apart."""
-    import os
-
-    return {
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "taskorch": taskorch.__version__,
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpus": os.cpu_count(),
-    }
-
-
 class OrchestrationSession:
     """Runs performance test specs as the subtasks of one plan.
 
@@ -154,11 +139,8 @@ class OrchestrationSession:
         """Check every spec, plan them, then claim, run and complete each in turn."""
         specs = parse_specs(tasks)
         started = time.time()
-        if self.workdir is not None:
-            self.workdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="taskorch-perf-", dir=self.workdir) as scratch:
-            root = Path(scratch)
-            url = self.db or f"sqlite:///{root / 'validation.db'}"
+        with temporary_directory("taskorch-perf-", self.workdir) as root:
+            url = self.db or fresh_url(root, "validation")
             with taskorch.open(url) as orch:
                 plan = orch.plan(
                     self.description,

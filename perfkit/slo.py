@@ -1,6 +1,6 @@
 """The success criteria as a gate: each with its measured value, its margin and a verdict.
 
-The seed's criteria are the defaults; a TOML file may tighten them, never loosen them::
+The budgets below are the defaults; a TOML file may tighten them, never loosen them::
 
     [budgets]
     task_creation_ms = 1.0      # mean time to plan a one-subtask goal

@@ -1,4 +1,4 @@
-"""Performance test specs: the seed's dictionaries, checked up front and turned into values.
+"""Performance test specs: plain dictionaries, checked up front and turned into values.
 
 A spec names a ``type`` and a ``target``::
 
@@ -7,7 +7,7 @@ A spec names a ``type`` and a ``target``::
      "duration_seconds": 60}
     {"type": "memory", "target": "baseline"}
 
-Benchmark targets are the seed's names (``task_creation``, ``database_operations``,
+Benchmark targets are the validation's own names (``task_creation``, ``database_operations``,
 ``context_serialization``, ``event_bus``) and the name of every shared workload in
 :mod:`perfkit.workloads` (``claim_complete``, ``context``, ``get`` ...). A spec that cannot
 run is refused before anything runs, with an :class:`InvalidSpecError` naming the field.
@@ -55,7 +55,7 @@ class InvalidSpecError(InvalidArgumentError):
         super().__init__(where, f"{field!r} {message}")
 
 
-#: The seed's benchmark names, each a list of (workload, params) run in turn and averaged.
+#: The validation's benchmark names, each a list of (workload, params) run in turn and averaged.
 ALIASES: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
     "task_creation": (("plan", {"n": 1}),),
     "database_operations": (

@@ -7,7 +7,9 @@ built deterministically) and yields the *step*: one call = one operation, nothin
 session closes everything.
 
 Only taskorch's public API is used here, so the asv suite can load this file from the working tree
-and run it against older commits of the engine.
+and run it against older commits of the engine: a session whose engine lacks what it needs raises
+``NotImplementedError`` when it is opened. The plans come from :mod:`perfkit.plans`, the fresh
+databases from :mod:`perfkit.harness.store`; nothing else of perfkit is imported.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from typing import Any
 
 import taskorch
 
+from .harness.store import fresh_path, open_fresh, remove_database
+from .plans import independent, subtasks
+
 Step = Callable[[], object]
 
 
@@ -29,56 +34,70 @@ Step = Callable[[], object]
 class Workload:
     """A named operation with its setup. ``params`` lists the values harnesses sweep over;
     ``reference`` names the bare-sqlite3 workload that does the same physical work with the same
-    parameters (its time is the floor this operation is compared with), if there is one."""
+    parameters (its time is the floor this operation is compared with), if there is one;
+    ``requires`` the engine names the session needs (see :func:`require`)."""
 
     name: str
     description: str
     session: Callable[..., AbstractContextManager[Step]]
     params: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     reference: str | None = None
+    requires: tuple[str, ...] = ()
 
 
 WORKLOADS: dict[str, Workload] = {}
 
 
+def require(*names: str) -> None:
+    """Raise ``NotImplementedError`` unless the engine has every dotted name, e.g.
+    ``"Orchestrator.batch"``, ``"EventBus"`` or ``"agents.Fleet"`` (a first part that is no
+    attribute is tried as a submodule). asv records a benchmark whose setup raises it as skipped
+    on that commit, not failed."""
+    for name in names:
+        head, *rest = name.split(".")
+        obj: object
+        try:
+            obj = getattr(taskorch, head) if hasattr(taskorch, head) else _submodule(head)
+        except ImportError as exc:
+            raise NotImplementedError(f"taskorch.{name} does not exist in this engine") from exc
+        for part in rest:
+            if not hasattr(obj, part):
+                raise NotImplementedError(f"taskorch.{name} does not exist in this engine")
+            obj = getattr(obj, part)
+
+
+def _submodule(name: str) -> object:
+    import importlib
+
+    return importlib.import_module(f"taskorch.{name}")
+
+
 def workload(
-    name: str, description: str, *, reference: str | None = None, **params: tuple[Any, ...]
+    name: str,
+    description: str,
+    *,
+    reference: str | None = None,
+    requires: tuple[str, ...] = (),
+    **params: tuple[Any, ...],
 ) -> Callable[[Callable[..., Iterator[Step]]], Callable[..., AbstractContextManager[Step]]]:
-    """Register a generator function as a workload session."""
+    """Register a generator function as a workload session; opening the session raises
+    ``NotImplementedError`` when the engine lacks one of ``requires``."""
 
     def register(fn: Callable[..., Iterator[Step]]) -> Callable[..., AbstractContextManager[Step]]:
-        session = contextmanager(fn)
-        WORKLOADS[name] = Workload(name, description, session, params, reference)
+        opened = contextmanager(fn)
+
+        def session(directory: Path, **kwargs: Any) -> AbstractContextManager[Step]:
+            require(*requires)
+            return opened(directory, **kwargs)
+
+        session.__doc__ = fn.__doc__
+        WORKLOADS[name] = Workload(name, description, session, params, reference, requires)
         return session
 
     return register
 
 
 # -- data ------------------------------------------------------------------------------------
-
-
-def subtasks(n: int, fan_in: int = 1, prefix: str = "k") -> list[dict[str, Any]]:
-    """``n`` subtasks; each depends on up to ``fan_in`` earlier ones (a deterministic DAG)."""
-    out = []
-    for i in range(n):
-        deps = [f"{prefix}{(i - 1 - j) // 2}" for j in range(fan_in) if i - 1 - j >= 0]
-        out.append(
-            {
-                "key": f"{prefix}{i}",
-                "title": f"subtask {i}",
-                "specialist": ("researcher", "implementer", "tester")[i % 3],
-                "description": f"carry out step {i} of the plan",
-                "depends_on": sorted(set(deps)),
-            }
-        )
-    return out
-
-
-def independent(n: int) -> list[dict[str, Any]]:
-    """``n`` subtasks with no dependencies: all ready at once."""
-    return [
-        {"key": f"k{i}", "title": f"subtask {i}", "specialist": "implementer"} for i in range(n)
-    ]
 
 
 def realistic_context() -> dict[str, Any]:
@@ -113,14 +132,6 @@ def realistic_context() -> dict[str, Any]:
     }
 
 
-def open_fresh(directory: Path, name: str, **options: Any) -> taskorch.Orchestrator:
-    """An orchestrator on a new SQLite file in ``directory`` (WAL, durability=normal)."""
-    path = Path(directory) / f"{name}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return taskorch.open(f"sqlite:///{path}", **options)
-
-
 def build_store(path: Path, n_tasks: int) -> Path:
     """A database holding ``n_tasks`` subtasks in plans of 100: 80 % of the plans finished, the
     rest just planned (ready roots, pending subtasks), a few subtasks claimed — the shape of a
@@ -128,8 +139,8 @@ def build_store(path: Path, n_tasks: int) -> Path:
     marker = Path(f"{path}.built")
     if marker.exists() and path.exists():
         return path
-    for suffix in ("", "-wal", "-shm", ".built"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    marker.unlink(missing_ok=True)
+    remove_database(path)
     with taskorch.open(f"sqlite:///{path}", durability="off") as orch:
         plans = max(1, n_tasks // 100)
         finished = int(plans * 0.8)
@@ -147,6 +158,13 @@ def build_store(path: Path, n_tasks: int) -> Path:
     return path
 
 
+def open_built(directory: Path, n_tasks: int) -> taskorch.Orchestrator:
+    """An orchestrator on the :func:`build_store` of ``n_tasks`` in ``directory``, which the
+    read workloads of the same size share."""
+    path = build_store(Path(directory) / f"store-{n_tasks}.db", n_tasks)
+    return taskorch.open(f"sqlite:///{path}")
+
+
 # -- taskorch workloads -----------------------------------------------------------------------
 
 
@@ -154,6 +172,7 @@ def build_store(path: Path, n_tasks: int) -> Path:
     "plan",
     "plan a goal with n subtasks (a chain of dependencies), durable",
     reference="raw_insert",
+    requires=("Orchestrator.plan",),
     n=(1, 10, 1000),
 )
 def plan_session(directory: Path, n: int = 1) -> Iterator[Step]:
@@ -162,7 +181,8 @@ def plan_session(directory: Path, n: int = 1) -> Iterator[Step]:
         yield lambda: orch.plan("goal", spec)
 
 
-@workload("claim_complete", "claim the oldest ready subtask and complete it")
+@workload("claim_complete", "claim the oldest ready subtask and complete it",
+          requires=("Orchestrator.claim", "Orchestrator.complete"))  # fmt: skip
 def claim_complete_session(directory: Path, agent: str = "agent-1") -> Iterator[Step]:
     with open_fresh(directory, "claim_complete") as orch:
         batch = independent(1000)
@@ -178,7 +198,8 @@ def claim_complete_session(directory: Path, agent: str = "agent-1") -> Iterator[
         yield step
 
 
-@workload("claim", "claim the oldest ready subtask from a pool of thousands", pool=(5000,))
+@workload("claim", "claim the oldest ready subtask from a pool of thousands",
+          requires=("Orchestrator.claim",), pool=(5000,))  # fmt: skip
 def claim_session(directory: Path, pool: int = 5000, agent: str = "agent-1") -> Iterator[Step]:
     with open_fresh(directory, "claim") as orch:
         batch = independent(1000)
@@ -195,7 +216,8 @@ def claim_session(directory: Path, pool: int = 5000, agent: str = "agent-1") -> 
         yield step
 
 
-@workload("complete", "complete a claimed subtask (the claim is made beforehand, untimed)")
+@workload("complete", "complete a claimed subtask (the claim is made beforehand, untimed)",
+          requires=("Orchestrator.complete", "Orchestrator.batch"))  # fmt: skip
 def complete_session(directory: Path, agent: str = "agent-1") -> Iterator[Step]:
     with open_fresh(directory, "complete") as orch:
         batch = independent(1000)
@@ -218,7 +240,8 @@ def complete_session(directory: Path, agent: str = "agent-1") -> Iterator[Step]:
         yield step
 
 
-@workload("lifecycle", "plan 3 subtasks, then claim, read context and complete each, synthesize")
+@workload("lifecycle", "plan 3 subtasks, then claim, read context and complete each, synthesize",
+          requires=("Orchestrator.synthesize", "Orchestrator.context"))  # fmt: skip
 def lifecycle_session(directory: Path) -> Iterator[Step]:
     spec = subtasks(3)
     with open_fresh(directory, "lifecycle") as orch:
@@ -234,7 +257,7 @@ def lifecycle_session(directory: Path) -> Iterator[Step]:
 
 
 @workload("context", "read the specialist context of a subtask with 3 completed dependencies",
-          cached=(True, False))  # fmt: skip
+          requires=("Orchestrator.context",), cached=(True, False))  # fmt: skip
 def context_session(directory: Path, cached: bool = True) -> Iterator[Step]:
     options = {} if cached else {"context_cache_size": 0}
     with open_fresh(directory, "context", **options) as orch:
@@ -247,25 +270,23 @@ def context_session(directory: Path, cached: bool = True) -> Iterator[Step]:
         yield lambda: orch.context(last)
 
 
-@workload(
-    "get", "read one task by id from a store of n tasks", reference="raw_get", n=(1000, 100_000)
-)
+@workload("get", "read one task by id from a store of n tasks", reference="raw_get",
+          requires=("Orchestrator.get", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
 def get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
-    path = build_store(Path(directory) / f"store-{n}.db", n)
-    with taskorch.open(f"sqlite:///{path}") as orch:
+    with open_built(directory, n) as orch:
         task_id = n // 2
         yield lambda: orch.get(task_id)
 
 
-@workload("status", "counts by state over a store of n tasks", n=(1000, 100_000))
+@workload("status", "counts by state over a store of n tasks",
+          requires=("Orchestrator.status", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
 def status_session(directory: Path, n: int = 1000) -> Iterator[Step]:
-    path = build_store(Path(directory) / f"store-{n}.db", n)
-    with taskorch.open(f"sqlite:///{path}") as orch:
+    with open_built(directory, n) as orch:
         yield orch.status
 
 
 @workload("status_plans", "counts by state with p active plans of one subtask each",
-          parents=(100, 1000))  # fmt: skip
+          requires=("Orchestrator.status", "Orchestrator.batch"), parents=(100, 1000))  # fmt: skip
 def status_plans_session(directory: Path, parents: int = 100) -> Iterator[Step]:
     with open_fresh(directory, f"status-plans-{parents}", durability="off") as orch:
         one = independent(1)
@@ -276,35 +297,36 @@ def status_plans_session(directory: Path, parents: int = 100) -> Iterator[Step]:
 
 
 @workload("ready_query", "list the first 10 ready subtasks in a store of n tasks",
-          n=(1000, 100_000))  # fmt: skip
+          requires=("Orchestrator.tasks", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
 def ready_query_session(directory: Path, n: int = 1000) -> Iterator[Step]:
-    path = build_store(Path(directory) / f"store-{n}.db", n)
-    with taskorch.open(f"sqlite:///{path}") as orch:
+    with open_built(directory, n) as orch:
         yield lambda: orch.tasks(status="ready", limit=10)
 
 
 @workload("publish", "publish one event to k subscribers that drain their queues",
-          subscribers=(0, 1, 10))  # fmt: skip
+          requires=("EventBus", "Event"), subscribers=(0, 1, 10))  # fmt: skip
 def publish_session(directory: Path, subscribers: int = 1) -> Iterator[Step]:
     bus = taskorch.EventBus()
     subs = [bus.subscribe(maxsize=1000) for _ in range(subscribers)]
     event = taskorch.Event("completed", 1, None, "agent", 0.0)
     count = 0
 
-    def step() -> None:
+    def step() -> int:
         nonlocal count
         bus.publish(event)
         count += 1
         if count % 500 == 0:  # readers keep up, as a live subscriber would
             for sub in subs:
                 sub.drain()
+        return count  # events published so far
 
     yield step
     for sub in subs:
         sub.close()
 
 
-@workload("encode_context", "encode a realistic 2 KB context to JSON text")
+@workload("encode_context", "encode a realistic 2 KB context to JSON text",
+          requires=("codec.dumps",))  # fmt: skip
 def encode_session(directory: Path) -> Iterator[Step]:
     from taskorch import codec
 
@@ -312,7 +334,8 @@ def encode_session(directory: Path) -> Iterator[Step]:
     yield lambda: codec.dumps(context)
 
 
-@workload("decode_context", "decode a realistic 2 KB context from JSON text")
+@workload("decode_context", "decode a realistic 2 KB context from JSON text",
+          requires=("codec.loads",))  # fmt: skip
 def decode_session(directory: Path) -> Iterator[Step]:
     from taskorch import codec
 
@@ -320,7 +343,8 @@ def decode_session(directory: Path) -> Iterator[Step]:
     yield lambda: codec.loads(text)
 
 
-@workload("drain", "plan a DAG of n subtasks and drain it with one agent", n=(1000, 10_000))
+@workload("drain", "plan a DAG of n subtasks and drain it with one agent",
+          requires=("Orchestrator.claim", "Orchestrator.complete"), n=(1000, 10_000))  # fmt: skip
 def drain_session(directory: Path, n: int = 1000) -> Iterator[Step]:
     spec = subtasks(n, fan_in=2)
     counter = iter(range(1_000_000))
@@ -338,20 +362,20 @@ def drain_session(directory: Path, n: int = 1000) -> Iterator[Step]:
 
 
 @workload("agent_fleet", "a fleet of asyncio agents drains a plan of independent subtasks"
-          " (group commit); the step returns the fleet's report", agents=(1, 50, 1000))  # fmt: skip
+          " (group commit); the step returns the fleet's report", requires=("agents.Fleet",),
+          agents=(1, 50, 1000))  # fmt: skip
 def agent_fleet_session(directory: Path, agents: int = 50) -> Iterator[Step]:
-    from perfkit.demo import drain_demo
+    from .demo import drain_demo
 
     tasks = max(2000, 20 * agents)  # a few seconds of work at any fleet size
     counter = iter(range(1_000_000))
 
     def step() -> object:
-        path = Path(directory) / f"fleet-{agents}-{next(counter)}.db"
+        path = fresh_path(directory, f"fleet-{agents}-{next(counter)}")
         report, check = drain_demo(f"sqlite:///{path}", tasks=tasks, agents=agents)
         if not check.ok:
             raise AssertionError(f"fleet invariants failed: {check}")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        remove_database(path)
         return report
 
     yield step
@@ -369,9 +393,8 @@ RAW_INSERT_EDGE = "INSERT INTO edges (task_id, depends_on) VALUES (?, ?)"
 
 
 def raw_connection(path: Path) -> sqlite3.Connection:
-    """Bare sqlite3 with the same journal and durability as taskorch's default."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    """Bare sqlite3 with the same journal and durability as taskorch's default, on ``path``
+    (a fresh one: :func:`~perfkit.harness.store.fresh_path`)."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -383,7 +406,7 @@ def raw_connection(path: Path) -> sqlite3.Connection:
 @workload("raw_insert", "bare sqlite3: the rows of a plan of n subtasks (+1 parent) and its"
           " dependency edges, in one commit", n=(1, 10, 1000))  # fmt: skip
 def raw_insert_session(directory: Path, n: int = 1) -> Iterator[Step]:
-    conn = raw_connection(Path(directory) / "raw.db")
+    conn = raw_connection(fresh_path(directory, "raw"))
     spec = subtasks(n)
     rows = [(None, None, "goal", None, "", "active", 1.0, 1.0)] + [
         (1, s["key"], s["title"], s["specialist"], s["description"], "pending", 1.0, 1.0)
@@ -405,7 +428,7 @@ def raw_insert_session(directory: Path, n: int = 1) -> Iterator[Step]:
 
 @workload("raw_get", "bare sqlite3: one row by primary key from n rows", n=(1000, 100_000))
 def raw_get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
-    conn = raw_connection(Path(directory) / f"raw-get-{n}.db")
+    conn = raw_connection(fresh_path(directory, f"raw-get-{n}"))
     conn.execute("BEGIN")
     conn.executemany(
         RAW_INSERT,

@@ -14,11 +14,14 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+from statistics import median
 from typing import Any
 
-from .common import drain_run, emit, machine, median, scratch_db
+from ..demo import drain_demo
+from ..harness.environment import environment
+from ..harness.store import scratch_url, temporary_directory
+from .common import emit, positive_int
 
 
 def export(rev: str, into: Path) -> Path:
@@ -41,8 +44,8 @@ def one_run(src: Path, agents: int, tasks: int, options: str) -> dict[str, Any]:
 
 
 def child(agents: int, tasks: int, options: str) -> None:
-    with scratch_db() as url:
-        report, check = drain_run(url, tasks, agents, **json.loads(options))
+    with scratch_url("stress", prefix="taskorch-stress-") as url:
+        report, check = drain_demo(url, tasks=tasks, agents=agents, **json.loads(options))
     if not check.ok:
         raise SystemExit(f"invariants broken: {check}")
     d = report.as_dict()
@@ -57,22 +60,23 @@ def child(agents: int, tasks: int, options: str) -> None:
     )
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["--child"]:
-        child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+def main(argv: list[str] | None = None) -> None:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["--child"]:
+        child(int(args_in[1]), int(args_in[2]), args_in[3])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before")
     parser.add_argument("after")
-    parser.add_argument("--agents", type=int, default=1000)
-    parser.add_argument("--tasks", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--agents", type=positive_int, default=1000)
+    parser.add_argument("--tasks", type=positive_int, default=20_000)
+    parser.add_argument("--rounds", type=positive_int, default=5)
     parser.add_argument("--options", default="{}", help="Fleet options as JSON, for both")
     parser.add_argument("--json", help="also write the result to this file")
-    args = parser.parse_args()
+    args = parser.parse_args(args_in)
     args.revs = [args.before, args.after]
-    with tempfile.TemporaryDirectory() as tmp:
-        srcs = {rev: export(rev, Path(tmp) / f"rev{i}") for i, rev in enumerate(args.revs)}
+    with temporary_directory("taskorch-ab-") as tmp:
+        srcs = {rev: export(rev, tmp / f"rev{i}") for i, rev in enumerate(args.revs)}
         runs: dict[str, list[dict[str, Any]]] = {rev: [] for rev in args.revs}
         for r in range(args.rounds):
             for rev in args.revs if r % 2 == 0 else args.revs[::-1]:
@@ -87,7 +91,7 @@ def main() -> None:
             "agents": args.agents,
             "tasks": args.tasks,
             "rounds": args.rounds,
-            "machine": machine(),
+            "machine": environment(),
             "medians": {
                 rev: {k: round(median([run[k] for run in runs[rev]]), 2) for k in runs[rev][0]}
                 for rev in args.revs

@@ -4,51 +4,55 @@
     python scripts/stress/agents.py --agents 1000 --duration 60 --json out.json
 
 For each fleet size: a fresh database with more independent subtasks than the fleet can finish
-(planned beforehand, not timed), a fleet running for ``--duration`` seconds, RSS sampled every
-second, then the invariants: every completed subtask in the ledger exactly once, claimed once,
-handled once; nothing left claimed. ``errors`` counts lost leases and failures; it must be 0.
+(planned beforehand, not timed), a fleet running for ``--duration`` seconds
+(:func:`perfkit.fleets.timed_fleet` with a stock: nothing is planned while the clock runs), RSS
+sampled every second, then the invariants: every completed subtask in the ledger exactly once,
+claimed once, handled once; nothing left claimed. ``errors`` counts failures, retries and lost
+leases; it must be 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections import Counter
 from typing import Any
 
 import taskorch
-from perfkit.demo import DemoHandler, check_invariants, plan_demo
-from taskorch.agents import Fleet
 
-from .common import RssSampler, emit, machine, scratch_db
+from ..fleets import timed_fleet
+from ..harness.environment import environment
+from ..harness.memory import MemorySampler
+from ..harness.store import scratch_url
+from .common import emit, positive_int
 
 
 def run(agents: int, duration: float, tasks: int, work: float) -> dict[str, Any]:
-    with scratch_db() as url, taskorch.open(url) as orch:
-        plans = plan_demo(orch, tasks)
-        ledger: Counter[int] = Counter()
-        handler = DemoHandler(work)
-        fleet = Fleet(orch, handler, agents=agents, ledger=ledger)
-        with RssSampler() as rss:
-            report = asyncio.run(fleet.run(duration, drain=False))
-        check = check_invariants(orch, plans, ledger, handler.handled, drained=False)
-    c = report.counters
-    return report.as_dict() | {
-        "errors": c.lost + c.failed,
-        "rss_mib": {"peak": rss.peak, "samples": rss.samples},
-        "invariants": str(check),
-        "invariants_ok": check.ok,
+    """One fleet of ``agents`` for ``duration`` seconds on a stock of ``tasks`` subtasks."""
+    with (
+        scratch_url("stress", prefix="taskorch-stress-") as url,
+        taskorch.open(url) as orch,
+        MemorySampler() as rss,
+    ):
+        outcome = asyncio.run(timed_fleet(orch, agents, duration, stock=tasks, work_seconds=work))
+    assert outcome.invariants is not None  # checked: timed_fleet's default
+    return outcome.report.as_dict() | {
+        "errors": outcome.errors,
+        "rss_mib": {"peak": rss.peak_mib, "samples": rss.samples},
+        "invariants": str(outcome.invariants),
+        "invariants_ok": outcome.invariants.ok,
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, nargs="+", default=[50, 200, 1000])
+    parser.add_argument("--agents", type=positive_int, nargs="+", default=[50, 200, 1000])
     parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--tasks", type=int, help="subtasks planned (default: 12,000/s)")
+    parser.add_argument("--tasks", type=positive_int, help="subtasks planned (default: 12,000/s)")
     parser.add_argument("--work-ms", type=float, default=0.0, help="simulated handler time")
     parser.add_argument("--json", help="also write the result to this file")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if not args.duration > 0 or args.work_ms < 0:
+        parser.error("--duration must be positive and --work-ms not negative")
     tasks = args.tasks or int(12_000 * args.duration) + 10_000
     results = []
     for n in args.agents:
@@ -56,7 +60,7 @@ def main() -> None:
         results.append(result)
         summary = {k: result[k] for k in ("agents", "loops_per_s", "errors", "invariants_ok")}
         print(summary, flush=True)
-    emit({"machine": machine(), "duration_s": args.duration, "runs": results}, args.json)
+    emit({"machine": environment(), "duration_s": args.duration, "runs": results}, args.json)
     if not all(r["invariants_ok"] and r["errors"] == 0 for r in results):
         raise SystemExit(1)
 

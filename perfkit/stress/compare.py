@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from statistics import median
 from typing import Any
 
-from .common import drain_run, emit, machine, median, scratch_db
+from ..demo import drain_demo
+from ..harness.environment import environment
+from ..harness.store import scratch_url
+from .common import emit, positive_int
 
 Variant = dict[str, Any]
 
@@ -69,8 +73,10 @@ def run_variant(settings: Variant, agents: int, tasks: int) -> dict[str, Any]:
     if switch is not None:
         sys.setswitchinterval(switch)
     try:
-        with scratch_db(durability) as url:
-            report, check = drain_run(url, tasks, agents, work=work, **settings)
+        with scratch_url("stress", prefix="taskorch-stress-", durability=durability) as url:
+            report, check = drain_demo(
+                url, tasks=tasks, agents=agents, work_seconds=work, **settings
+            )
     finally:
         sys.setswitchinterval(before)
     if not check.ok:
@@ -86,13 +92,13 @@ def run_variant(settings: Variant, agents: int, tasks: int) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("knob", choices=sorted(KNOBS))
-    parser.add_argument("--tasks", type=int, default=20_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tasks", type=positive_int, default=20_000)
+    parser.add_argument("--rounds", type=positive_int, default=3)
     parser.add_argument("--json", help="also write the result to this file")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     agents, variants = KNOBS[args.knob]
     labels = list(variants)
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
@@ -117,7 +123,7 @@ def main() -> None:
             "agents": agents,
             "tasks": args.tasks,
             "rounds": args.rounds,
-            "machine": machine(),
+            "machine": environment(),
             "medians": summary,
         },
         args.json,

@@ -21,17 +21,20 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import taskorch
-from perfkit.demo import DemoHandler, plan_demo
+from taskorch import Task
 from taskorch.agents import Fleet
-from taskorch.models import Task
 
-from .common import emit, machine
+from ..demo import DemoHandler, plan_demo
+from ..harness.environment import environment
+from ..harness.store import fresh_path, new_directory
+from .common import emit, positive_int
 
 
 class AppendLedger(Counter[int]):
@@ -68,25 +71,26 @@ def completed_in(log: Path) -> int:
     return len(log.read_text().split()) if log.exists() else 0
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["--child"]:
-        url, ledger_file, agents, lease, work = sys.argv[2:]
+def main(argv: list[str] | None = None) -> None:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["--child"]:
+        url, ledger_file, agents, lease, work = args_in[1:]
         child(url, Path(ledger_file), int(agents), float(lease), float(work))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=2000)
-    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--tasks", type=positive_int, default=2000)
+    parser.add_argument("--agents", type=positive_int, default=50)
     parser.add_argument("--lease", type=float, default=1.0)
     parser.add_argument("--work-ms", type=float, default=20.0)
-    parser.add_argument("--kill-after", type=int, default=500, help="completions before the kill")
+    parser.add_argument("--kill-after", type=positive_int, default=500,
+                        help="completions before the kill")  # fmt: skip
     parser.add_argument("--dir", help="working folder (default: a new temporary one)")
     parser.add_argument("--json", help="also write the result to this file")
-    args = parser.parse_args()
-    folder = Path(args.dir or os.path.join("/tmp", f"taskorch-crash-{os.getpid()}"))
-    folder.mkdir(parents=True, exist_ok=True)
-    db, log = folder / "crash.db", folder / "child.log"
-    for leftover in (db, log):
-        leftover.unlink(missing_ok=True)
+    args = parser.parse_args(args_in)
+    # kept after the run, for a look at the database and the child's log
+    folder = Path(args.dir) if args.dir else new_directory(tempfile.gettempdir(), "taskorch-crash-")
+    db, log = fresh_path(folder, "crash"), folder / "child.log"
+    log.unlink(missing_ok=True)
     url = f"sqlite:///{db}"
     with taskorch.open(url) as orch:
         plans = plan_demo(orch, args.tasks, fan_in=1, width=max(1, args.tasks // 10))
@@ -103,7 +107,7 @@ def main() -> None:
         proc.send_signal(signal.SIGKILL)
     proc.wait()
     killed_at = time.perf_counter()
-    result: dict[str, Any] = {"machine": machine(), "tasks": args.tasks, "lease_s": args.lease}
+    result: dict[str, Any] = {"machine": environment(), "tasks": args.tasks, "lease_s": args.lease}
     with taskorch.open(url, lease_seconds=args.lease) as orch:
         held = {t.id for t in orch.tasks("claimed", limit=args.tasks + 1)}
         result["child_completed"] = completed_in(log)

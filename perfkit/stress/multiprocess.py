@@ -20,17 +20,18 @@ import asyncio
 import json
 import multiprocessing as mp
 import sqlite3
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import taskorch
-from perfkit.demo import DemoHandler, check_invariants, plan_demo
 from taskorch.agents import Fleet
 
-from .common import emit, machine
+from ..demo import DemoHandler, check_invariants, plan_demo
+from ..harness.environment import environment
+from ..harness.store import fresh_path, fresh_url, temporary_directory
+from .common import emit, positive_int
 
 
 def worker(url: str, agents: int, tasks: int, barrier: Any, out: str) -> None:
@@ -50,7 +51,7 @@ def worker(url: str, agents: int, tasks: int, barrier: Any, out: str) -> None:
 
 
 def cold_start(folder: Path, processes: int, agents: int, tasks: int) -> dict[str, Any]:
-    url = f"sqlite:///{folder}/shared.db"
+    url = fresh_url(folder, "shared")
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(processes)
     outs = [folder / f"p{i}.json" for i in range(processes)]
@@ -94,7 +95,7 @@ def cold_start(folder: Path, processes: int, agents: int, tasks: int) -> dict[st
 
 
 def locked(folder: Path, busy_timeout: float) -> dict[str, Any]:
-    path = folder / "locked.db"
+    path = fresh_path(folder, "locked")
     with taskorch.open(f"sqlite:///{path}") as orch:
         plan_demo(orch, 10)
     holder = sqlite3.connect(path, isolation_level=None)
@@ -118,19 +119,21 @@ def locked(folder: Path, busy_timeout: float) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--agents", type=int, default=250, help="agents per process")
-    parser.add_argument("--tasks", type=int, default=40_000, help="in all")
+    parser.add_argument("--processes", type=positive_int, default=4)
+    parser.add_argument("--agents", type=positive_int, default=250, help="agents per process")
+    parser.add_argument("--tasks", type=positive_int, default=40_000, help="in all")
     parser.add_argument("--busy-timeout", type=float, default=1.0)
     parser.add_argument("--json", help="also write the result to this file")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="taskorch-mp-") as tmp:
+    args = parser.parse_args(argv)
+    if not args.busy_timeout > 0:
+        parser.error("--busy-timeout must be positive")
+    with temporary_directory("taskorch-mp-") as tmp:
         result = {
-            "machine": machine(),
-            "cold_start": cold_start(Path(tmp), args.processes, args.agents, args.tasks),
-            "locked": locked(Path(tmp), args.busy_timeout),
+            "machine": environment(),
+            "cold_start": cold_start(tmp, args.processes, args.agents, args.tasks),
+            "locked": locked(tmp, args.busy_timeout),
         }
     emit(result, args.json)
     if not (result["cold_start"]["ok"] and result["locked"]["ok"]):

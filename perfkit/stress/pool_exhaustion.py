@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -37,6 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import taskorch
+
+from ..harness.store import temporary_directory
+from ..plans import independent
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,7 +142,7 @@ def run(
     """Plan ``tasks`` independent subtasks and drain them twice over: under exhaustion, then with
     as many threads as connections. ``url`` should name a schema nobody else uses."""
     with taskorch.open(url, pool_size=pool_size, pool_timeout=pool_timeout) as orch:
-        spec = [{"key": f"t{i}", "title": f"task {i}", "specialist": "s"} for i in range(tasks)]
+        spec = independent(tasks)
         first = orch.plan("exhaustion", spec)
         ledger: Counter[int] = Counter()
         messages: list[str] = []
@@ -177,8 +179,8 @@ def server(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    with tempfile.TemporaryDirectory(prefix="taskorch-pg-") as parent:
-        folder = os.path.join(parent, "server")
+    with temporary_directory("taskorch-pg-") as parent:
+        folder = str(parent / "server")
         script = str(ROOT / "scripts" / "pg-server")
         os.chmod(parent, 0o755)  # the server may run as another (unprivileged) user
         started = subprocess.run(

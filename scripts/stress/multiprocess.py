@@ -2,6 +2,9 @@
 """Run :mod:`perfkit.stress.multiprocess`; ``--help`` lists the options."""
 
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout, uninstalled
 
 from perfkit.stress.multiprocess import main
 

@@ -42,7 +42,7 @@ def test_samples_while_a_workload_runs_as_an_async_context_manager(tmp_path: Pat
     assert monitor.peak_memory_mb == max(s.memory_mb for s in samples)
 
 
-def test_the_seeds_metrics_dictionary() -> None:
+def test_the_metrics_dictionary_of_one_sample() -> None:
     metrics = asyncio.run(ResourceMonitor().track_orchestrator_resources())
     assert set(metrics) == {"memory_usage_mb", "cpu_percentage", "database_connections",
                             "active_threads"}  # fmt: skip

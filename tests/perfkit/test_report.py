@@ -120,3 +120,20 @@ def test_the_report_script_builds_from_what_exists(tmp_path: Path) -> None:
     page = (tmp_path / "r" / "report.html").read_text()
     assert page.count('<img class="plot"') == 2
     assert (tmp_path / "r" / "summary.md").read_text().startswith("# taskorch performance report")
+
+
+def test_a_validation_report_is_read_back_and_gates_the_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from perfkit import report_cli
+
+    written = full_report(tmp_path).write(tmp_path / "validation")
+    session = report_cli.load_results(written["json"])
+    assert session is not None and session.by_target("task_creation") is not None
+    (tmp_path / "broken.json").write_text("{not json")
+    assert report_cli.load_results(tmp_path / "broken.json") is None
+    out = str(tmp_path / "r")
+    args = ["--root", str(tmp_path), "--results", str(written["json"]), "--out", out]
+    assert report_cli.main(args) == 0
+    assert report_cli.main([*args, "--gate"]) == 3  # the run has a failed criterion
+    assert "validation run     found" in capsys.readouterr().out

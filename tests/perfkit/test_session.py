@@ -10,7 +10,8 @@ import pytest
 
 import taskorch
 from perfkit import InvalidSpecError, OrchestrationSession, SessionResults
-from perfkit.fleets import fresh_url, timed_fleet
+from perfkit.fleets import timed_fleet
+from perfkit.harness.store import fresh_url
 from perfkit.runners import run_spec
 from perfkit.spec import Spec, parse_spec
 from tests.support import ROOT

@@ -12,7 +12,7 @@ from perfkit import SEED_SPECS, InvalidSpecError, parse_specs
 BENCH = {"type": "benchmark", "target": "task_creation", "iterations": 10}
 
 
-def test_the_seed_specs_are_accepted_with_defaults_filled_in() -> None:
+def test_the_validation_specs_are_accepted_with_defaults_filled_in() -> None:
     specs = parse_specs(SEED_SPECS)
     assert [s.target for s in specs] == [
         "task_creation", "database_operations", "concurrent_agents", "baseline", "leaks"
