@@ -43,10 +43,6 @@ class WorkerStatistics:
     calls: int
     batches: int
 
-    @property
-    def mean_batch(self) -> float:
-        return self.calls / self.batches if self.batches else 0.0
-
 
 class WorkerClosedError(TaskorchError):
     """A call was submitted to a database worker that has stopped."""

@@ -368,9 +368,7 @@ class SQLiteStore:
             return 0
         return self.conn.execute(SQL_SWEEP, (now,)).rowcount
 
-    def _finish(
-        self, sql: str, args: tuple[Any, ...], failed: bool, now: float, task_id: int
-    ) -> Finished | None:
+    def _finish(self, sql: str, args: tuple[Any, ...], failed: bool, now: float) -> Finished | None:
         conn = self.conn
         with self.transaction():
             rows = conn.execute(sql, args).fetchall()
@@ -396,11 +394,11 @@ class SQLiteStore:
         self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
     ) -> Finished | None:
         args = (result, artifacts, now, task_id, agent, now)
-        return self._finish(SQL_COMPLETE, args, False, now, task_id)
+        return self._finish(SQL_COMPLETE, args, False, now)
 
     @translated
     def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None:
-        return self._finish(SQL_FAIL, (error, now, task_id, agent, now), True, now, task_id)
+        return self._finish(SQL_FAIL, (error, now, task_id, agent, now), True, now)
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
