@@ -24,6 +24,7 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,15 +139,10 @@ class DatabaseWorker:
         """Run calls in one transaction. Each call's error goes to its own future (the engine
         undoes that call alone); an error of the transaction itself goes to every future."""
         outcomes: list[Outcome] = []
+        # Without group commit every orchestrator call is its own transaction already.
+        transaction = self.orch.batch() if self.group_commit else nullcontext()
         try:
-            if self.group_commit:
-                with self.orch.batch():
-                    for fn, args, future in calls:
-                        try:
-                            outcomes.append((future, fn(*args), None))
-                        except Exception as exc:
-                            outcomes.append((future, None, exc))
-            else:
+            with transaction:
                 for fn, args, future in calls:
                     try:
                         outcomes.append((future, fn(*args), None))
