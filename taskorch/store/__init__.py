@@ -40,7 +40,6 @@ class Finished:
 
     parent_id: int
     plan_status: str  # the parent's status afterwards: "active" while subtasks remain
-    released: tuple[int, ...]  # dependents that became ready (complete) or blocked (fail)
 
 
 @runtime_checkable

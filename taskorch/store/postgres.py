@@ -184,8 +184,7 @@ class PostgresStore:
             row = conn.execute(statement, args).fetchone()
         if row is None:
             return None
-        parent_id, plan_status, released = row
-        return Finished(parent_id, plan_status, tuple(released))
+        return Finished(row[0], row[1])
 
     @translated
     def complete(

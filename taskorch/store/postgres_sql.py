@@ -54,7 +54,8 @@ RELEASE = f"""
 # its dependents, found through the ``dependents`` array of its row in O(out-degree); ``parent``
 # counts the ended subtasks on the plan's parent and ends the plan with its last one. Nothing but
 # ``done`` can change anything unless the agent held the task. SET expressions read the row as it
-# was before the update, as in SQLite.
+# was before the update, as in SQLite. A data-modifying WITH query runs to completion even when
+# nothing reads its rows (``changed`` of a completion).
 _PARENT_DONE = """
     parent AS (
         UPDATE tasks SET waiting = waiting - ended.n, failures = failures + %(failed)s,
@@ -65,9 +66,7 @@ _PARENT_DONE = """
         FROM ended WHERE tasks.id = ended.parent_id
         RETURNING tasks.status
     )
-    SELECT done.parent_id, (SELECT status FROM parent),
-        ARRAY(SELECT id FROM changed WHERE status <> 'pending' ORDER BY id)
-    FROM done"""
+    SELECT done.parent_id, (SELECT status FROM parent) FROM done"""
 COMPLETE = f"""
     WITH done AS (
         UPDATE tasks SET status = 'completed', result = %(result)s, artifacts = %(artifacts)s,
@@ -81,7 +80,6 @@ COMPLETE = f"""
         UPDATE tasks SET waiting = waiting - 1,
             status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END, updated_at = %(now)s
         FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
-        RETURNING tasks.id, tasks.status
     ), ended AS (SELECT parent_id, 1 AS n FROM done),
     {_PARENT_DONE}"""
 FAIL = f"""
@@ -98,7 +96,7 @@ FAIL = f"""
     ), changed AS (
         UPDATE tasks SET status = 'blocked', updated_at = %(now)s
         FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
-        RETURNING tasks.id, tasks.status
+        RETURNING tasks.id
     ), ended AS (SELECT parent_id, 1 + (SELECT count(*) FROM changed) AS n FROM done),
     {_PARENT_DONE}"""
 

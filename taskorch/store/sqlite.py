@@ -74,8 +74,9 @@ SQL_RELEASE = f"""
 SQL_UNBLOCK = """
     UPDATE tasks SET waiting = waiting - 1,
         status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END, updated_at = ?
-    WHERE id IN (SELECT ? + 1 + value FROM json_each(?)) AND status = 'pending'
-    RETURNING id, status"""
+    WHERE id IN (SELECT ? + 1 + value FROM json_each(?)) AND status = 'pending'"""
+# The blocked rows are returned to be counted: sqlite3 reports no rowcount for a statement that
+# starts with WITH.
 SQL_BLOCK = """
     WITH RECURSIVE below (id) AS (
         SELECT ? + 1 + value FROM json_each(?)
@@ -375,19 +376,15 @@ class SQLiteStore:
             if not rows:
                 return None
             parent_id, dependents = rows[0]
-            released: tuple[int, ...] = ()
             ended = 1
             if dependents and failed:
-                blocked = conn.execute(SQL_BLOCK, (parent_id, dependents, now))
-                released = tuple(r[0] for r in blocked)
-                ended += len(released)
+                ended += len(conn.execute(SQL_BLOCK, (parent_id, dependents, now)).fetchall())
             elif dependents:
-                changed = conn.execute(SQL_UNBLOCK, (now, parent_id, dependents)).fetchall()
-                released = tuple(r[0] for r in changed if r[1] == "ready")
+                conn.execute(SQL_UNBLOCK, (now, parent_id, dependents))
             plan_status = conn.execute(
                 SQL_PARENT_DONE, (ended, int(failed), ended, int(failed), now, parent_id)
             ).fetchall()[0][0]
-        return Finished(parent_id, plan_status, released)
+        return Finished(parent_id, plan_status)
 
     @translated
     def complete(
