@@ -54,8 +54,7 @@ def storage_error(orch: Orchestrator, exc: Exception) -> Exception:
     their driver's errors; anything else is wrapped so that agents see a taskorch error."""
     if isinstance(exc, TaskorchError):
         return exc
-    where = getattr(orch.store, "path", orch.store.url)
-    error = StorageError(f"{where}: {exc}")
+    error = StorageError(f"{orch.store.describe()}: {exc}")
     error.__cause__ = exc
     return error
 

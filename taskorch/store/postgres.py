@@ -15,14 +15,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from .. import codec
 from ..models import STATUS_BY_VALUE, Task
-from . import Finished, NewSubtask
+from . import Finished, NewSubtask, Store
 from . import postgres_sql as q
 from .postgres_errors import Conn, connect_error, translate, translated
 from .postgres_options import describe, parse_url
@@ -36,8 +36,7 @@ class PostgresStore:
     ``busy_timeout``, ``durability``; see :class:`Options`. Other query parameters go to libpq.
     """
 
-    # Orchestrator: no engine-wide lock is needed, each thread gets its own connection.
-    thread_safe = True
+    thread_safe = True  # each thread gets a connection of its own: no engine-wide lock needed
 
     def __init__(self, url: str, **options: Any) -> None:
         self.url = url
@@ -305,3 +304,7 @@ def decode_task(row: Sequence[Any]) -> Task:
         attempts, None if result is None else codec.loads(result), error,
         tuple(codec.loads(artifacts)) if artifacts else (), created, updated,
     )  # fmt: skip
+
+
+if TYPE_CHECKING:  # mypy checks that the backend fulfils the contract
+    _: type[Store] = PostgresStore

@@ -14,7 +14,7 @@ COLUMNS = (
 
 GET = f"SELECT {COLUMNS} FROM tasks WHERE id = %s"
 GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id = ANY(%s)"
-# A subtask's dependencies in the order they were planned, in one round trip.
+# A subtask's dependencies in the order its plan lists them, in one round trip.
 DEPENDENCIES = f"""
     SELECT {COLUMNS} FROM tasks, (SELECT deps AS ids FROM tasks WHERE id = %s) AS of
     WHERE id = ANY(of.ids) ORDER BY array_position(of.ids, id)"""

@@ -14,7 +14,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from .. import codec
@@ -26,7 +26,7 @@ from ..errors import (
     StorageError,
 )
 from ..models import STATUS_BY_VALUE, Task
-from . import Finished, NewSubtask
+from . import Finished, NewSubtask, Store
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
@@ -246,6 +246,8 @@ def decode_task(row: Sequence[Any]) -> Task:
 class SQLiteStore:
     """The embedded default backend. Not shared across threads without the engine's lock."""
 
+    thread_safe = False  # one connection: the engine serializes the calls of every thread
+
     def __init__(
         self,
         url: str,
@@ -308,6 +310,10 @@ class SQLiteStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def describe(self) -> str:
+        """The database file (or ``:memory:``), for messages."""
+        return self.path
 
     def transaction(self, write: bool = True) -> Transaction:
         """One transaction; inside another it becomes a savepoint, so that a batch of operations
@@ -474,3 +480,7 @@ class SQLiteStore:
 
     def close(self) -> None:
         self.conn.close()
+
+
+if TYPE_CHECKING:  # mypy checks that the backend fulfils the contract
+    _: type[Store] = SQLiteStore
