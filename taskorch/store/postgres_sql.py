@@ -7,10 +7,7 @@ deadlock PostgreSQL still detects. Named parameters (``%(now)s``) where a value 
 
 from __future__ import annotations
 
-COLUMNS = (
-    "id, parent_id, key, title, specialist, description, status, agent, lease_expires, attempts,"
-    " result, error, artifacts, created_at, updated_at"
-)
+from .rows import COLUMNS
 
 GET = f"SELECT {COLUMNS} FROM tasks WHERE id = %s"
 GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id = ANY(%s)"
@@ -141,7 +138,7 @@ LIST_STATUS = f"SELECT {COLUMNS} FROM tasks WHERE status = %s AND id > %s ORDER 
 
 # One statement, so one snapshot, reading indexes and plans only: the states in the partial
 # tasks_status index, and per plan state the plans' subtask totals (``size``) and unfinished
-# subtasks (``waiting``); pending and completed subtasks follow from these (see the store).
+# subtasks (``waiting``); pending and completed subtasks follow from these (``rows.status_counts``).
 COUNTS = """
     SELECT false, status, count(*), 0::bigint, 0::bigint FROM tasks
     WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') GROUP BY status

@@ -25,20 +25,25 @@ from ..errors import (
     SchemaVersionError,
     StorageError,
 )
-from ..models import STATUS_BY_VALUE, Task
+from ..models import Task
 from . import Finished, NewSubtask, Store
+from .rows import (
+    COLUMNS,
+    decode_context,
+    decode_task,
+    decode_tasks,
+    in_order,
+    plan_status,
+    status_counts,
+)
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
 
-COLUMNS = (
-    "id, parent_id, key, title, specialist, description, status, agent, lease_expires, attempts,"
-    " result, error, artifacts, created_at, updated_at"
-)
-
 SQL_GET = f"SELECT {COLUMNS} FROM tasks WHERE id = ?"
 SQL_DEPS = "SELECT parent_id, deps FROM tasks WHERE id = ?"
 SQL_GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))"
+SQL_PLAN_CONTEXT = "SELECT context FROM tasks WHERE id = ?"
 _CLAIM = """
     UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, attempts = attempts + 1,
         updated_at = ?"""
@@ -215,34 +220,6 @@ class Transaction:
             raise translate(exc, self.path) from exc
 
 
-_new_task = functools.partial(tuple.__new__, Task)
-
-
-def decode_task(row: Sequence[Any]) -> Task:
-    """A row of ``COLUMNS`` as a Task (the hot path of every read: no per-field calls)."""
-    (tid, parent, key, title, specialist, description, status, agent, lease, attempts,
-     result, error, artifacts, created, updated) = row  # fmt: skip
-    return _new_task(
-        (
-            tid,
-            parent,
-            key,
-            title,
-            specialist,
-            description,
-            STATUS_BY_VALUE[status],
-            agent,
-            lease,
-            attempts,
-            None if result is None else codec.loads(result),
-            error,
-            tuple(codec.loads(artifacts)) if artifacts else (),
-            created,
-            updated,
-        )
-    )
-
-
 class SQLiteStore:
     """The embedded default backend. Not shared across threads without the engine's lock."""
 
@@ -327,10 +304,10 @@ class SQLiteStore:
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
         conn = self.conn
+        n = len(subtasks)
         with self.transaction():
-            status = "active" if subtasks else "completed"
             parent = conn.execute(
-                SQL_INSERT_PARENT, (goal, status, len(subtasks), len(subtasks), context, now, now)
+                SQL_INSERT_PARENT, (goal, plan_status(n), n, n, context, now, now)
             ).lastrowid
             assert parent is not None
             first = parent + 1
@@ -433,8 +410,7 @@ class SQLiteStore:
     @translated
     def get_many(self, task_ids: Sequence[int]) -> list[Task]:
         rows = self.conn.execute(SQL_GET_MANY, (codec.dumps(list(task_ids)),)).fetchall()
-        by_id = {row[0]: decode_task(row) for row in rows}
-        return [by_id[i] for i in task_ids if i in by_id]
+        return in_order(task_ids, rows)
 
     @translated
     def dependencies(self, task_id: int) -> list[Task]:
@@ -446,13 +422,12 @@ class SQLiteStore:
 
     @translated
     def plan_context(self, parent_id: int) -> Any:
-        row = self.conn.execute("SELECT context FROM tasks WHERE id = ?", (parent_id,)).fetchone()
-        return None if row is None or row[0] is None else codec.loads(row[0])
+        return decode_context(self.conn.execute(SQL_PLAN_CONTEXT, (parent_id,)).fetchone())
 
     @translated
     def subtasks(self, parent_id: int) -> list[Task]:
         rows = self.conn.execute(SQL_SUBTASKS, (parent_id, parent_id, parent_id)).fetchall()
-        return [decode_task(r) for r in rows]
+        return decode_tasks(rows)
 
     @translated
     def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
@@ -461,7 +436,7 @@ class SQLiteStore:
         else:
             sql = SQL_LIST_STATUS if status in ("pending", "completed") else SQL_LIST_INDEXED_STATUS
             rows = self.conn.execute(sql, (status, after_id, limit)).fetchall()
-        return [decode_task(r) for r in rows]
+        return decode_tasks(rows)
 
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -470,13 +445,7 @@ class SQLiteStore:
             states = dict(conn.execute(SQL_COUNT_STATES).fetchall())
             by_plan = conn.execute(SQL_COUNT_PLANS).fetchall()
             unfinished = conn.execute(SQL_UNFINISHED).fetchone()[0]
-        plans = {status: n for status, n, _ in by_plan}
-        total = sum(size for _, _, size in by_plan)
-        # Parents are counted apart; they can be failed or cancelled too.
-        subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
-        subtasks["pending"] = unfinished - subtasks.get("ready", 0) - subtasks.get("claimed", 0)
-        subtasks["completed"] = total - sum(subtasks.values())
-        return {s: n for s, n in subtasks.items() if n}, plans
+        return status_counts(states, by_plan, unfinished)
 
     def close(self) -> None:
         self.conn.close()
