@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Orchestrator
-from ..errors import StorageError, TaskorchError
+from ..errors import StorageError, TaskorchError, WorkerClosedError
 
 DELIVER_CHUNK = 64
 
@@ -43,10 +43,6 @@ class WorkerStatistics:
 
     calls: int
     batches: int
-
-
-class WorkerClosedError(TaskorchError):
-    """A call was submitted to a database worker that has stopped."""
 
 
 def storage_error(orch: Orchestrator, exc: Exception) -> Exception:
