@@ -1,9 +1,10 @@
 """Serialization of contexts, results and artifacts, and the cache of encoded contexts.
 
 Values are stored as compact JSON text. Every specialist context carries ``"format":
-FORMAT_VERSION`` so a reader can tell which layout it holds; the database records the codec format
-it was written with (see ``taskorch.store.sqlite``). orjson is used when installed (``pip install
-taskorch[fast]``): the text it writes is plain JSON that the standard library reads back.
+FORMAT_VERSION`` so a reader can tell which layout it holds; a database records the codec format
+it was written with (the ``codec_format`` row of its ``meta`` table). orjson is used when
+installed (``pip install taskorch[fast]``): the text it writes is plain JSON that the standard
+library reads back.
 """
 
 from __future__ import annotations
