@@ -1,9 +1,13 @@
-"""The engine stands alone: no module under ``taskorch/`` imports the measuring toolkit, the leak
-checker or the benchmarks, and importing the engine loads none of them.
+"""What may import what: the engine stands alone, and the other packages keep their direction.
 
-The toolkit reaches the engine the other way: it uses the engine's public API, and the
-``taskorch`` command finds ``taskorch fleet`` and ``taskorch perf`` through the
-``taskorch.commands`` entry points, which load only when the command line parser is built.
+No module under ``taskorch/`` imports the measuring toolkit (``perfkit``), the leak checker or
+the benchmarks, and importing the engine loads none of them. The toolkit reaches the engine the
+other way: it uses the engine's public API, and the ``taskorch`` command finds ``taskorch fleet``
+and ``taskorch perf`` through the ``taskorch.commands`` entry points, which load only when the
+command line parser is built. leakcheck imports nothing of taskorch or the toolkit (its suite
+names its default registry, ``perfkit.workloads``, as a string); no package imports the
+benchmarks (asv loads them).
+See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -13,9 +17,18 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import pytest
+
 from tests.support import ROOT
 
 OUTSIDE_THE_ENGINE = frozenset({"perfkit", "leakcheck", "benchmarks"})
+
+#: Each package, and the top-level packages of this repository its modules must not import.
+FORBIDDEN = {
+    "taskorch": OUTSIDE_THE_ENGINE,
+    "leakcheck": frozenset({"taskorch", "perfkit", "benchmarks"}),
+    "perfkit": frozenset({"benchmarks"}),
+}
 
 
 def _is_dynamic_import(func: ast.expr) -> bool:
@@ -41,11 +54,13 @@ def imported_modules(source: str) -> Iterator[tuple[int, str]]:
                 yield node.lineno, name.value
 
 
-def outside_imports(source: str) -> list[tuple[int, str]]:
+def outside_imports(
+    source: str, forbidden: frozenset[str] = OUTSIDE_THE_ENGINE
+) -> list[tuple[int, str]]:
     return [
         (line, name)
         for line, name in imported_modules(source)
-        if name.partition(".")[0] in OUTSIDE_THE_ENGINE
+        if name.partition(".")[0] in forbidden
     ]
 
 
@@ -74,21 +89,16 @@ def test_the_scan_finds_every_form_of_import() -> None:
     ]
 
 
-def test_no_engine_module_imports_the_toolkit() -> None:
-    modules = sorted((ROOT / "taskorch").rglob("*.py"))
-    assert len(modules) > 10, "the scan must see the engine's modules"
-    found: list[str] = []
-    seen = 0
-    for path in modules:
-        imports = list(imported_modules(path.read_text(encoding="utf-8")))
-        seen += len(imports)
-        found += [
-            f"{path.relative_to(ROOT)}:{line}: {name}"
-            for line, name in imports
-            if name.partition(".")[0] in OUTSIDE_THE_ENGINE
-        ]
-    assert seen > 0
-    assert found == [], "the engine must not import the toolkit:\n" + "\n".join(found)
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_module_imports_against_the_direction(package: str) -> None:
+    modules = sorted((ROOT / package).rglob("*.py"))
+    assert len(modules) > 5, f"the scan must see the modules of {package}"
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path in modules
+        for line, name in outside_imports(path.read_text(encoding="utf-8"), FORBIDDEN[package])
+    ]
+    assert found == [], f"{package} must not import these:\n" + "\n".join(found)
 
 
 PROBE = """
