@@ -18,7 +18,7 @@ one transaction (group commit), off the event loop; see :mod:`taskorch.runtime`.
 from __future__ import annotations
 
 from .errors import WorkerClosedError
-from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, Result
+from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, ProgressCallback, Result
 from .runtime.metrics import LoopLagMonitor, Percentiles, Samples
 from .runtime.worker import DatabaseWorker, WorkerStatistics
 
@@ -30,6 +30,7 @@ __all__ = [
     "Handler",
     "LoopLagMonitor",
     "Percentiles",
+    "ProgressCallback",
     "Result",
     "Samples",
     "WorkerClosedError",
