@@ -27,7 +27,14 @@ from . import postgres_sql as q
 from .postgres_errors import Conn, connect_error, translate, translated
 from .postgres_options import describe, parse_url
 from .postgres_schema import migrate
-from .rows import decode_context, decode_task, decode_tasks, in_order, plan_status, status_counts
+from .rows import (
+    decode_context,
+    decode_task,
+    decode_tasks,
+    in_order,
+    new_plan_status,
+    status_counts,
+)
 
 
 class PostgresStore:
@@ -157,7 +164,7 @@ class PostgresStore:
     ) -> tuple[int, list[int]]:
         n = len(subtasks)
         with self._atomic() as conn:
-            head = (n, goal, plan_status(n), n, n, context, now, now)
+            head = (n, goal, new_plan_status(n), n, n, context, now, now)
             ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
             parent, ids = ids[0], ids[1:]
             if subtasks:

@@ -101,7 +101,7 @@ def decode_context(row: Sequence[Any] | None) -> Any:
     return None if row is None or row[0] is None else codec.loads(row[0])
 
 
-def plan_status(subtasks: int) -> str:
+def new_plan_status(subtasks: int) -> str:
     """The status a new plan's parent starts in: a plan without subtasks is complete at once."""
     return "active" if subtasks else "completed"
 

@@ -33,7 +33,7 @@ from .rows import (
     decode_task,
     decode_tasks,
     in_order,
-    plan_status,
+    new_plan_status,
     status_counts,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -307,7 +307,7 @@ class SQLiteStore:
         n = len(subtasks)
         with self.transaction():
             parent = conn.execute(
-                SQL_INSERT_PARENT, (goal, plan_status(n), n, n, context, now, now)
+                SQL_INSERT_PARENT, (goal, new_plan_status(n), n, n, context, now, now)
             ).lastrowid
             assert parent is not None
             first = parent + 1
@@ -331,7 +331,7 @@ class SQLiteStore:
                     for i, t in enumerate(subtasks)
                 ],
             )
-            ids = list(range(first, first + len(subtasks)))
+            ids = list(range(first, first + n))
         return parent, ids
 
     @translated
@@ -364,10 +364,10 @@ class SQLiteStore:
                 ended += len(conn.execute(SQL_BLOCK, (parent_id, dependents, now)).fetchall())
             elif dependents:
                 conn.execute(SQL_UNBLOCK, (now, parent_id, dependents))
-            plan_status = conn.execute(
+            parent_status = conn.execute(
                 SQL_PARENT_DONE, (ended, int(failed), ended, int(failed), now, parent_id)
             ).fetchall()[0][0]
-        return Finished(parent_id, plan_status)
+        return Finished(parent_id, parent_status)
 
     @translated
     def complete(

@@ -58,4 +58,4 @@ def test_status_counts_from_indexed_states_and_plan_totals() -> None:
 
 
 def test_a_new_plan_without_subtasks_is_complete() -> None:
-    assert rows.plan_status(0) == "completed" and rows.plan_status(3) == "active"
+    assert rows.new_plan_status(0) == "completed" and rows.new_plan_status(3) == "active"
