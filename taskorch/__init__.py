@@ -32,6 +32,7 @@ from .errors import (
     TaskorchError,
     UnknownDependencyError,
     UnknownTaskError,
+    WorkerClosedError,
 )
 from .events import BusStatistics, Event, EventBus, Subscription
 from .models import Plan, Status, Task, TaskStatus
@@ -70,6 +71,7 @@ __all__ = [
     "TaskorchError",
     "UnknownDependencyError",
     "UnknownTaskError",
+    "WorkerClosedError",
     "__version__",
     "open",
     "open_store",

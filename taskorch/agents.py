@@ -17,9 +17,10 @@ one transaction (group commit), off the event loop; see :mod:`taskorch.runtime`.
 
 from __future__ import annotations
 
-from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, Result
+from .errors import WorkerClosedError
+from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, ProgressCallback, Result
 from .runtime.metrics import LoopLagMonitor, Percentiles, Samples
-from .runtime.worker import DatabaseWorker, WorkerClosedError, WorkerStatistics
+from .runtime.worker import DatabaseWorker, WorkerStatistics
 
 __all__ = [
     "DatabaseWorker",
@@ -29,6 +30,7 @@ __all__ = [
     "Handler",
     "LoopLagMonitor",
     "Percentiles",
+    "ProgressCallback",
     "Result",
     "Samples",
     "WorkerClosedError",

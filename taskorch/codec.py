@@ -1,9 +1,10 @@
 """Serialization of contexts, results and artifacts, and the cache of encoded contexts.
 
 Values are stored as compact JSON text. Every specialist context carries ``"format":
-FORMAT_VERSION`` so a reader can tell which layout it holds; the database records the codec format
-it was written with (see ``taskorch.store.sqlite``). orjson is used when installed (``pip install
-taskorch[fast]``): the text it writes is plain JSON that the standard library reads back.
+FORMAT_VERSION`` so a reader can tell which layout it holds; a database records the codec format
+it was written with (the ``codec_format`` row of its ``meta`` table). orjson is used when
+installed (``pip install taskorch[fast]``): the text it writes is plain JSON that the standard
+library reads back.
 """
 
 from __future__ import annotations
@@ -55,20 +56,16 @@ class ContextCache(Generic[V]):
     a plan's goal and context always), so no invalidation is needed across processes.
     """
 
-    __slots__ = ("_data", "capacity", "hits", "misses")
+    __slots__ = ("_data", "capacity")
 
     def __init__(self, capacity: int = 1024) -> None:
         self.capacity = capacity
         self._data: OrderedDict[int, V] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, task_id: int) -> V | None:
         text = self._data.get(task_id)
         if text is None:
-            self.misses += 1
             return None
-        self.hits += 1
         # Threads may share an orchestrator without a lock (a thread-safe store): another thread
         # may have evicted the entry meanwhile, which only means it is not recent any more.
         try:  # not contextlib.suppress: this is every cached context read
@@ -87,12 +84,6 @@ class ContextCache(Generic[V]):
                 self._data.popitem(last=False)
         except KeyError:  # another thread evicted or emptied it first
             return
-
-    def discard(self, task_id: int) -> None:
-        self._data.pop(task_id, None)
-
-    def clear(self) -> None:
-        self._data.clear()
 
     def __len__(self) -> int:
         return len(self._data)

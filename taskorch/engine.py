@@ -129,7 +129,7 @@ class Orchestrator:
         # Calls are serialized unless the store says it is safe to share between threads (a
         # pooled server store: one connection per operation, a batch pins one to its thread).
         self._lock: AbstractContextManager[Any] = (
-            nullcontext() if getattr(store, "thread_safe", False) else threading.RLock()
+            nullcontext() if store.thread_safe else threading.RLock()
         )
         self._closed = False
 

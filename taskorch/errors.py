@@ -18,7 +18,8 @@ Everything taskorch raises on purpose derives from :class:`TaskorchError`::
     ├── ClaimError                   the caller does not hold a valid claim
     │   ├── NotClaimedError          the task is not claimed by this agent
     │   └── LeaseExpiredError        the agent's lease ran out
-    └── InvalidTransitionError       the task's state does not allow the operation
+    ├── InvalidTransitionError       the task's state does not allow the operation
+    └── WorkerClosedError            the database worker of an agent fleet is not running
 
 Driver exceptions are translated at the store boundary and chained with ``from``. Packages built
 on taskorch extend the tree rather than start their own (``perfkit.InvalidSpecError`` is an
@@ -121,3 +122,8 @@ class LeaseExpiredError(ClaimError):
 
 class InvalidTransitionError(TaskorchError):
     """The task's current state does not allow this operation (e.g. completing it twice)."""
+
+
+class WorkerClosedError(TaskorchError):
+    """A call was submitted to a :class:`~taskorch.agents.DatabaseWorker` that is not running
+    (not started yet, or closed)."""

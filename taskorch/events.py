@@ -2,7 +2,7 @@
 
 Publishing never blocks: a subscriber whose queue is full loses its oldest event (counted in
 ``dropped``), so a slow subscriber cannot stall the engine. Subscriptions can be read with
-``get_nowait()``/``drain()`` from any thread or awaited with ``await sub.get()`` / ``async for``.
+``poll()``/``drain()`` from any thread or awaited with ``await sub.get()`` / ``async for``.
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ class Subscription:
             self._loop.call_soon_threadsafe(_wake, waiter)
         return dropped
 
-    def get_nowait(self) -> Event | None:
-        """The oldest queued event, or None when the queue is empty."""
+    def poll(self) -> Event | None:
+        """The oldest queued event, or None when the queue is empty (it never raises, unlike
+        ``asyncio.Queue.get_nowait``)."""
         return self._queue.popleft() if self._queue else None
 
     def drain(self) -> list[Event]:

@@ -14,16 +14,9 @@ from .errors import CycleError, InvalidSubtaskError, UnknownDependencyError
 
 @dataclass(frozen=True, slots=True)
 class Graph:
-    """A validated DAG: ``edges`` as (dependency, dependent) index pairs, ``indegree`` per node."""
+    """A validated DAG: ``edges`` as (dependency, dependent) index pairs, each listed once."""
 
-    keys: tuple[str, ...]
     edges: tuple[tuple[int, int], ...]
-    indegree: tuple[int, ...]
-
-    @property
-    def roots(self) -> list[int]:
-        """Nodes with no dependencies: ready as soon as the plan is written."""
-        return [i for i, d in enumerate(self.indegree) if d == 0]
 
 
 def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
@@ -55,7 +48,7 @@ def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
     order = topological_order(len(keys), edges, indegree)
     if len(order) < len(keys):
         raise CycleError([keys[i] for i in find_cycle(len(keys), edges)])
-    return Graph(tuple(keys), tuple(edges), tuple(indegree))
+    return Graph(tuple(edges))
 
 
 def successors(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:

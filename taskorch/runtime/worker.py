@@ -24,11 +24,12 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Orchestrator
-from ..errors import StorageError, TaskorchError
+from ..errors import StorageError, TaskorchError, WorkerClosedError
 
 DELIVER_CHUNK = 64
 
@@ -43,22 +44,13 @@ class WorkerStatistics:
     calls: int
     batches: int
 
-    @property
-    def mean_batch(self) -> float:
-        return self.calls / self.batches if self.batches else 0.0
-
-
-class WorkerClosedError(TaskorchError):
-    """A call was submitted to a database worker that has stopped."""
-
 
 def storage_error(orch: Orchestrator, exc: Exception) -> Exception:
     """The error every call of a failed batch gets (BEGIN or COMMIT failed). Stores translate
     their driver's errors; anything else is wrapped so that agents see a taskorch error."""
     if isinstance(exc, TaskorchError):
         return exc
-    where = getattr(orch.store, "path", orch.store.url)
-    error = StorageError(f"{where}: {exc}")
+    error = StorageError(f"{orch.store.describe()}: {exc}")
     error.__cause__ = exc
     return error
 
@@ -142,15 +134,10 @@ class DatabaseWorker:
         """Run calls in one transaction. Each call's error goes to its own future (the engine
         undoes that call alone); an error of the transaction itself goes to every future."""
         outcomes: list[Outcome] = []
+        # Without group commit every orchestrator call is its own transaction already.
+        transaction = self.orch.batch() if self.group_commit else nullcontext()
         try:
-            if self.group_commit:
-                with self.orch.batch():
-                    for fn, args, future in calls:
-                        try:
-                            outcomes.append((future, fn(*args), None))
-                        except Exception as exc:
-                            outcomes.append((future, None, exc))
-            else:
+            with transaction:
                 for fn, args, future in calls:
                     try:
                         outcomes.append((future, fn(*args), None))

@@ -40,7 +40,6 @@ class Finished:
 
     parent_id: int
     plan_status: str  # the parent's status afterwards: "active" while subtasks remain
-    released: tuple[int, ...]  # dependents that became ready (complete) or blocked (fail)
 
 
 @runtime_checkable
@@ -53,6 +52,14 @@ class Store(Protocol):
     """
 
     url: str
+    #: Whether threads may share the store without the engine's lock: true for a store that gives
+    #: each thread a connection of its own; false where one connection serves every call.
+    thread_safe: bool
+
+    def describe(self) -> str:
+        """Where the data lives, for error messages: a file, or a server and schema (never a
+        password)."""
+        ...
 
     def transaction(self, write: bool = True) -> AbstractContextManager[None]:
         """Group the operations run inside into one transaction (nested use is allowed)."""

@@ -15,18 +15,26 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
+from psycopg.abc import Params
 from psycopg_pool import ConnectionPool
 
-from .. import codec
-from ..models import STATUS_BY_VALUE, Task
-from . import Finished, NewSubtask
+from ..models import Task
+from . import Finished, NewSubtask, Store
 from . import postgres_sql as q
 from .postgres_errors import Conn, connect_error, translate, translated
 from .postgres_options import describe, parse_url
 from .postgres_schema import migrate
+from .rows import (
+    decode_context,
+    decode_task,
+    decode_tasks,
+    in_order,
+    new_plan_status,
+    status_counts,
+)
 
 
 class PostgresStore:
@@ -36,8 +44,7 @@ class PostgresStore:
     ``busy_timeout``, ``durability``; see :class:`Options`. Other query parameters go to libpq.
     """
 
-    # Orchestrator: no engine-wide lock is needed, each thread gets its own connection.
-    thread_safe = True
+    thread_safe = True  # each thread gets a connection of its own: no engine-wide lock needed
 
     def __init__(self, url: str, **options: Any) -> None:
         self.url = url
@@ -125,6 +132,21 @@ class PostgresStore:
             stack.enter_context(conn.transaction())
             yield conn
 
+    def _one(self, statement: str, args: Params) -> tuple[Any, ...] | None:
+        """Run one statement; its first row."""
+        with self._connection() as conn:
+            return conn.execute(statement, args).fetchone()
+
+    def _all(self, statement: str, args: Params) -> list[tuple[Any, ...]]:
+        """Run one statement; all its rows."""
+        with self._connection() as conn:
+            return conn.execute(statement, args).fetchall()
+
+    def _changed(self, statement: str, args: Params) -> bool:
+        """Run one statement; whether it changed a row."""
+        with self._connection() as conn:
+            return conn.execute(statement, args).rowcount > 0
+
     @property
     def in_transaction(self) -> bool:
         """Whether the calling thread is inside :meth:`transaction`."""
@@ -140,10 +162,9 @@ class PostgresStore:
     def insert_plan(
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
-        status = "active" if subtasks else "completed"
         n = len(subtasks)
         with self._atomic() as conn:
-            head = (n, goal, status, n, n, context, now, now)
+            head = (n, goal, new_plan_status(n), n, n, context, now, now)
             ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
             parent, ids = ids[0], ids[1:]
             if subtasks:
@@ -169,23 +190,17 @@ class PostgresStore:
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
         args = {"agent": agent, "until": lease_until, "now": now, "specialist": specialist}
-        with self._connection() as conn:
-            row = conn.execute(q.CLAIM if specialist is None else q.CLAIM_SPECIALIST, args)
-            found = row.fetchone()
-        return None if found is None else decode_task(found)
+        row = self._one(q.CLAIM if specialist is None else q.CLAIM_SPECIALIST, args)
+        return None if row is None else decode_task(row)
 
     @translated
     def reclaim_expired(self, now: float) -> int:
         with self._connection() as conn:
             return conn.execute(q.SWEEP, {"now": now}).rowcount
 
-    def _finish(self, statement: str, args: dict[str, Any]) -> Finished | None:
-        with self._connection() as conn:
-            row = conn.execute(statement, args).fetchone()
-        if row is None:
-            return None
-        parent_id, plan_status, released = row
-        return Finished(parent_id, plan_status, tuple(released))
+    def _finish(self, statement: str, args: Params) -> Finished | None:
+        row = self._one(statement, args)
+        return None if row is None else Finished(row[0], row[1])
 
     @translated
     def complete(
@@ -220,72 +235,48 @@ class PostgresStore:
             conn.execute(q.CANCEL_PARENT, args)
         return n
 
-    def _changed(self, statement: str, args: dict[str, Any]) -> bool:
-        with self._connection() as conn:
-            return conn.execute(statement, args).rowcount > 0
-
     # -- reads -------------------------------------------------------------------------------
 
     @translated
     def get(self, task_id: int) -> Task | None:
-        with self._connection() as conn:
-            row = conn.execute(q.GET, (task_id,)).fetchone()
+        row = self._one(q.GET, (task_id,))
         return None if row is None else decode_task(row)
 
     @translated
     def get_many(self, task_ids: Sequence[int]) -> list[Task]:
-        with self._connection() as conn:
-            rows = conn.execute(q.GET_MANY, (list(task_ids),)).fetchall()
-        by_id = {row[0]: decode_task(row) for row in rows}
-        return [by_id[i] for i in task_ids if i in by_id]
+        return in_order(task_ids, self._all(q.GET_MANY, (list(task_ids),)))
 
     @translated
     def dependencies(self, task_id: int) -> list[Task]:
-        with self._connection() as conn:
-            rows = conn.execute(q.DEPENDENCIES, (task_id,)).fetchall()
-        return [decode_task(r) for r in rows]
+        return decode_tasks(self._all(q.DEPENDENCIES, (task_id,)))
 
     @translated
     def plan_context(self, parent_id: int) -> Any:
-        with self._connection() as conn:
-            row = conn.execute(q.PLAN_CONTEXT, (parent_id,)).fetchone()
-        return None if row is None or row[0] is None else codec.loads(row[0])
+        return decode_context(self._one(q.PLAN_CONTEXT, (parent_id,)))
 
     @translated
     def subtasks(self, parent_id: int) -> list[Task]:
-        with self._connection() as conn:
-            rows = conn.execute(q.SUBTASKS, (parent_id,)).fetchall()
-        return [decode_task(r) for r in rows]
+        return decode_tasks(self._all(q.SUBTASKS, (parent_id,)))
 
     @translated
     def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
-        with self._connection() as conn:
-            if status is None:
-                rows = conn.execute(q.LIST, (after_id, limit)).fetchall()
-            else:
-                rows = conn.execute(q.LIST_STATUS, (status, after_id, limit)).fetchall()
-        return [decode_task(r) for r in rows]
+        if status is None:
+            return decode_tasks(self._all(q.LIST, (after_id, limit)))
+        return decode_tasks(self._all(q.LIST_STATUS, (status, after_id, limit)))
 
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        with self._connection() as conn:
-            rows: list[tuple[bool, str, int, int, int]] = conn.execute(q.COUNTS).fetchall()
         states: dict[str, int] = {}
-        plans: dict[str, int] = {}
-        total = unfinished = 0
-        for is_plan, status, n, size, waiting in rows:
-            if is_plan:
-                plans[status] = n
-                total += size
-                unfinished += waiting if status == "active" else 0
-            else:
+        plans: list[tuple[str, int, int]] = []
+        unfinished = 0
+        for is_plan, status, n, size, waiting in self._all(q.COUNTS, ()):
+            if not is_plan:
                 states[status] = n
-        # Parents are counted apart; they can be failed or cancelled too. An active plan's
-        # ``waiting`` counts its pending, ready and claimed subtasks.
-        subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
-        subtasks["pending"] = unfinished - subtasks.get("ready", 0) - subtasks.get("claimed", 0)
-        subtasks["completed"] = total - sum(subtasks.values())
-        return {s: n for s, n in subtasks.items() if n}, plans
+                continue
+            plans.append((status, n, size))
+            if status == "active":
+                unfinished += waiting
+        return status_counts(states, plans, unfinished)
 
     def close(self) -> None:
         """Close every pooled connection. Idempotent."""
@@ -297,12 +288,5 @@ def _array(ids: Sequence[int], indices: Sequence[int]) -> str | None:
     return "{" + ",".join(str(ids[i]) for i in indices) + "}" if indices else None
 
 
-def decode_task(row: Sequence[Any]) -> Task:
-    """A row of :data:`postgres_sql.COLUMNS` as a Task."""
-    (tid, parent, key, title, specialist, description, status, agent, lease, attempts,
-     result, error, artifacts, created, updated) = row  # fmt: skip
-    return Task(
-        tid, parent, key, title, specialist, description, STATUS_BY_VALUE[status], agent, lease,
-        attempts, None if result is None else codec.loads(result), error,
-        tuple(codec.loads(artifacts)) if artifacts else (), created, updated,
-    )  # fmt: skip
+if TYPE_CHECKING:  # mypy checks that the backend fulfils the contract
+    _: type[Store] = PostgresStore

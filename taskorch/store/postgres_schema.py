@@ -26,6 +26,7 @@ import psycopg
 from psycopg import sql
 
 from ..errors import CorruptDatabaseError, SchemaVersionError
+from .rows import tasks_table
 
 SCHEMA_VERSION = 1
 
@@ -35,31 +36,7 @@ LOCK_CLASS = 0x7A5C
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
-        """
-        CREATE TABLE tasks (
-            id BIGINT PRIMARY KEY,
-            parent_id BIGINT,
-            key TEXT,
-            title TEXT NOT NULL,
-            specialist TEXT,
-            description TEXT NOT NULL DEFAULT '',
-            status TEXT NOT NULL,
-            waiting INTEGER NOT NULL DEFAULT 0,
-            failures INTEGER NOT NULL DEFAULT 0,
-            size INTEGER NOT NULL DEFAULT 0,
-            deps BIGINT[],
-            dependents BIGINT[],
-            lease_expires DOUBLE PRECISION,
-            agent TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            result TEXT,
-            error TEXT,
-            artifacts TEXT,
-            context TEXT,
-            created_at DOUBLE PRECISION NOT NULL,
-            updated_at DOUBLE PRECISION NOT NULL
-        )
-        """,
+        tasks_table(id="BIGINT", id_list="BIGINT[]", time="DOUBLE PRECISION"),
         "CREATE SEQUENCE tasks_id_seq OWNED BY tasks.id",
         """CREATE INDEX tasks_status ON tasks (status, id)
            WHERE status NOT IN ('pending', 'completed')""",

@@ -7,14 +7,11 @@ deadlock PostgreSQL still detects. Named parameters (``%(now)s``) where a value 
 
 from __future__ import annotations
 
-COLUMNS = (
-    "id, parent_id, key, title, specialist, description, status, agent, lease_expires, attempts,"
-    " result, error, artifacts, created_at, updated_at"
-)
+from .rows import COLUMNS
 
 GET = f"SELECT {COLUMNS} FROM tasks WHERE id = %s"
 GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id = ANY(%s)"
-# A subtask's dependencies in the order they were planned, in one round trip.
+# A subtask's dependencies in the order its plan lists them, in one round trip.
 DEPENDENCIES = f"""
     SELECT {COLUMNS} FROM tasks, (SELECT deps AS ids FROM tasks WHERE id = %s) AS of
     WHERE id = ANY(of.ids) ORDER BY array_position(of.ids, id)"""
@@ -54,7 +51,8 @@ RELEASE = f"""
 # its dependents, found through the ``dependents`` array of its row in O(out-degree); ``parent``
 # counts the ended subtasks on the plan's parent and ends the plan with its last one. Nothing but
 # ``done`` can change anything unless the agent held the task. SET expressions read the row as it
-# was before the update, as in SQLite.
+# was before the update, as in SQLite. A data-modifying WITH query runs to completion even when
+# nothing reads its rows (``changed`` of a completion).
 _PARENT_DONE = """
     parent AS (
         UPDATE tasks SET waiting = waiting - ended.n, failures = failures + %(failed)s,
@@ -65,9 +63,7 @@ _PARENT_DONE = """
         FROM ended WHERE tasks.id = ended.parent_id
         RETURNING tasks.status
     )
-    SELECT done.parent_id, (SELECT status FROM parent),
-        ARRAY(SELECT id FROM changed WHERE status <> 'pending' ORDER BY id)
-    FROM done"""
+    SELECT done.parent_id, (SELECT status FROM parent) FROM done"""
 COMPLETE = f"""
     WITH done AS (
         UPDATE tasks SET status = 'completed', result = %(result)s, artifacts = %(artifacts)s,
@@ -81,7 +77,6 @@ COMPLETE = f"""
         UPDATE tasks SET waiting = waiting - 1,
             status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END, updated_at = %(now)s
         FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
-        RETURNING tasks.id, tasks.status
     ), ended AS (SELECT parent_id, 1 AS n FROM done),
     {_PARENT_DONE}"""
 FAIL = f"""
@@ -98,7 +93,7 @@ FAIL = f"""
     ), changed AS (
         UPDATE tasks SET status = 'blocked', updated_at = %(now)s
         FROM locked WHERE tasks.id = locked.id AND tasks.status = 'pending'
-        RETURNING tasks.id, tasks.status
+        RETURNING tasks.id
     ), ended AS (SELECT parent_id, 1 + (SELECT count(*) FROM changed) AS n FROM done),
     {_PARENT_DONE}"""
 
@@ -143,7 +138,7 @@ LIST_STATUS = f"SELECT {COLUMNS} FROM tasks WHERE status = %s AND id > %s ORDER 
 
 # One statement, so one snapshot, reading indexes and plans only: the states in the partial
 # tasks_status index, and per plan state the plans' subtask totals (``size``) and unfinished
-# subtasks (``waiting``); pending and completed subtasks follow from these (see the store).
+# subtasks (``waiting``); pending and completed subtasks follow from these (``rows.status_counts``).
 COUNTS = """
     SELECT false, status, count(*), 0::bigint, 0::bigint FROM tasks
     WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') GROUP BY status

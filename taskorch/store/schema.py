@@ -14,43 +14,23 @@ index costs every write that touches it, so there are as few as the queries allo
   (the sum of ``size``), without reading the table — a ``count(*)`` would read every row, as no
   index covers all rows; partial, one entry per plan, which changes only when the plan ends.
 
-The dependency graph is kept in the rows: ``deps`` (what a subtask needs, for its context) and
-``dependents`` (what it releases on completion), both JSON lists of ids, so completing a task
-touches only its out-neighbours. A plan's subtasks get consecutive ids right after their parent's
-(a plan is written in one exclusive transaction), so they form a primary-key range.
+The ``tasks`` table has the columns of the PostgreSQL backend's (:func:`.rows.tasks_table`), in
+SQLite's types. A plan's subtasks get consecutive ids right after their parent's (a plan is
+written in one exclusive transaction), so they form a primary-key range. The dependency graph is
+kept in the rows: ``deps`` (what a subtask needs, for its context) and ``dependents`` (what it
+releases on completion), both JSON lists of offsets from the plan's first subtask, so completing
+a task touches only its out-neighbours.
 """
 
 from __future__ import annotations
+
+from .rows import tasks_table
 
 SCHEMA_VERSION = 1
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
-        """
-        CREATE TABLE tasks (
-            id INTEGER PRIMARY KEY,
-            parent_id INTEGER,
-            key TEXT,
-            title TEXT NOT NULL,
-            specialist TEXT,
-            description TEXT NOT NULL DEFAULT '',
-            status TEXT NOT NULL,
-            waiting INTEGER NOT NULL DEFAULT 0,
-            failures INTEGER NOT NULL DEFAULT 0,
-            size INTEGER NOT NULL DEFAULT 0,
-            deps TEXT,
-            dependents TEXT,
-            lease_expires REAL,
-            agent TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            result TEXT,
-            error TEXT,
-            artifacts TEXT,
-            context TEXT,
-            created_at REAL NOT NULL,
-            updated_at REAL NOT NULL
-        )
-        """,
+        tasks_table(id="INTEGER", id_list="TEXT", time="REAL"),  # INTEGER: the rowid itself
         """CREATE INDEX tasks_status ON tasks (status)
            WHERE status NOT IN ('pending', 'completed')""",
         """CREATE INDEX tasks_ready_by_specialist ON tasks (specialist)

@@ -14,7 +14,7 @@ import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from .. import codec
@@ -25,20 +25,25 @@ from ..errors import (
     SchemaVersionError,
     StorageError,
 )
-from ..models import STATUS_BY_VALUE, Task
-from . import Finished, NewSubtask
+from ..models import Task
+from . import Finished, NewSubtask, Store
+from .rows import (
+    COLUMNS,
+    decode_context,
+    decode_task,
+    decode_tasks,
+    in_order,
+    new_plan_status,
+    status_counts,
+)
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
 
-COLUMNS = (
-    "id, parent_id, key, title, specialist, description, status, agent, lease_expires, attempts,"
-    " result, error, artifacts, created_at, updated_at"
-)
-
 SQL_GET = f"SELECT {COLUMNS} FROM tasks WHERE id = ?"
 SQL_DEPS = "SELECT parent_id, deps FROM tasks WHERE id = ?"
 SQL_GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))"
+SQL_PLAN_CONTEXT = "SELECT context FROM tasks WHERE id = ?"
 _CLAIM = """
     UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, attempts = attempts + 1,
         updated_at = ?"""
@@ -74,8 +79,9 @@ SQL_RELEASE = f"""
 SQL_UNBLOCK = """
     UPDATE tasks SET waiting = waiting - 1,
         status = CASE WHEN waiting = 1 THEN 'ready' ELSE status END, updated_at = ?
-    WHERE id IN (SELECT ? + 1 + value FROM json_each(?)) AND status = 'pending'
-    RETURNING id, status"""
+    WHERE id IN (SELECT ? + 1 + value FROM json_each(?)) AND status = 'pending'"""
+# The blocked rows are returned to be counted: sqlite3 reports no rowcount for a statement that
+# starts with WITH.
 SQL_BLOCK = """
     WITH RECURSIVE below (id) AS (
         SELECT ? + 1 + value FROM json_each(?)
@@ -214,36 +220,10 @@ class Transaction:
             raise translate(exc, self.path) from exc
 
 
-_new_task = functools.partial(tuple.__new__, Task)
-
-
-def decode_task(row: Sequence[Any]) -> Task:
-    """A row of ``COLUMNS`` as a Task (the hot path of every read: no per-field calls)."""
-    (tid, parent, key, title, specialist, description, status, agent, lease, attempts,
-     result, error, artifacts, created, updated) = row  # fmt: skip
-    return _new_task(
-        (
-            tid,
-            parent,
-            key,
-            title,
-            specialist,
-            description,
-            STATUS_BY_VALUE[status],
-            agent,
-            lease,
-            attempts,
-            None if result is None else codec.loads(result),
-            error,
-            tuple(codec.loads(artifacts)) if artifacts else (),
-            created,
-            updated,
-        )
-    )
-
-
 class SQLiteStore:
     """The embedded default backend. Not shared across threads without the engine's lock."""
+
+    thread_safe = False  # one connection: the engine serializes the calls of every thread
 
     def __init__(
         self,
@@ -308,6 +288,10 @@ class SQLiteStore:
             conn.execute("ROLLBACK")
             raise
 
+    def describe(self) -> str:
+        """The database file (or ``:memory:``), for messages."""
+        return self.path
+
     def transaction(self, write: bool = True) -> Transaction:
         """One transaction; inside another it becomes a savepoint, so that a batch of operations
         (group commit) shares one commit while each operation still rolls back on its own."""
@@ -320,10 +304,10 @@ class SQLiteStore:
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
         conn = self.conn
+        n = len(subtasks)
         with self.transaction():
-            status = "active" if subtasks else "completed"
             parent = conn.execute(
-                SQL_INSERT_PARENT, (goal, status, len(subtasks), len(subtasks), context, now, now)
+                SQL_INSERT_PARENT, (goal, new_plan_status(n), n, n, context, now, now)
             ).lastrowid
             assert parent is not None
             first = parent + 1
@@ -347,7 +331,7 @@ class SQLiteStore:
                     for i, t in enumerate(subtasks)
                 ],
             )
-            ids = list(range(first, first + len(subtasks)))
+            ids = list(range(first, first + n))
         return parent, ids
 
     @translated
@@ -368,39 +352,33 @@ class SQLiteStore:
             return 0
         return self.conn.execute(SQL_SWEEP, (now,)).rowcount
 
-    def _finish(
-        self, sql: str, args: tuple[Any, ...], failed: bool, now: float, task_id: int
-    ) -> Finished | None:
+    def _finish(self, sql: str, args: tuple[Any, ...], failed: bool, now: float) -> Finished | None:
         conn = self.conn
         with self.transaction():
             rows = conn.execute(sql, args).fetchall()
             if not rows:
                 return None
             parent_id, dependents = rows[0]
-            released: tuple[int, ...] = ()
             ended = 1
             if dependents and failed:
-                blocked = conn.execute(SQL_BLOCK, (parent_id, dependents, now))
-                released = tuple(r[0] for r in blocked)
-                ended += len(released)
+                ended += len(conn.execute(SQL_BLOCK, (parent_id, dependents, now)).fetchall())
             elif dependents:
-                changed = conn.execute(SQL_UNBLOCK, (now, parent_id, dependents)).fetchall()
-                released = tuple(r[0] for r in changed if r[1] == "ready")
-            plan_status = conn.execute(
+                conn.execute(SQL_UNBLOCK, (now, parent_id, dependents))
+            parent_status = conn.execute(
                 SQL_PARENT_DONE, (ended, int(failed), ended, int(failed), now, parent_id)
             ).fetchall()[0][0]
-        return Finished(parent_id, plan_status, released)
+        return Finished(parent_id, parent_status)
 
     @translated
     def complete(
         self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
     ) -> Finished | None:
         args = (result, artifacts, now, task_id, agent, now)
-        return self._finish(SQL_COMPLETE, args, False, now, task_id)
+        return self._finish(SQL_COMPLETE, args, False, now)
 
     @translated
     def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None:
-        return self._finish(SQL_FAIL, (error, now, task_id, agent, now), True, now, task_id)
+        return self._finish(SQL_FAIL, (error, now, task_id, agent, now), True, now)
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
@@ -432,8 +410,7 @@ class SQLiteStore:
     @translated
     def get_many(self, task_ids: Sequence[int]) -> list[Task]:
         rows = self.conn.execute(SQL_GET_MANY, (codec.dumps(list(task_ids)),)).fetchall()
-        by_id = {row[0]: decode_task(row) for row in rows}
-        return [by_id[i] for i in task_ids if i in by_id]
+        return in_order(task_ids, rows)
 
     @translated
     def dependencies(self, task_id: int) -> list[Task]:
@@ -445,13 +422,12 @@ class SQLiteStore:
 
     @translated
     def plan_context(self, parent_id: int) -> Any:
-        row = self.conn.execute("SELECT context FROM tasks WHERE id = ?", (parent_id,)).fetchone()
-        return None if row is None or row[0] is None else codec.loads(row[0])
+        return decode_context(self.conn.execute(SQL_PLAN_CONTEXT, (parent_id,)).fetchone())
 
     @translated
     def subtasks(self, parent_id: int) -> list[Task]:
         rows = self.conn.execute(SQL_SUBTASKS, (parent_id, parent_id, parent_id)).fetchall()
-        return [decode_task(r) for r in rows]
+        return decode_tasks(rows)
 
     @translated
     def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
@@ -460,7 +436,7 @@ class SQLiteStore:
         else:
             sql = SQL_LIST_STATUS if status in ("pending", "completed") else SQL_LIST_INDEXED_STATUS
             rows = self.conn.execute(sql, (status, after_id, limit)).fetchall()
-        return [decode_task(r) for r in rows]
+        return decode_tasks(rows)
 
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -469,13 +445,11 @@ class SQLiteStore:
             states = dict(conn.execute(SQL_COUNT_STATES).fetchall())
             by_plan = conn.execute(SQL_COUNT_PLANS).fetchall()
             unfinished = conn.execute(SQL_UNFINISHED).fetchone()[0]
-        plans = {status: n for status, n, _ in by_plan}
-        total = sum(size for _, _, size in by_plan)
-        # Parents are counted apart; they can be failed or cancelled too.
-        subtasks = {s: n - plans.get(s, 0) for s, n in states.items()}
-        subtasks["pending"] = unfinished - subtasks.get("ready", 0) - subtasks.get("claimed", 0)
-        subtasks["completed"] = total - sum(subtasks.values())
-        return {s: n for s, n in subtasks.items() if n}, plans
+        return status_counts(states, by_plan, unfinished)
 
     def close(self) -> None:
         self.conn.close()
+
+
+if TYPE_CHECKING:  # mypy checks that the backend fulfils the contract
+    _: type[Store] = SQLiteStore

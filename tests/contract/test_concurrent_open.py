@@ -1,5 +1,5 @@
-"""Several processes opening one new database at once, on every backend (the reference peer
-crashes on this race)."""
+"""Several processes opening one new database at once, on every backend: the schema is created
+once, and no process sees it half-made."""
 
 from __future__ import annotations
 

@@ -85,15 +85,20 @@ def test_context_holds_goal_role_and_dependency_results(orch: taskorch.Orchestra
     assert orch.context(b.id)["goal"] == "ship"
 
 
-def test_context_cache_serves_repeated_reads(orch: taskorch.Orchestrator) -> None:
+def test_context_cache_serves_repeated_reads(
+    orch: taskorch.Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     orch.plan("g", chain(2))
     task = orch.claim("x")
     assert task is not None
-    cache = orch._contexts
     first = orch.context_json(task.id)
-    hits = cache.hits
+
+    def unreachable(*args: object) -> None:
+        raise AssertionError("a cached context was read from the store again")
+
+    for method in ("get", "dependencies", "plan_context"):
+        monkeypatch.setattr(orch.store, method, unreachable)
     assert orch.context_json(task.id) == first
-    assert cache.hits == hits + 1
 
 
 def test_context_of_pending_task_is_not_cached(orch: taskorch.Orchestrator) -> None:

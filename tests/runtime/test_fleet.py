@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,8 @@ def test_the_context_holds_dependency_results(orch: taskorch.Orchestrator) -> No
 
     asyncio.run(Fleet(orch, handler, agents=5).run())
     assert seen["t0"] == []
-    assert seen["t10"] == ["result of t0"]  # layer 1 depends on layer 0 (pos + 0*7)
+    # With fan_in=1 a subtask depends on the one at its position in the layer before.
+    assert seen["t10"] == ["result of t0"]
 
 
 def test_a_result_carries_artifacts(orch: taskorch.Orchestrator) -> None:
@@ -205,6 +208,27 @@ def test_the_worker_isolates_a_failing_call_in_a_shared_transaction(
     assert claimed.id == plan.task_ids[0]
     assert isinstance(missing, taskorch.UnknownTaskError)
     assert status.subtasks == {"claimed": 1}
+
+
+def test_a_failed_commit_reaches_every_call_as_a_storage_error_naming_the_database(
+    orch: taskorch.Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @contextlib.contextmanager
+    def commit_fails(write: bool = True) -> Iterator[None]:
+        yield
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(orch.store, "transaction", commit_fails)
+
+    async def main() -> list[Any]:
+        async with DatabaseWorker(orch, max_batch=10) as worker:
+            calls = [worker.submit(orch.status), worker.submit(orch.claim, "a1")]
+            return await asyncio.gather(*calls, return_exceptions=True)
+
+    errors = asyncio.run(main())
+    assert all(isinstance(e, taskorch.StorageError) for e in errors), errors
+    assert all(str(e) == f"{orch.store.describe()}: disk on fire" for e in errors)
+    assert all(isinstance(e.__cause__, RuntimeError) for e in errors)
 
 
 def test_a_closed_worker_refuses_calls(orch: taskorch.Orchestrator) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -136,3 +137,18 @@ def test_translated_errors_chain_the_driver_error(tmp_path: Path) -> None:
     with pytest.raises(taskorch.StorageError) as info:
         taskorch.open(f"sqlite:///{path}")
     assert isinstance(info.value.__cause__, sqlite3.Error)
+
+
+def test_threads_sharing_an_orchestrator_wait_for_another_threads_batch(tmp_path: Path) -> None:
+    with taskorch.open(f"sqlite:///{tmp_path}/t.db") as orch:
+        assert not orch.store.thread_safe  # one connection: the engine's lock serializes calls
+        orch.plan("g", chain(1))
+        other: list[taskorch.Task | None] = []
+        thread = threading.Thread(target=lambda: other.append(orch.claim("other")))
+        with orch.batch():
+            thread.start()
+            thread.join(0.2)
+            assert thread.is_alive()  # it waits for the batch, not inside its transaction
+            mine = orch.claim("batch")
+        thread.join(10)
+    assert mine is not None and other == [None]
