@@ -53,7 +53,8 @@ def worker(url: str, agents: int, tasks: int, barrier: Any, out: str) -> None:
 def cold_start(folder: Path, processes: int, agents: int, tasks: int) -> dict[str, Any]:
     url = fresh_url(folder, "shared")
     ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(processes)
+    # A worker that dies before the barrier breaks it for the others instead of hanging them.
+    barrier = ctx.Barrier(processes, timeout=60)
     outs = [folder / f"p{i}.json" for i in range(processes)]
     procs = [
         ctx.Process(target=worker, args=(url, agents, tasks // processes, barrier, str(out)))
@@ -65,8 +66,12 @@ def cold_start(folder: Path, processes: int, agents: int, tasks: int) -> dict[st
     for p in procs:
         p.join(timeout=600)
     wall = time.perf_counter() - t0
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            p.join()
     codes = [p.exitcode for p in procs]
-    if any(codes):
+    if any(code != 0 for code in codes):
         return {"exit_codes": codes, "ok": False}
     parts = [json.loads(out.read_text()) for out in outs]
     ledger: Counter[int] = Counter()
