@@ -70,7 +70,7 @@ def test_wal_and_durability_settings(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == level
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         store.close()
-    with pytest.raises(taskorch.ConfigurationError, match="durability"):
+    with pytest.raises(taskorch.InvalidArgumentError, match=r"^durability: "):
         open_store(f"sqlite:///{tmp_path}/d.db?durability=sometimes")
 
 
