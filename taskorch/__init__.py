@@ -20,6 +20,7 @@ from .errors import (
     CorruptDatabaseError,
     CycleError,
     DatabaseLockedError,
+    FleetStalledError,
     InvalidArgumentError,
     InvalidSubtaskError,
     InvalidTransitionError,
@@ -52,6 +53,7 @@ __all__ = [
     "DatabaseLockedError",
     "Event",
     "EventBus",
+    "FleetStalledError",
     "InvalidArgumentError",
     "InvalidSubtaskError",
     "InvalidTransitionError",
@@ -82,14 +84,20 @@ def open(url: str | None = None, **options: Any) -> Orchestrator:
     """Open an orchestrator on ``url`` (default ``sqlite:///.taskorch/taskorch.db``, relative to
     the working directory, parent folders created).
 
-    Store options (``durability``, ``busy_timeout``) go to the backend; ``clock``,
-    ``lease_seconds``, ``lease_check_interval`` and ``context_cache_size`` to the
-    :class:`Orchestrator`.
+    Store options (``durability``, ``busy_timeout``; on PostgreSQL also ``schema``,
+    ``pool_size``, ``pool_timeout``, ``connect_timeout``, ``statement_timeout``) go to the
+    backend, and may be given in the URL's query instead; ``clock``, ``lease_seconds``,
+    ``lease_check_interval`` and ``context_cache_size`` go to the :class:`Orchestrator`. Every
+    option is checked (:class:`InvalidArgumentError` names a bad one) before anything is written.
     """
     engine_options = {
         k: options.pop(k)
         for k in ("clock", "lease_seconds", "lease_check_interval", "context_cache_size")
         if k in options
     }
-    store = open_store(url or DEFAULT_URL, **options)
-    return Orchestrator(store, **engine_options)
+    store = open_store(DEFAULT_URL if url is None else url, **options)
+    try:
+        return Orchestrator(store, **engine_options)
+    except BaseException:
+        store.close()
+        raise

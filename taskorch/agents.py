@@ -17,22 +17,24 @@ one transaction (group commit), off the event loop; see :mod:`taskorch.runtime`.
 
 from __future__ import annotations
 
-from .errors import WorkerClosedError
+from .errors import FleetStalledError, WorkerClosedError
 from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, ProgressCallback, Result
 from .runtime.metrics import LoopLagMonitor, Percentiles, Samples
-from .runtime.worker import DatabaseWorker, WorkerStatistics
+from .runtime.worker import DatabaseWorker, WorkerActivity, WorkerStatistics
 
 __all__ = [
     "DatabaseWorker",
     "Fleet",
     "FleetCounters",
     "FleetReport",
+    "FleetStalledError",
     "Handler",
     "LoopLagMonitor",
     "Percentiles",
     "ProgressCallback",
     "Result",
     "Samples",
+    "WorkerActivity",
     "WorkerClosedError",
     "WorkerStatistics",
 ]

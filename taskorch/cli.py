@@ -18,6 +18,7 @@ from typing import Any
 
 import taskorch
 
+from .checks import MAX_ID
 from .errors import TaskorchError
 
 DB_HELP = (
@@ -41,6 +42,22 @@ DEMO_PLAN: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+class UsageError(Exception):
+    """A mistake in how the command was called (a missing or unreadable file, a bad value):
+    :func:`main` prints it and exits 2. Subcommands added by other packages may raise it too."""
+
+
+def task_id_argument(text: str) -> int:
+    """An id on the command line: an integer in 1..2**63-1 (a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not 0 < value <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"an id is between 1 and 2**63-1, got {text}")
+    return value
+
+
 def resolve_url(args: argparse.Namespace) -> str:
     """The database URL: ``--db``, else ``$TASKORCH_URL``, else the default file."""
     return str(args.db or os.environ.get("TASKORCH_URL") or taskorch.DEFAULT_URL)
@@ -59,16 +76,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     try:
         spec = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"taskorch: cannot read plan file {args.file}: {exc}", file=sys.stderr)
-        return 2
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, or not UTF-8 at all
+        raise UsageError(f"cannot read plan file {args.file}: {exc}") from exc
     if not isinstance(spec, dict) or "goal" not in spec or "subtasks" not in spec:
-        print(
-            'taskorch: a plan file is a JSON object: {"goal": "...", "subtasks": [...],'
-            ' "context": {...}}',
-            file=sys.stderr,
+        raise UsageError(
+            'a plan file is a JSON object: {"goal": "...", "subtasks": [...], "context": {...}}'
         )
-        return 2
     with open_db(args) as orch:
         plan = orch.plan(spec["goal"], spec["subtasks"], context=spec.get("context"))
     print(
@@ -151,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)
     p = add("show", "a subtask's context and result, or a plan's synthesis")
-    p.add_argument("id", type=int, help="task or plan id")
+    p.add_argument("id", type=task_id_argument, help="task or plan id")
     p.set_defaults(func=cmd_show)
     add("demo", "plan a small goal and work it to completion, printing each step").set_defaults(
         func=cmd_demo
@@ -162,9 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command; the one place where errors become messages and exit statuses (a user's
+    mistake never shows a traceback; a bug still does)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # bad usage: argparse prints it and exits 2
     try:
         code: int = args.func(args)
+    except UsageError as exc:
+        print(f"taskorch: {exc}", file=sys.stderr)
+        return 2
     except TaskorchError as exc:
         print(f"taskorch: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

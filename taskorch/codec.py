@@ -4,7 +4,9 @@ Values are stored as compact JSON text. Every specialist context carries ``"form
 FORMAT_VERSION`` so a reader can tell which layout it holds; a database records the codec format
 it was written with (the ``codec_format`` row of its ``meta`` table). orjson is used when
 installed (``pip install taskorch[fast]``): the text it writes is plain JSON that the standard
-library reads back.
+library reads back. Both backends refuse, alike, what would not read back as written
+(:func:`check`): JSON has no NaN, no dates, no UUIDs, and orjson would otherwise write some of
+them as null or text without a word.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
+
+from .errors import InvalidArgumentError
 
 FORMAT_VERSION = 1
 
@@ -23,7 +27,7 @@ _loads: Callable[[str | bytes], Any]
 try:
     import orjson
 except ImportError:  # pragma: no cover - depends on the environment
-    _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     _dumps = _encoder.encode
     _loads = json.loads
     BACKEND = "json"
@@ -35,13 +39,79 @@ else:
     _loads = orjson.loads
     BACKEND = "orjson"
 
+# The integers orjson can write; the json backend is held to the same range so that what one
+# backend stores the other could have stored too.
+_INT_LOW, _INT_HIGH = -(2**63), 2**64 - 1
 
-def dumps(value: Any) -> str:
-    """Encode a JSON-serializable value; a clear TypeError names what cannot be encoded."""
+
+class _Refused(Exception):
+    """Raised inside :func:`check` at the first value that would not read back as written."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _walk(value: Any) -> None:
+    t = type(value)
+    if t is str or value is None or t is bool:
+        return
+    if t is int:
+        if not _INT_LOW <= value <= _INT_HIGH:
+            raise _Refused(f"the integer {value} is outside -2**63..2**64-1")
+        return
+    if t is float:
+        if value - value != 0.0:  # NaN and the infinities; JSON has neither
+            raise _Refused(f"{value!r} has no JSON form (it would read back as null)")
+        return
+    if t is dict or isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _Refused(f"the key {key!r} is not a string (it would read back as text)")
+            _walk(item)
+        return
+    if t is list or t is tuple or isinstance(value, list):
+        for item in value:
+            _walk(item)
+        return
+    if isinstance(value, str):
+        return
+    if isinstance(value, int) and not isinstance(value, bool):
+        _walk(int(value))
+        return
+    raise _Refused(
+        f"a {t.__module__}.{t.__qualname__} is not a JSON value (str, int, finite float, bool,"
+        " None, list, tuple or dict with string keys); convert it first, e.g. to a string"
+    )
+
+
+def check(value: Any, argument: str = "value") -> None:
+    """Refuse what would not read back as written: NaN and infinities, dates, UUIDs, sets, bytes,
+    objects, non-string keys, integers beyond 64 bits, circular or too deeply nested values.
+
+    Raises :class:`~taskorch.InvalidArgumentError` naming ``argument``.
+    """
+    try:
+        _walk(value)
+    except _Refused as exc:
+        raise InvalidArgumentError(argument, f"cannot be stored: {exc.reason}") from None
+    except RecursionError:
+        raise InvalidArgumentError(argument, "is circular or nested too deeply") from None
+
+
+def dumps(value: Any, argument: str = "value") -> str:
+    """Encode a JSON value after :func:`check`; :class:`~taskorch.InvalidArgumentError` (a
+    ValueError) names ``argument`` when it cannot be stored as it is."""
+    check(value, argument)
     try:
         return _dumps(value)
-    except TypeError as exc:
-        raise TypeError(f"value is not JSON-serializable: {exc}") from exc
+    except (TypeError, ValueError) as exc:  # orjson's own limits, e.g. nesting beyond 254
+        raise InvalidArgumentError(argument, f"cannot be stored: {exc}") from None
+
+
+def encode(value: Any) -> str:
+    """Encode a value known to be JSON already (the engine's own contexts, built from values it
+    read back), without walking it first."""
+    return _dumps(value)
 
 
 def loads(text: str | bytes) -> Any:

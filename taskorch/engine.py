@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from . import codec, graph
+from . import checks, codec, graph
+from .checks import MAX_ID, MAX_SECONDS
 from .errors import (
     InvalidSubtaskError,
     InvalidTransitionError,
@@ -27,6 +28,7 @@ from .events import Event, EventBus, Subscription
 from .models import Plan, Status, Task, TaskStatus
 from .store import Finished, NewSubtask, Store
 
+STATUS_VALUES = tuple(s.value for s in TaskStatus)
 SUBTASK_FIELDS = {"key", "title", "specialist", "description", "depends_on"}
 REQUIRED_FIELDS = ("key", "title", "specialist")
 
@@ -119,9 +121,12 @@ class Orchestrator:
         context_cache_size: int = 1024,
     ) -> None:
         self.store = store
-        self.clock = clock
-        self.lease_seconds = lease_seconds
-        self.lease_check_interval = lease_check_interval
+        self.clock = checks.callable_(clock, "clock")
+        self.lease_seconds = checks.seconds(lease_seconds, "lease_seconds")
+        self.lease_check_interval = checks.seconds(
+            lease_check_interval, "lease_check_interval", zero=True
+        )
+        context_cache_size = checks.count(context_cache_size, "context_cache_size")
         self._next_lease_check = float("-inf")
         self.events = EventBus()
         self._contexts: codec.ContextCache[str] = codec.ContextCache(context_cache_size)
@@ -149,7 +154,7 @@ class Orchestrator:
         if not isinstance(goal, str) or not goal:
             raise InvalidSubtaskError(f"the goal must be a non-empty string, got {goal!r}")
         rows = parse_subtasks(subtasks)
-        encoded = None if context is None else codec.dumps(context)
+        encoded = None if context is None else codec.dumps(context, "context")
         now = self.clock()
         with self._lock:
             parent_id, ids = self.store.insert_plan(goal, encoded, rows, now)
@@ -169,8 +174,13 @@ class Orchestrator:
         made ready again when no other task is ready, and otherwise by the first claim at least
         ``lease_check_interval`` seconds (default 1) after the previous check.
         """
+        # Each check is a type test and a comparison when the argument is right (see checks.py).
+        if type(agent) is not str or not agent:
+            agent = checks.text(agent, "agent")
+        if specialist is not None and (type(specialist) is not str or not specialist):
+            specialist = checks.text(specialist, "specialist")
+        lease = self._lease(lease_seconds)
         now = self.clock()
-        lease = self.lease_seconds if lease_seconds is None else lease_seconds
         with self._lock:
             checked = now >= self._next_lease_check
             if checked:
@@ -186,10 +196,19 @@ class Orchestrator:
     def complete(
         self, task_id: int, agent: str, result: Any = None, artifacts: Iterable[Any] = ()
     ) -> None:
-        """Record the result of a subtask held by ``agent``; its dependents may become ready."""
-        artifacts = list(artifacts)
-        encoded_result = None if result is None else codec.dumps(result)
-        encoded_artifacts = codec.dumps(artifacts) if artifacts else None
+        """Record the result of a subtask held by ``agent``; its dependents may become ready.
+
+        ``result`` and ``artifacts`` must be JSON values that read back as written (see
+        :func:`taskorch.codec.check`); anything else is refused before anything is written.
+        """
+        if type(task_id) is not int or not 0 < task_id <= MAX_ID:
+            task_id = checks.task_id(task_id)
+        if type(agent) is not str or not agent:
+            agent = checks.text(agent, "agent")
+        encoded_result = None if result is None else codec.dumps(result, "result")
+        if type(artifacts) is not tuple or artifacts:  # the default, (), is the common case
+            artifacts = checks.artifacts(artifacts)
+        encoded_artifacts = codec.dumps(artifacts, "artifacts") if artifacts else None
         now = self.clock()
         with self._lock:
             done = self.store.complete(task_id, agent, encoded_result, encoded_artifacts, now)
@@ -201,14 +220,18 @@ class Orchestrator:
     def fail(self, task_id: int, agent: str, error: str, retry: bool = False) -> None:
         """Record that a subtask failed. With ``retry`` it becomes ready again; otherwise it ends
         FAILED and every subtask that depends on it, directly or not, ends BLOCKED."""
+        task_id = checks.task_id(task_id)
+        agent = checks.text(agent, "agent")
+        error = checks.text(error, "error", empty=True)
+        retry = checks.flag(retry, "retry")
         now = self.clock()
         with self._lock:
             if retry:
-                if not self.store.retry(task_id, agent, str(error), now):
+                if not self.store.retry(task_id, agent, error, now):
                     raise self._claim_error(task_id, agent, now, "fail")
                 done = None
             else:
-                done = self.store.fail(task_id, agent, str(error), now)
+                done = self.store.fail(task_id, agent, error, now)
                 if done is None:
                     raise self._claim_error(task_id, agent, now, "fail")
         if self.events.active:
@@ -219,14 +242,18 @@ class Orchestrator:
 
     def renew(self, task_id: int, agent: str, lease_seconds: float | None = None) -> None:
         """Extend ``agent``'s lease on a task it holds to ``lease_seconds`` from now."""
+        task_id = checks.task_id(task_id)
+        agent = checks.text(agent, "agent")
+        lease = self._lease(lease_seconds)
         now = self.clock()
-        lease = self.lease_seconds if lease_seconds is None else lease_seconds
         with self._lock:
             if not self.store.renew(task_id, agent, now, now + lease):
                 raise self._claim_error(task_id, agent, now, "renew")
 
     def release(self, task_id: int, agent: str) -> None:
         """Give a held task back unfinished: it is ready again for any agent."""
+        task_id = checks.task_id(task_id)
+        agent = checks.text(agent, "agent")
         now = self.clock()
         with self._lock:
             if not self.store.release(task_id, agent, now):
@@ -237,11 +264,15 @@ class Orchestrator:
     def context(self, task_id: int) -> dict[str, Any]:
         """The specialist context of a subtask: goal, plan context, the subtask, its role and the
         results of the subtasks it depends on. A fresh, JSON-serializable dict."""
+        if type(task_id) is not int or not 0 < task_id <= MAX_ID:
+            task_id = checks.task_id(task_id)
         result: dict[str, Any] = codec.loads(self.context_json(task_id))
         return result
 
     def context_json(self, task_id: int) -> str:
         """:meth:`context` as JSON text, ready to send to an agent; cached once it is final."""
+        if type(task_id) is not int or not 0 < task_id <= MAX_ID:
+            task_id = checks.task_id(task_id)
         cached = self._contexts.get(task_id)
         if cached is not None:
             return cached
@@ -263,7 +294,8 @@ class Orchestrator:
                 self._plans.put(task.parent_id, plan)
             deps = self.store.dependencies(task_id)
         goal, plan_context = plan
-        text = codec.dumps(
+        # Everything in it was read back from the store, so it is JSON already: no walk.
+        text = codec.encode(
             {
                 "format": codec.FORMAT_VERSION,
                 "goal": goal,
@@ -296,6 +328,8 @@ class Orchestrator:
 
     def get(self, task_id: int) -> Task:
         """The task with this id; :class:`~taskorch.UnknownTaskError` if there is none."""
+        if type(task_id) is not int or not 0 < task_id <= MAX_ID:
+            task_id = checks.task_id(task_id)
         with self._lock:
             task = self.store.get(task_id)
         if task is None:
@@ -304,7 +338,7 @@ class Orchestrator:
 
     def subtasks(self, parent_id: int) -> list[Task]:
         """A plan's subtasks in the order they were planned."""
-        parent = self.get(parent_id)
+        parent = self.get(checks.task_id(parent_id, "parent_id"))
         if parent.parent_id is not None:
             raise InvalidTransitionError(f"task {parent_id} is a subtask, not a plan's parent")
         with self._lock:
@@ -313,7 +347,9 @@ class Orchestrator:
     def tasks(self, status: str | None = None, after: int = 0, limit: int = 100) -> list[Task]:
         """Tasks (parents and subtasks) by id, optionally of one status; page with ``after``."""
         if status is not None:
-            status = TaskStatus(status).value
+            status = checks.choice(status, "status", STATUS_VALUES)
+        after = checks.count(after, "after", high=MAX_ID)
+        limit = checks.count(limit, "limit", high=MAX_ID)
         with self._lock:
             return self.store.list_tasks(status, after, limit)
 
@@ -323,6 +359,8 @@ class Orchestrator:
         Raises :class:`~taskorch.InvalidTransitionError` while subtasks remain unfinished,
         unless ``partial`` is true.
         """
+        parent_id = checks.task_id(parent_id, "parent_id")
+        partial = checks.flag(partial, "partial")
         parent = self.get(parent_id)
         subtasks = self.subtasks(parent_id)
         unfinished = [t for t in subtasks if not t.status.is_terminal]
@@ -367,7 +405,7 @@ class Orchestrator:
 
     def cancel(self, parent_id: int) -> int:
         """Cancel a plan: its unfinished subtasks end CANCELLED. Returns how many."""
-        parent = self.get(parent_id)
+        parent = self.get(checks.task_id(parent_id, "parent_id"))
         if parent.parent_id is not None:
             raise InvalidTransitionError(f"task {parent_id} is a subtask; cancel its plan instead")
         now = self.clock()
@@ -409,6 +447,15 @@ class Orchestrator:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _lease(self, lease_seconds: object) -> float:
+        if lease_seconds is None:
+            return self.lease_seconds
+        t = type(lease_seconds)
+        # NaN fails the comparison, so this also refuses it (a NaN lease would never expire).
+        if (t is float or t is int) and 0 < lease_seconds <= MAX_SECONDS:  # type: ignore[operator]
+            return lease_seconds  # type: ignore[return-value]
+        return checks.seconds(lease_seconds, "lease_seconds")
+
     def _publish(
         self, kind: str, task_id: int, parent_id: int | None, agent: str | None, at: float
     ) -> None:
@@ -421,7 +468,7 @@ class Orchestrator:
 
     def _claim_error(self, task_id: int, agent: str, now: float, action: str) -> TaskorchError:
         """Why ``agent`` could not act on ``task_id``: read the task and say precisely."""
-        task = self.store.get(task_id) if isinstance(task_id, int) else None
+        task = self.store.get(task_id)
         if task is None:
             return UnknownTaskError(task_id)
         if task.status is not TaskStatus.CLAIMED:

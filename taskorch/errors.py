@@ -19,7 +19,8 @@ Everything taskorch raises on purpose derives from :class:`TaskorchError`::
     │   ├── NotClaimedError          the task is not claimed by this agent
     │   └── LeaseExpiredError        the agent's lease ran out
     ├── InvalidTransitionError       the task's state does not allow the operation
-    └── WorkerClosedError            the database worker of an agent fleet is not running
+    ├── WorkerClosedError            the database worker of an agent fleet is not running
+    └── FleetStalledError            an agent fleet saw nothing finish for its stall timeout
 
 Driver exceptions are translated at the store boundary and chained with ``from``. Packages built
 on taskorch extend the tree rather than start their own (``perfkit.InvalidSpecError`` is an
@@ -126,4 +127,9 @@ class InvalidTransitionError(TaskorchError):
 
 class WorkerClosedError(TaskorchError):
     """A call was submitted to a :class:`~taskorch.agents.DatabaseWorker` that is not running
-    (not started yet, or closed)."""
+    (not started yet, closed, or stopped by an error of its own: see ``__cause__``)."""
+
+
+class FleetStalledError(TaskorchError):
+    """An agent fleet saw nothing finish for ``stall_timeout`` seconds while work was left; the
+    message says what it waited on (leases held elsewhere, the database thread, its queue)."""

@@ -13,8 +13,33 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import checks
+from .errors import InvalidArgumentError
+
 if TYPE_CHECKING:  # asyncio costs ~25 ms to import; only async readers need it
     import asyncio
+
+#: What :class:`Event.kind` may be.
+KINDS = frozenset(
+    {"planned", "claimed", "completed", "failed", "released", "cancelled", "plan_finished"}
+)
+#: The largest queue a subscription may ask for (each slot may hold an event).
+MAX_QUEUE = 10_000_000
+
+
+def _kinds(kinds: object) -> set[str]:
+    """A subscription's kinds: a collection of known kinds (a string is not one: its letters
+    would be taken for kinds)."""
+    if not isinstance(kinds, (set, frozenset, list, tuple)) or not all(
+        isinstance(k, str) for k in kinds
+    ):
+        raise InvalidArgumentError("kinds", f"must be a set of event kinds, got {kinds!r:.60}")
+    unknown = set(kinds) - KINDS
+    if unknown:
+        raise InvalidArgumentError(
+            "kinds", f"unknown event kind(s) {sorted(unknown)}; known: {sorted(KINDS)}"
+        )
+    return set(kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +144,9 @@ class EventBus:
 
     def subscribe(self, maxsize: int = 1000, kinds: set[str] | None = None) -> Subscription:
         """A new subscription holding at most ``maxsize`` events, optionally of some kinds only."""
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
+        maxsize = checks.count(maxsize, "maxsize", low=1, high=MAX_QUEUE)
+        if kinds is not None:
+            kinds = _kinds(kinds)
         sub = Subscription(self, maxsize, frozenset(kinds) if kinds else None)
         with self._lock:
             self._subscribers = (*self._subscribers, sub)

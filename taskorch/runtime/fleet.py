@@ -6,25 +6,28 @@ raised). All database calls go through one :class:`~taskorch.runtime.worker.Data
 the writes of every agent share transactions.
 
 One supervisor task, not one per agent, does the periodic work: it renews every held lease in one
-call, wakes an idle agent to look for new work, reports progress and notices when the work is
-drained. Idle agents wait on a future, not a timer: an agent that finds work wakes one more, so a
-burst of ready tasks fans out quickly without a thousand agents polling an empty queue.
+call, wakes an idle agent to look for new work, reports progress, notices when the work is
+drained, and notices a stall (see :mod:`taskorch.runtime.stall`). Idle agents wait on a future,
+not a timer: an agent that finds work wakes one more, so a burst of ready tasks fans out quickly
+without a thousand agents polling an empty queue.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import codec
+from .. import checks, codec
 from ..engine import Orchestrator
-from ..errors import ClaimError, InvalidTransitionError
-from ..models import Task
+from ..errors import ClaimError, FleetStalledError, InvalidArgumentError, InvalidTransitionError
+from ..models import Status, Task
 from .metrics import LoopLagMonitor, Percentiles, Samples
+from .stall import describe_stall
 from .worker import DatabaseWorker
 
 Handler = Callable[[Task, dict[str, Any]], Awaitable[Any]]
@@ -97,6 +100,10 @@ class Fleet:
     handler that raises fails the subtask, retried while ``task.attempts < max_attempts``.
     ``ledger``, when given, counts successful completions per task id (for invariant checks).
     The database options are those of :class:`DatabaseWorker`.
+
+    When nothing finishes for ``stall_timeout`` seconds (default 60; None: never give up) while
+    work is left, :meth:`run` ends with :class:`~taskorch.FleetStalledError` saying what it
+    waited on. A handler that is running is never taken for a stall.
     """
 
     def __init__(
@@ -114,9 +121,13 @@ class Fleet:
         db_thread: bool = True,
         name: str = "agent",
         ledger: Counter[int] | None = None,
+        stall_timeout: float | None = 60.0,
     ) -> None:
         if agents < 1:
             raise ValueError("a fleet needs at least one agent")
+        self.stall_timeout = (
+            None if stall_timeout is None else checks.seconds(stall_timeout, "stall_timeout")
+        )
         self.orch = orch
         self.handler = handler
         self.agents = agents
@@ -136,6 +147,9 @@ class Fleet:
         self._found_nothing = False
         self._claim_latency = Samples()
         self._completed = self._failed = self._retried = self._released = self._lost = 0
+        self._progress_at = time.monotonic()  # when something last finished (or a handler ran)
+        self._seen: dict[str, int] | None = None  # the store's counts at the last stall check
+        self._orphans: dict[int, str] = {}  # tasks a failed call left claimed: id -> agent
 
     # -- public ------------------------------------------------------------------------------
 
@@ -158,7 +172,10 @@ class Fleet:
         """
         lag = LoopLagMonitor()
         started = time.perf_counter()
-        async with self.worker:
+        self._progress_at = time.monotonic()
+        failure: BaseException | None = None
+        self.worker.start()
+        try:
             lag.start()
             agents = [
                 asyncio.create_task(self._agent(f"{self.name}-{i}"), name=f"{self.name}-{i}")
@@ -167,7 +184,6 @@ class Fleet:
             supervisor = asyncio.create_task(
                 self._supervise(started, duration, drain, on_progress, progress_interval)
             )
-            failure: BaseException | None = None
             watched: set[asyncio.Task[None]] = {supervisor, *agents}
             try:
                 while failure is None and supervisor in watched:
@@ -175,12 +191,17 @@ class Fleet:
                     failure = next((t.exception() for t in done if not t.cancelled()), None)
             finally:
                 self.stop()
-                await self._wind_down(agents, grace)
+                await self._wind_down(agents, grace, force=failure is not None)
                 supervisor.cancel()
                 await asyncio.gather(supervisor, return_exceptions=True)
             elapsed = time.perf_counter() - started
             loop_lag = await lag.stop()
+        finally:
+            # After a failure the database thread may be the thing that hangs: wait for it a
+            # bounded time only, then leave it behind (it runs no further call).
+            await self.worker.aclose(timeout=None if failure is None else max(grace, 1.0))
         if failure is not None:
+            self._release_orphans()
             raise failure
         stats = self.worker.statistics()
         return FleetReport(
@@ -240,6 +261,7 @@ class Fleet:
                 await self._work(me, name, task, context)
             finally:
                 del self._held[task.id]
+                self._progress_at = time.monotonic()
 
     async def _work(self, me: asyncio.Task[None], name: str, task: Task, context: str) -> None:
         self._in_handler.add(me)
@@ -251,9 +273,7 @@ class Fleet:
             raise
         except Exception as exc:
             self._in_handler.discard(me)
-            retry = task.attempts < self.max_attempts
-            error = f"{type(exc).__name__}: {exc}"
-            await self._settle(self.orch.fail, (task.id, name, error, retry), task.id, retry)
+            await self._fail(name, task, f"{type(exc).__name__}: {exc}")
             return
         finally:
             self._in_handler.discard(me)
@@ -261,7 +281,14 @@ class Fleet:
             args: tuple[Any, ...] = (task.id, name, outcome.value, outcome.artifacts)
         else:
             args = (task.id, name, outcome)
-        await self._settle(self.orch.complete, args, task.id, None)
+        try:
+            await self._settle(self.orch.complete, args, task.id, None)
+        except InvalidArgumentError as exc:  # the handler returned what cannot be stored
+            await self._fail(name, task, f"the handler's result was refused: {exc}")
+
+    async def _fail(self, name: str, task: Task, error: str) -> None:
+        retry = task.attempts < self.max_attempts
+        await self._settle(self.orch.fail, (task.id, name, error, retry), task.id, retry)
 
     async def _settle(
         self, fn: Callable[..., None], args: tuple[Any, ...], task_id: int, retry: bool | None
@@ -269,13 +296,23 @@ class Fleet:
         """Complete (``retry`` None) or fail a task and count the outcome once it committed.
 
         No shield is needed around the call: agents are cancelled only inside their handler
-        (see :meth:`_wind_down`), so a call that committed is always counted.
+        (see :meth:`_wind_down`), so a call that committed is always counted. A call that failed
+        was undone, so the task is still held: it is given back (if the database allows) before
+        the error goes on, and nothing is left claimed by an agent that stopped.
         """
         try:
             await self.worker.submit(fn, *args)
         except LOST:
             self._lost += 1
             return
+        except InvalidArgumentError:
+            raise  # nothing was tried: the caller decides
+        except Exception:
+            try:
+                await self.worker.submit(self._release, task_id, args[1])
+            except Exception:  # the database refuses this too: try once more at the end
+                self._orphans[task_id] = args[1]
+            raise
         if retry is None:
             self._completed += 1
             if self.ledger is not None:
@@ -298,15 +335,25 @@ class Fleet:
                 waiter.set_result(None)
                 return
 
-    async def _wind_down(self, agents: list[asyncio.Task[None]], grace: float) -> None:
+    async def _wind_down(
+        self, agents: list[asyncio.Task[None]], grace: float, force: bool = False
+    ) -> None:
         """Let in-flight work finish for ``grace`` seconds, then cancel the handlers still
         running (their agents release the tasks). Agents are cancelled only inside a handler,
-        never in the middle of a database call whose effect they must account for."""
+        never in the middle of a database call whose effect they must account for; except with
+        ``force`` (the run failed), once a second grace period has passed: the database may be
+        what they wait on, and a lease left behind runs out."""
         pending = [t for t in agents if not t.done()]
         if pending and grace > 0:
             await asyncio.wait(pending, timeout=grace)
         for task in list(self._in_handler):
             task.cancel()
+        if force:
+            pending = [t for t in agents if not t.done()]
+            if pending:
+                _, late = await asyncio.wait(pending, timeout=max(grace, 1.0))
+                for task in late:
+                    task.cancel()
         await asyncio.gather(*agents, return_exceptions=True)
 
     async def _supervise(
@@ -328,19 +375,67 @@ class Fleet:
                 break
             if now >= next_renew:
                 next_renew = now + renew_every
-                await self.renew_leases()
+                await self._answer(self.renew_leases())
             if on_progress is not None and now >= next_progress:
                 next_progress = now + progress_interval
                 on_progress(self.counters(), now - started)
             if drain and self._found_nothing and not self._held and await self._drained():
                 break
+            if self.stall_timeout is not None:
+                await self._check_stall()
             self._wake_one()  # look for work planned or released by someone else
         self.stop()
 
     async def _drained(self) -> bool:
-        status = await self.worker.submit(self.orch.status)
+        status: Status = await self._answer(self.worker.submit(self.orch.status))
         left = status.subtasks
         return not (left.get("pending") or left.get("ready") or left.get("claimed"))
+
+    async def _answer(self, call: Awaitable[Any]) -> Any:
+        """Await the database worker for the supervisor, at most ``stall_timeout``: a worker
+        that does not answer is a stall, reported as one."""
+        if self.stall_timeout is None:
+            return await call
+        try:
+            return await asyncio.wait_for(call, self.stall_timeout)
+        except TimeoutError:
+            idle_for = time.monotonic() - self._progress_at
+            raise FleetStalledError(
+                describe_stall(
+                    idle_for, None, None, (), self.specialist, self.worker.activity(), 0.0
+                )
+            ) from None
+
+    async def _check_stall(self) -> None:
+        """Raise :class:`FleetStalledError` if nothing finished for ``stall_timeout``, here or
+        elsewhere, while work is left."""
+        assert self.stall_timeout is not None
+        mono = time.monotonic()
+        if self._in_handler:  # waiting on the user's handlers is not a stall
+            self._progress_at = mono
+            return
+        idle_for = mono - self._progress_at
+        if idle_for < self.stall_timeout:
+            return
+        status: Status = await self._answer(self.worker.submit(self.orch.status))
+        left = status["pending"] + status["ready"] + status["claimed"]
+        if status.subtasks != self._seen or not left:
+            # Someone finished something since the last look (or there is nothing to wait for).
+            self._seen = dict(status.subtasks)
+            self._progress_at = mono
+            return
+        claimed = await self._answer(self.worker.submit(self.orch.tasks, "claimed", 0, 50))
+        raise FleetStalledError(
+            describe_stall(
+                idle_for,
+                status,
+                claimed,
+                self._held,
+                self.specialist,
+                self.worker.activity(),
+                self.orch.clock(),
+            )
+        )
 
     # -- run on the database worker ----------------------------------------------------------
 
@@ -355,12 +450,24 @@ class Fleet:
             orch.release(task.id, agent)
             raise
 
+    def _release_orphans(self) -> None:
+        """Give back, from the loop, what failed calls left claimed; only once the database
+        thread has ended (a thread still stuck in a call owns the connection: its leases run
+        out instead)."""
+        if self.worker.activity().alive:
+            return
+        for task_id, agent in list(self._orphans.items()):
+            with contextlib.suppress(Exception):
+                self._release(task_id, agent)
+                del self._orphans[task_id]
+
     def _release(self, task_id: int, agent: str) -> None:
         try:
             self.orch.release(task_id, agent)
         except LOST:
             return
         self._released += 1
+        self._progress_at = time.monotonic()
 
     def _renew_all(self, held: list[tuple[int, str]]) -> list[int]:
         lost = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -35,6 +36,31 @@ DELIVER_CHUNK = 64
 
 Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerActivity:
+    """What a :class:`DatabaseWorker` is doing now: the call it runs (``None`` when idle; "BEGIN"
+    or "COMMIT" for the transaction itself), for how many seconds, how many calls wait behind it,
+    and whether its thread (or task) still runs."""
+
+    call: str | None
+    running_for: float
+    queued: int
+    alive: bool
+
+    def describe(self) -> str:
+        if not self.alive:
+            return f"the database worker is not running ({self.queued} calls queued)"
+        doing = f"in {self.call} for {self.running_for:.1f}s" if self.call is not None else "idle"
+        return f"the database worker is {doing}, {self.queued} calls queued"
+
+
+def call_name(fn: object) -> str:
+    """A call's name for messages: ``Orchestrator.claim``, ``Fleet._renew_all``..."""
+    if isinstance(fn, str):
+        return fn
+    return str(getattr(fn, "__qualname__", None) or repr(fn))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +100,13 @@ class DatabaseWorker:
         self.thread = thread
         self._calls = 0
         self._batches = 0
+        # What runs now and since when (a monotonic time): read by activity() from the loop.
+        self._busy: object = None
+        self._busy_since = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._died: WorkerClosedError | None = None
+        self._abandoned = False
         # thread placement: a C-level queue, drained by the worker thread
         self._inbox: queue.SimpleQueue[Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -100,21 +131,41 @@ class DatabaseWorker:
         else:
             self._task = asyncio.create_task(self._serve_on_loop(), name="taskorch-db")
 
-    async def aclose(self) -> None:
-        """Finish the calls already submitted, then stop."""
+    async def aclose(self, timeout: float | None = None) -> None:
+        """Finish the calls already submitted, then stop. With ``timeout``, a thread still busy
+        after that many seconds is left behind (it is a daemon) and runs no more calls."""
         if self._closed:
+            if self._died is not None and self._thread is not None:  # it is ending on its own
+                await asyncio.to_thread(self._thread.join, timeout)
             return
         self._closed = True
         if self._thread is not None:
             self._inbox.put(None)
-            await asyncio.to_thread(self._thread.join)
+            await asyncio.to_thread(self._thread.join, timeout)
+            if self._thread.is_alive():
+                self._abandoned = True
         elif self._task is not None:
             self._wake.set()
             await self._task
 
+    def activity(self) -> WorkerActivity:
+        """The call running now, for how long, and the queue behind it (for stall reports)."""
+        busy = self._busy
+        running_for = time.monotonic() - self._busy_since if busy is not None else 0.0
+        if self.thread:
+            queued = self._inbox.qsize()
+            alive = self._thread is not None and self._thread.is_alive()
+        else:
+            queued = len(self._pending)
+            alive = self._task is not None and not self._task.done()
+        name = None if busy is None else call_name(busy)
+        return WorkerActivity(name, running_for, queued, alive)
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """Queue ``fn(*args)``; the future gets its result once the transaction committed."""
         if self._closed or self._loop is None:
+            if self._died is not None:
+                raise self._died
             raise WorkerClosedError("the database worker is not running")
         future = self._loop.create_future()
         if self.thread:
@@ -134,18 +185,26 @@ class DatabaseWorker:
         """Run calls in one transaction. Each call's error goes to its own future (the engine
         undoes that call alone); an error of the transaction itself goes to every future."""
         outcomes: list[Outcome] = []
+        clock = time.monotonic
         # Without group commit every orchestrator call is its own transaction already.
         transaction = self.orch.batch() if self.group_commit else nullcontext()
+        self._busy, self._busy_since = "BEGIN", clock()
         try:
             with transaction:
                 for fn, args, future in calls:
+                    if future.cancelled():  # its agent is gone: a stalled fleet gave up
+                        continue
+                    self._busy, self._busy_since = fn, clock()
                     try:
                         outcomes.append((future, fn(*args), None))
                     except Exception as exc:
                         outcomes.append((future, None, exc))
+                self._busy, self._busy_since = "COMMIT", clock()
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of this batch happened
             error = storage_error(self.orch, exc)
             return [(future, None, error) for _, _, future in calls]
+        finally:
+            self._busy = None
         self._calls += len(calls)
         self._batches += 1 if self.group_commit else len(calls)
         return outcomes
@@ -168,15 +227,43 @@ class DatabaseWorker:
             self._loop.call_soon(self._deliver, outcomes, end)
 
     def _serve(self) -> None:
+        calls: list[Call] = []
+        try:
+            self._serve_batches(calls)
+        except BaseException as exc:  # the thread must not die without a word
+            # Without this every agent would wait for ever on a future nobody resolves.
+            error = WorkerClosedError(f"the database worker stopped: {type(exc).__name__}: {exc}")
+            error.__cause__ = exc
+            self._died = error
+            self._closed = True
+            assert self._loop is not None
+            try:
+                self._loop.call_soon_threadsafe(self._fail_all, calls, error)
+            except RuntimeError:  # the loop is closed already: nobody is waiting
+                return
+
+    def _fail_all(self, calls: list[Call], error: BaseException) -> None:
+        """On the loop: fail the calls of the batch that broke and every call still queued."""
+        outcomes: list[Outcome] = [(future, None, error) for _, _, future in calls]
+        while True:
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                outcomes.append((item[2], None, error))
+        self._deliver(outcomes)
+
+    def _serve_batches(self, calls: list[Call]) -> None:
         inbox = self._inbox
         assert self._loop is not None
         loop = self._loop
         stopping = False
-        while not stopping:
+        while not stopping and not self._abandoned:
             first = inbox.get()
             if first is None:
                 break
-            calls = [first]
+            calls[:] = [first]
             while len(calls) < self.max_batch:
                 try:
                     item = inbox.get_nowait()

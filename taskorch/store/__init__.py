@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, InvalidArgumentError
 from ..models import Task
 
 BACKENDS = {
@@ -109,7 +109,10 @@ class Store(Protocol):
 
 
 def open_store(url: str, **options: Any) -> Store:
-    """The store for ``url`` (``sqlite:///path``, ``postgresql://…``)."""
+    """The store for ``url`` (``sqlite:///path``, ``postgresql://…``). Each backend lists the
+    keyword options it takes in ``OPTIONS``; their values are checked by :mod:`taskorch.checks`."""
+    if not isinstance(url, str) or not url:
+        raise InvalidArgumentError("url", f"must be a database URL (a string), got {url!r:.60}")
     scheme, sep, _ = url.partition("://")
     scheme = scheme.split("+", 1)[0].lower()
     if not sep or scheme not in BACKENDS:
@@ -121,5 +124,11 @@ def open_store(url: str, **options: Any) -> Store:
     except ImportError as exc:
         hint = f"; install it with: pip install '{extra}'" if extra else ""
         raise ConfigurationError(f"the {scheme} backend is not available ({exc}){hint}") from exc
-    store: Store = getattr(module, class_name)(url, **options)
+    backend = getattr(module, class_name)
+    unknown = set(options) - backend.OPTIONS
+    if unknown:
+        raise ConfigurationError(
+            f"unknown option(s) {sorted(unknown)} for {scheme}; use: {sorted(backend.OPTIONS)}"
+        )
+    store: Store = backend(url, **options)
     return store

@@ -25,7 +25,7 @@ from ..models import Task
 from . import Finished, NewSubtask, Store
 from . import postgres_sql as q
 from .postgres_errors import Conn, connect_error, translate, translated
-from .postgres_options import describe, parse_url
+from .postgres_options import OPTION_NAMES, describe, parse_url
 from .postgres_schema import migrate
 from .rows import (
     decode_context,
@@ -41,10 +41,12 @@ class PostgresStore:
     """The server backend: ``FOR UPDATE SKIP LOCKED`` claims, a connection pool, one schema.
 
     Options (URL query or keywords): ``schema``, ``pool_size``, ``pool_timeout``,
-    ``busy_timeout``, ``durability``; see :class:`Options`. Other query parameters go to libpq.
+    ``busy_timeout``, ``durability``, ``connect_timeout``, ``statement_timeout``; see
+    :class:`~taskorch.store.postgres_options.Options`. Other query parameters go to libpq.
     """
 
     thread_safe = True  # each thread gets a connection of its own: no engine-wide lock needed
+    OPTIONS = OPTION_NAMES
 
     def __init__(self, url: str, **options: Any) -> None:
         self.url = url
@@ -81,8 +83,8 @@ class PostgresStore:
         )
         try:
             # Wait for the first connection here, so that a short pool_timeout does not fail the
-            # first operation of a store that is still connecting.
-            self.pool.open(wait=True, timeout=max(self.pool_timeout, 30.0))
+            # first operation of a store that is still connecting; connect_timeout bounds it.
+            self.pool.open(wait=True, timeout=max(self.pool_timeout, self.options.connect_timeout))
         except psycopg.Error as exc:
             self.pool.close()
             raise connect_error(exc, self._where) from exc

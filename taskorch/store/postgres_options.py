@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -9,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 import psycopg
 from psycopg import sql
 
+from .. import checks
 from ..errors import ConfigurationError
 
 # durability → synchronous_commit. The server is another process, so a crash of the client never
@@ -17,15 +19,32 @@ from ..errors import ConfigurationError
 DURABILITY = {"normal": "on", "full": "on", "off": "off"}
 
 
+#: TCP keepalives unless the URL sets them: a connection whose server vanished (a cable, a
+#: crashed host) is noticed in about a minute instead of the kernel's two hours.
+KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
-    """taskorch's own settings for a PostgreSQL store (from the URL's query or keywords)."""
+    """taskorch's own settings for a PostgreSQL store (from the URL's query or keywords).
+
+    Every wait on the network has a bound: ``connect_timeout`` for opening a connection (the
+    server's handshake included), ``pool_timeout`` for a free pooled connection, ``busy_timeout``
+    for a row lock and ``statement_timeout`` for any one statement (0: none).
+    """
 
     schema: str = "taskorch"
     pool_size: int = 10
     pool_timeout: float = 30.0
     busy_timeout: float = 5.0
     durability: str | None = None  # None: the server's synchronous_commit
+    connect_timeout: float = 10.0
+    statement_timeout: float = 60.0
 
     def settings(self) -> dict[str, str]:
         """Server settings for every connection, sent when it opens (no extra round trip)."""
@@ -34,10 +53,15 @@ class Options:
             # A writer waits this long for a row lock, then gets DatabaseLockedError
             # (0 means "forever" to PostgreSQL, so the shortest wait is 1 ms).
             "lock_timeout": f"{max(1, round(self.busy_timeout * 1000))}ms",
+            "statement_timeout": f"{round(self.statement_timeout * 1000)}ms",
         }
         if self.durability is not None:
             settings["synchronous_commit"] = DURABILITY[self.durability]
         return settings
+
+    def libpq_timeout(self) -> str:
+        """``connect_timeout`` as libpq takes it: whole seconds (libpq waits at least 2)."""
+        return str(max(2, math.ceil(self.connect_timeout)))
 
 
 def parse_url(url: str, keywords: dict[str, Any]) -> tuple[str, Options]:
@@ -61,25 +85,10 @@ def parse_url(url: str, keywords: dict[str, Any]) -> tuple[str, Options]:
             f"unknown option(s) {sorted(unknown)} for PostgreSQL; use: {sorted(OPTION_NAMES)}"
         )
     given: dict[str, Any] = {**ours, **{k: v for k, v in keywords.items() if v is not None}}
-    convert: dict[str, Any] = {
-        "schema": str, "pool_size": int, "pool_timeout": float, "busy_timeout": float,
-        "durability": str,
-    }  # fmt: skip
-    try:
-        options = Options(**{k: convert[k](v) for k, v in given.items()})
-    except ValueError as exc:
-        raise ConfigurationError(f"bad option for {url!r}: {exc}") from exc
-    if (
-        not options.schema
-        or options.pool_size < 1
-        or options.pool_timeout <= 0
-        or options.busy_timeout < 0
-        or options.durability not in (None, *DURABILITY)
-    ):
-        raise ConfigurationError(
-            f"bad options {given} for {url!r}: schema must be non-empty, pool_size >= 1,"
-            f" pool_timeout > 0, busy_timeout >= 0, durability one of {', '.join(DURABILITY)}"
-        )
+    options = Options(**{k: checks.store_option(k, v) for k, v in given.items()})
+    params["connect_timeout"] = options.libpq_timeout()
+    for name, value in KEEPALIVES.items():
+        params.setdefault(name, value)
     return psycopg.conninfo.make_conninfo("", **params), options
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote
 
-from .. import codec
+from .. import checks, codec
 from ..errors import (
     ConfigurationError,
     CorruptDatabaseError,
@@ -224,6 +224,7 @@ class SQLiteStore:
     """The embedded default backend. Not shared across threads without the engine's lock."""
 
     thread_safe = False  # one connection: the engine serializes the calls of every thread
+    OPTIONS = frozenset({"durability", "busy_timeout"})
 
     def __init__(
         self,
@@ -233,16 +234,28 @@ class SQLiteStore:
         busy_timeout: float | None = None,
     ) -> None:
         self.url = url
-        self.path, options = parse_url(url)
-        durability = durability or options.get("durability", "normal")
-        if durability not in DURABILITY:
+        self.path, query = parse_url(url)
+        unknown = set(query) - self.OPTIONS
+        if unknown:
             raise ConfigurationError(
-                f"unknown durability {durability!r}; use one of: {', '.join(DURABILITY)}"
+                f"unknown option(s) {sorted(unknown)} in {url!r}; use: {sorted(self.OPTIONS)}"
             )
-        self.durability = durability
-        timeout = float(options.get("busy_timeout", 5.0) if busy_timeout is None else busy_timeout)
+        given: dict[str, object] = dict(query)
+        if durability is not None:
+            given["durability"] = durability
+        if busy_timeout is not None:
+            given["busy_timeout"] = busy_timeout
+        options = {k: checks.store_option(k, v) for k, v in given.items()}
+        self.durability: str = options.get("durability", "normal")
+        timeout: float = options.get("busy_timeout", 5.0)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # e.g. a parent that is a regular file
+                raise StorageError(
+                    f"{self.path}: cannot create its folder ({exc.strerror or exc});"
+                    " point taskorch at a path in a folder you can write"
+                ) from exc
         try:
             self.conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False,
@@ -409,7 +422,7 @@ class SQLiteStore:
 
     @translated
     def get_many(self, task_ids: Sequence[int]) -> list[Task]:
-        rows = self.conn.execute(SQL_GET_MANY, (codec.dumps(list(task_ids)),)).fetchall()
+        rows = self.conn.execute(SQL_GET_MANY, (codec.encode(list(task_ids)),)).fetchall()
         return in_order(task_ids, rows)
 
     @translated

@@ -100,8 +100,9 @@ def test_bad_plans_are_refused_and_write_nothing(
 
 
 def test_unserializable_context_is_refused(orch: taskorch.Orchestrator) -> None:
-    with pytest.raises(TypeError, match="JSON"):
+    with pytest.raises(taskorch.InvalidArgumentError, match=r"^context: .*JSON") as caught:
         orch.plan("goal", chain(2), context={"x": object()})
+    assert caught.value.argument == "context"
     _nothing_written(orch)
 
 

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from taskorch.cli import main
 from tests.support import ROOT
 
 
@@ -64,3 +67,54 @@ def test_demo_runs_a_plan_to_completion(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "plan 1 completed" in out.stdout
     assert out.stdout.count("-> completed") == 5
+
+
+def assert_no_traceback(out: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
+    assert out.returncode == code, (out.returncode, out.stderr)
+    assert "Traceback" not in out.stderr
+    for word in words:
+        assert word in out.stderr, out.stderr
+
+
+def test_a_plan_file_that_is_not_utf8_is_bad_usage(tmp_path: Path) -> None:
+    (tmp_path / "latin1.json").write_bytes('{"goal": "caf\xe9", "subtasks": []}'.encode("latin-1"))
+    out = run("plan", "latin1.json", cwd=tmp_path)
+    assert_no_traceback(out, 2, "cannot read plan file latin1.json", "utf-8")
+    out = run("plan", "missing.json", cwd=tmp_path)
+    assert_no_traceback(out, 2, "cannot read plan file missing.json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    assert_no_traceback(run("plan", "list.json", cwd=tmp_path), 2, "a plan file is a JSON object")
+
+
+def test_show_of_an_id_out_of_range_is_bad_usage(tmp_path: Path) -> None:
+    for bad in (str(2**70), "0", "-3", "seven"):
+        assert_no_traceback(run("show", bad, cwd=tmp_path), 2, "usage:")
+    assert not (tmp_path / ".taskorch").exists()  # nothing opened, nothing written
+
+
+def test_a_bad_busy_timeout_in_the_url_is_a_clear_error(tmp_path: Path) -> None:
+    for value in ("abc", "nan", "-1"):
+        out = run("status", "--db", f"sqlite:///{tmp_path}/t.db?busy_timeout={value}", cwd=tmp_path)
+        assert_no_traceback(out, 1, "InvalidArgumentError", "busy_timeout")
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_a_database_under_a_regular_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    out = run("init", "--db", f"sqlite:///{tmp_path}/afile/t.db", cwd=tmp_path)
+    assert_no_traceback(out, 1, "StorageError", "afile")
+    assert (tmp_path / "afile").read_text() == "not a folder"
+
+
+def test_main_maps_errors_to_exit_statuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path}/t.db"
+    assert main(["init", "--db", url]) == 0
+    assert main(["show", "--db", url, "5"]) == 1
+    assert "UnknownTaskError" in capsys.readouterr().err
+    (tmp_path / "p.json").write_bytes(b"\xff\xfe")
+    assert main(["plan", "--db", url, str(tmp_path / "p.json")]) == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["show", "--db", url, "x"])
+    assert usage.value.code == 2

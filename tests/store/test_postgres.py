@@ -7,6 +7,7 @@ The engine's behaviour on PostgreSQL is covered by the contract tests (every tes
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import threading
 import time
@@ -252,17 +253,35 @@ def test_a_schema_holding_someone_elses_tasks_table(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("suffix", "options", "message"),
+    ("suffix", "options", "argument"),
     [
         ("pool_size=0", {}, "pool_size"),
-        ("pool_size=many", {}, "pool_size|invalid literal"),
+        ("pool_size=many", {}, "pool_size"),
         ("pool_timeout=-1", {}, "pool_timeout"),
-        ("", {"cache_size": 5}, "unknown option"),
+        ("pool_timeout=nan", {}, "pool_timeout"),
+        ("connect_timeout=0", {}, "connect_timeout"),
+        ("statement_timeout=inf", {}, "statement_timeout"),
+        ("", {"busy_timeout": math.nan}, "busy_timeout"),
+        ("", {"schema": ""}, "schema"),
         ("durability=sometimes", {}, "durability"),
+    ],
+)
+def test_bad_option_values_are_invalid_arguments(
+    url: str, suffix: str, options: dict[str, object], argument: str
+) -> None:
+    with pytest.raises(taskorch.InvalidArgumentError) as caught:
+        taskorch.open(f"{url}&{suffix}" if suffix else url, **options)
+    assert caught.value.argument == argument
+
+
+@pytest.mark.parametrize(
+    ("suffix", "options", "message"),
+    [
+        ("", {"cache_size": 5}, "unknown option"),
         ("nonsense_parameter=1", {}, "bad PostgreSQL URL"),
     ],
 )
-def test_bad_options_are_configuration_errors(
+def test_unknown_options_are_configuration_errors(
     url: str, suffix: str, options: dict[str, object], message: str
 ) -> None:
     with pytest.raises(taskorch.ConfigurationError, match=message):

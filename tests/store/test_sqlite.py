@@ -70,7 +70,7 @@ def test_wal_and_durability_settings(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == level
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         store.close()
-    with pytest.raises(taskorch.ConfigurationError, match="durability"):
+    with pytest.raises(taskorch.InvalidArgumentError, match=r"^durability: "):
         open_store(f"sqlite:///{tmp_path}/d.db?durability=sometimes")
 
 
@@ -152,3 +152,10 @@ def test_threads_sharing_an_orchestrator_wait_for_another_threads_batch(tmp_path
             mine = orch.claim("batch")
         thread.join(10)
     assert mine is not None and other == [None]
+
+
+def test_a_path_under_a_regular_file_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("mine")
+    with pytest.raises(taskorch.StorageError, match="cannot create its folder"):
+        taskorch.open(f"sqlite:///{tmp_path}/afile/sub/t.db")
+    assert (tmp_path / "afile").read_text() == "mine"
