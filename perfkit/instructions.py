@@ -128,21 +128,22 @@ def count(
     *,
     python: str | None = None,
     engine: Path | None = None,
-    keep_functions: int = 400,
+    keep_functions: int | None = None,
     hash_seed: str = HASH_SEED,
 ) -> dict[str, Count]:
     """Count ``operations`` (names of :data:`OPERATIONS`) in one valgrind process, with
     ``python`` (default: this interpreter) importing ``taskorch`` from ``engine`` when given.
 
     Only the ``keep_functions`` functions with the largest inclusive counts of each operation are
-    kept; ``hash_seed`` is there to measure how much the counts depend on it. Raises
-    :class:`CountError` when valgrind is missing or the process fails.
+    kept (all of them by default); ``hash_seed`` is there to measure how much the counts depend
+    on it. Raises :class:`CountError` when valgrind is missing or the process fails.
     """
     binary = valgrind()
     if binary is None:
         raise CountError(INSTALL_HINT)
-    tool = [*_no_aslr(), binary, "--tool=callgrind", "--collect-atstart=no", f"--toggle-collect={MARKER}",
-            f"--dump-after={MARKER}", "--callgrind-out-file=cg.out"]  # fmt: skip
+    tool = [*_no_aslr(), binary, "--tool=callgrind", "--collect-atstart=no",
+            f"--toggle-collect={MARKER}", f"--dump-after={MARKER}",
+            "--callgrind-out-file=cg.out"]  # fmt: skip
     names = list(operations)
     with tempfile.TemporaryDirectory(prefix="taskorch-count-") as tmp:
         work = Path(tmp)
@@ -177,7 +178,7 @@ def count_bytecodes(
             out[name] = Count(name, None, skipped=entry.get("skipped", "not run"))
             continue
         short, long = (Profile(int(d["total"]), dict(d["inclusive"])) for d in entry["loops"])
-        out[name] = _per_step(name, short, long, 400)
+        out[name] = _per_step(name, short, long, None)
     return out
 
 
@@ -220,7 +221,7 @@ def _run(
     return ran
 
 
-def _per_step(name: str, short: Profile, long: Profile, keep: int) -> Count:
+def _per_step(name: str, short: Profile, long: Profile, keep: int | None) -> Count:
     n1, n2 = OPERATIONS[name].steps
     steps = n2 - n1
     per = {
@@ -240,13 +241,14 @@ def grown(
     Functions that hold nearly the whole operation (``root_share`` of it, at both commits: the
     interpreter loop, the marker) are left out; they grow by the total whatever changed.
     """
-    if before.instructions is None or after.instructions is None:
+    old, new = before.instructions, after.instructions
+    if old is None or new is None:
         return []
 
     def root(fn: str) -> bool:
         return (
-            before.functions.get(fn, 0) >= root_share * before.instructions
-            and after.functions.get(fn, 0) >= root_share * after.instructions
+            before.functions.get(fn, 0) >= root_share * old
+            and after.functions.get(fn, 0) >= root_share * new
         )
 
     names = set(before.functions) | set(after.functions)

@@ -157,7 +157,7 @@ def judge(
     if before.failed:
         return change(Status.INCOMPARABLE, "failed before")
     if before.version is not None and after.version is not None and before.version != after.version:
-        return change(Status.INCOMPARABLE, "benchmark version changed (an intended change)")
+        return change(Status.INCOMPARABLE, "benchmark version changed")
     old, new = before.value, after.value
     if not (math.isfinite(old) and math.isfinite(new)):
         return change(Status.INCOMPARABLE, "skipped")
