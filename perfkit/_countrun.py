@@ -27,7 +27,7 @@ from typing import Any
 
 import taskorch
 
-from .instructions import OPERATIONS
+from .instructions import Operation
 from .workloads import WORKLOADS
 
 
@@ -92,9 +92,15 @@ def main(plan_file: str) -> None:
     ran: dict[str, dict[str, Any]] = {}
     # One directory for all: the stores of n tasks that several workloads read are built once.
     directory = Path(tempfile.mkdtemp(prefix="taskorch-count-"))
-    for name in plan["operations"]:
+    for name, described in plan["operations"].items():
         started = time.perf_counter()
-        op = OPERATIONS[name]
+        op = Operation(
+            described["workload"],
+            described["params"],
+            tuple(described["requires"]),
+            described["warmup"],
+            tuple(described["steps"]),
+        )
         why = missing(op.requires)
         if why:
             ran[name] = {"skipped": why}

@@ -123,15 +123,19 @@ def valgrind() -> str | None:
     return shutil.which("valgrind")
 
 
+Operations = Iterable[str] | Mapping[str, Operation]
+
+
 def count(
-    operations: Iterable[str],
+    operations: Operations,
     *,
     python: str | None = None,
     engine: Path | None = None,
     keep_functions: int | None = None,
     hash_seed: str = HASH_SEED,
 ) -> dict[str, Count]:
-    """Count ``operations`` (names of :data:`OPERATIONS`) in one valgrind process, with
+    """Count ``operations`` (names of :data:`OPERATIONS`, or operations by name) in one valgrind
+    process, with
     ``python`` (default: this interpreter) importing ``taskorch`` from ``engine`` when given.
 
     Only the ``keep_functions`` functions with the largest inclusive counts of each operation are
@@ -144,10 +148,11 @@ def count(
     tool = [*_no_aslr(), binary, "--tool=callgrind", "--collect-atstart=no",
             f"--toggle-collect={MARKER}", f"--dump-after={MARKER}",
             "--callgrind-out-file=cg.out"]  # fmt: skip
-    names = list(operations)
+    defined = _defined(operations)
+    names = list(defined)
     with tempfile.TemporaryDirectory(prefix="taskorch-count-") as tmp:
         work = Path(tmp)
-        ran = _run(work, names, "instructions", tool, python, engine, hash_seed)
+        ran = _run(work, defined, "instructions", tool, python, engine, hash_seed)
         # The dumps are numbered in the order the loops ran: two per operation that ran.
         dumps = sorted(work.glob("cg.out.*"), key=lambda p: int(p.suffix[1:]))
         profiles = iter([parse(p.read_text()) for p in dumps])
@@ -158,19 +163,20 @@ def count(
                 out[name] = Count(name, None, skipped=why)
                 continue
             short, long = next(profiles), next(profiles)
-            out[name] = _per_step(name, short, long, keep_functions)
+            out[name] = _per_step(name, short, long, defined[name].steps, keep_functions)
         return out
 
 
 def count_bytecodes(
-    operations: Iterable[str], *, python: str | None = None, engine: Path | None = None
+    operations: Operations, *, python: str | None = None, engine: Path | None = None
 ) -> dict[str, Count]:
     """Like :func:`count`, without valgrind: the Python bytecodes each operation executes per
     step, and the inclusive bytecodes of each Python function (``qualname (file:line)``), which
     callgrind cannot name."""
-    names = list(operations)
+    defined = _defined(operations)
+    names = list(defined)
     with tempfile.TemporaryDirectory(prefix="taskorch-count-") as tmp:
-        ran = _run(Path(tmp), names, "bytecodes", [], python, engine, HASH_SEED)
+        ran = _run(Path(tmp), defined, "bytecodes", [], python, engine, HASH_SEED)
     out = {}
     for name in names:
         entry = ran.get(name, {})
@@ -178,7 +184,7 @@ def count_bytecodes(
             out[name] = Count(name, None, skipped=entry.get("skipped", "not run"))
             continue
         short, long = (Profile(int(d["total"]), dict(d["inclusive"])) for d in entry["loops"])
-        out[name] = _per_step(name, short, long, None)
+        out[name] = _per_step(name, short, long, defined[name].steps, None)
     return out
 
 
@@ -195,21 +201,33 @@ def _no_aslr() -> list[str]:
     return probe[:3]
 
 
+def _defined(operations: Operations) -> dict[str, Operation]:
+    if isinstance(operations, Mapping):
+        return dict(operations)
+    names = list(operations)
+    unknown = [n for n in names if n not in OPERATIONS]
+    if unknown:
+        raise CountError(f"unknown operations {unknown}; known: {', '.join(OPERATIONS)}")
+    return {n: OPERATIONS[n] for n in names}
+
+
 def _run(
     work: Path,
-    names: Sequence[str],
+    operations: Mapping[str, Operation],
     mode: str,
     tool: Sequence[str],
     python: str | None,
     engine: Path | None,
     hash_seed: str,
 ) -> dict[str, Any]:
-    unknown = [n for n in names if n not in OPERATIONS]
-    if unknown:
-        raise CountError(f"unknown operations {unknown}; known: {', '.join(OPERATIONS)}")
     plan = work / "plan.json"
+    described = {
+        name: {"workload": op.workload, "params": dict(op.params), "requires": list(op.requires),
+               "warmup": op.warmup, "steps": list(op.steps)}
+        for name, op in operations.items()
+    }  # fmt: skip
     plan.write_text(
-        json.dumps({"operations": names, "mode": mode, "engine": engine and str(engine)})
+        json.dumps({"operations": described, "mode": mode, "engine": str(engine or "")})
     )
     command = [*tool, python or sys.executable, "-c", _BOOT, str(ROOT), str(plan)]
     env = {**os.environ, "PYTHONHASHSEED": hash_seed}
@@ -221,8 +239,10 @@ def _run(
     return ran
 
 
-def _per_step(name: str, short: Profile, long: Profile, keep: int | None) -> Count:
-    n1, n2 = OPERATIONS[name].steps
+def _per_step(
+    name: str, short: Profile, long: Profile, steps_run: tuple[int, int], keep: int | None
+) -> Count:
+    n1, n2 = steps_run
     steps = n2 - n1
     per = {
         fn: (long.inclusive.get(fn, 0) - short.inclusive.get(fn, 0)) / steps
