@@ -356,11 +356,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
-def main(argv: Sequence[str] | None = None, run: Runner = run_command) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    run: Runner = run_command,
+    counter: Counter | None = None,
+    bytecodes: Counter | None = None,
+) -> int:
     options = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         root = (options.repo or toplevel()).resolve()
-        job = Job(root, load_config(root), options.machine, run)
+        job = Job(root, load_config(root), options.machine, run, counter, bytecodes)
         report = nightly(job, options)
     except (JobError, ConfigurationError) as exc:
         print(f"nightly: cannot run: {exc}", file=sys.stderr)
