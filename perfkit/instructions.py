@@ -9,8 +9,10 @@ operation is the difference of the two loops divided by ``n2 - n1``, so the loop
 exit cancel. callgrind dumps its counters when each loop ends, so each dump holds one loop, with
 the inclusive count of every C function in it (the evidence of what grew).
 
-The interpreter runs with a fixed ``PYTHONHASHSEED``: with it the counts repeat exactly from run
-to run (measured in docs/benchmarks.md). The engine is whatever ``taskorch`` the given Python
+The counted interpreter runs with a fixed ``PYTHONHASHSEED``, address randomization off (where
+``setarch -R`` works) and ``time.time`` replaced by a clock that ticks per call, and garbage
+collection is off inside the loops: with these the counts of identical code repeat from run to run
+(measured in docs/benchmarks.md). The engine is whatever ``taskorch`` the given Python
 imports, or the checkout named by ``engine``; the workloads always come from this checkout, so an
 old commit is measured with today's definition of each operation.
 
@@ -284,7 +286,14 @@ def grown(
 # Run by the counted interpreter: imports the engine (from ``engine`` if given, else whatever is
 # installed), then this checkout's perfkit, and hands over to :func:`perfkit._countrun.main`.
 _BOOT = """\
-import json, sys
+import json, sys, time
+# A clock that ticks per call, not with the wall: the engine checks leases once a second of its
+# clock, so under valgrind a loaded machine made more checks and moved the counts of claim.
+_now = [1.7e9]
+def _tick():
+    _now[0] += 1e-5
+    return _now[0]
+time.time = _tick
 root, plan = sys.argv[1], sys.argv[2]
 engine = json.load(open(plan))["engine"]
 if engine:
