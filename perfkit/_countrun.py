@@ -4,6 +4,7 @@ Under valgrind (``mode`` "instructions") each operation's two loops run inside `
 the only code callgrind counts; each loop ends in a callgrind dump. Without valgrind (``mode``
 "bytecodes") the loops run under :func:`sys.settrace` with opcode events, which counts the
 bytecodes each Python function executes, callees included: callgrind sees only C functions.
+``mode`` "dry" only runs them (a quick check that they run).
 
 It runs under the Python of the commit being measured, so it uses only the standard library, the
 workloads and the engine's public API. ``ran.json`` holds, per operation, ``skipped`` ("" when both
@@ -118,6 +119,8 @@ def main(plan_file: str) -> None:
                 for n in op.steps:
                     if mode == "bytecodes":
                         loops.append(bytecodes(loop(step, n)))
+                    elif mode == "dry":
+                        loop(step, n)()
                     else:
                         operator.call(loop(step, n))  # one callgrind dump each
             finally:

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,7 @@ class Count:
     instructions: float | None
     functions: Mapping[str, float] = field(default_factory=dict)
     skipped: str = ""
+    seconds: float = 0.0  # wall time of the operation in the counting process, set-up included
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +111,7 @@ class Count:
             "instructions": self.instructions,
             "functions": dict(self.functions),
             "skipped": self.skipped,
+            "seconds": self.seconds,
         }
 
     @classmethod
@@ -120,6 +122,7 @@ class Count:
             instructions=None if value is None else float(value),
             functions={str(k): float(v) for k, v in dict(data.get("functions") or {}).items()},
             skipped=str(data.get("skipped") or ""),
+            seconds=float(data.get("seconds") or 0.0),
         )
 
 
@@ -138,6 +141,7 @@ def count(
     engine: Path | None = None,
     keep_functions: int | None = None,
     hash_seed: str = HASH_SEED,
+    quick: bool = False,
 ) -> dict[str, Count]:
     """Count ``operations`` (names of :data:`OPERATIONS`, or operations by name) in one valgrind
     process, with
@@ -145,8 +149,12 @@ def count(
 
     Only the ``keep_functions`` functions with the largest inclusive counts of each operation are
     kept (all of them by default); ``hash_seed`` is there to measure how much the counts depend
-    on it. Raises :class:`CountError` when valgrind is missing or the process fails.
+    on it. ``quick`` runs each operation's set-up and one step without valgrind and counts
+    nothing (every count is skipped, saying so): a check that everything runs, in seconds rather
+    than a minute. Raises :class:`CountError` when valgrind is missing or the process fails.
     """
+    if quick:
+        return _dry(operations, python, engine)
     binary = valgrind()
     if binary is None:
         raise CountError(INSTALL_HINT)
@@ -168,7 +176,8 @@ def count(
                 out[name] = Count(name, None, skipped=why)
                 continue
             short, long = next(profiles), next(profiles)
-            out[name] = _per_step(name, short, long, defined[name].steps, keep_functions)
+            found = _per_step(name, short, long, defined[name].steps, keep_functions)
+            out[name] = replace(found, seconds=float(ran[name].get("seconds", 0.0)))
         return out
 
 
@@ -189,7 +198,8 @@ def count_bytecodes(
             out[name] = Count(name, None, skipped=entry.get("skipped", "not run"))
             continue
         short, long = (Profile(int(d["total"]), dict(d["inclusive"])) for d in entry["loops"])
-        out[name] = _per_step(name, short, long, defined[name].steps, None)
+        found = _per_step(name, short, long, defined[name].steps, None)
+        out[name] = replace(found, seconds=float(entry.get("seconds", 0.0)))
     return out
 
 
@@ -204,6 +214,18 @@ def _no_aslr() -> list[str]:
     if subprocess.run(probe, capture_output=True, check=False).returncode != 0:
         return []
     return probe[:3]
+
+
+def _dry(operations: Operations, python: str | None, engine: Path | None) -> dict[str, Count]:
+    defined = {n: replace(op, warmup=0, steps=(0, 1)) for n, op in _defined(operations).items()}
+    with tempfile.TemporaryDirectory(prefix="taskorch-count-") as tmp:
+        ran = _run(Path(tmp), defined, "dry", [], python, engine, HASH_SEED)
+    quick = "a quick run: set up and run once without valgrind, not counted"
+    return {
+        n: Count(n, None, skipped=ran.get(n, {}).get("skipped") or quick,
+                 seconds=float(ran.get(n, {}).get("seconds", 0.0)))
+        for n in defined
+    }  # fmt: skip
 
 
 def _defined(operations: Operations) -> dict[str, Operation]:

@@ -75,7 +75,7 @@ def main() -> int:
         if found.instructions is None:
             print(f"{name:<20} skipped: {found.skipped}")
             continue
-        print(f"{name:<20} {found.instructions:>16,.1f} {unit}/call", flush=True)
+        print(f"{name:<20} {found.instructions:>16,.1f} {unit}/call  ({found.seconds:.1f} s)")
         for fn, value in list(found.functions.items())[: args.functions]:
             print(f"    {value:>16,.1f}  {fn}")
     if args.json:

@@ -113,3 +113,9 @@ def test_grown_ranks_growth_and_leaves_out_roots() -> None:
     after = Count("op", 130.0, {"root": 130.0, "a": 35.0, "b": 45.0, "c": 5.0, "new": 2.0})
     assert grown(before, after) == [("a", 10.0, 35.0), ("b", 40.0, 45.0), ("new", 0.0, 2.0)]
     assert grown(Count("op", None), after) == []
+
+
+def test_a_quick_run_runs_every_operation_once_and_counts_nothing() -> None:
+    found = count(["plan_1", "encode"], quick=True)
+    assert [c.instructions for c in found.values()] == [None, None]
+    assert all("quick run" in c.skipped and c.seconds > 0 for c in found.values())
