@@ -66,8 +66,8 @@ def _evidence(finding: Mapping[str, Any]) -> list[str]:
         rows = finding.get(key) or []
         if not rows:
             continue
-        lines += ["", f"| {title}, grew most (inclusive {unit} per call) | before | after | +|",
-                  "|---|---|---|---|"]  # fmt: skip
+        head = f"| {title}, grew most (inclusive {unit} per call) | before | after | growth |"
+        lines += ["", head, "|---|---|---|---|"]
         for row in rows:
             before, after = float(row["before"]), float(row["after"])
             lines.append(f"| `{row['function']}` | {before:,.0f} | {after:,.0f} |"
