@@ -59,8 +59,12 @@ def where(code: CodeType) -> str:
     return f"{code.co_qualname} ({Path(code.co_filename).name}:{code.co_firstlineno})"
 
 
+HARNESS = str(Path(__file__).resolve().parent)
+
+
 def bytecodes(run: Callable[[], None]) -> dict[str, Any]:
-    """Run ``run`` counting opcodes: the total, and each function's inclusive count."""
+    """Run ``run`` counting opcodes: the total, and each function's inclusive count (the
+    harness's own functions, this package's loop and workload steps, left out)."""
     total = 0
     inclusive: dict[str, int] = {}
     stack: list[tuple[CodeType, int]] = []
@@ -74,7 +78,8 @@ def bytecodes(run: Callable[[], None]) -> dict[str, Any]:
             stack.append((frame.f_code, total))
         elif event == "return" and stack:
             code, start = stack.pop()
-            if all(c is not code for c, _ in stack):  # recursion is counted once, outermost
+            outermost = all(c is not code for c, _ in stack)  # recursion is counted once
+            if outermost and not code.co_filename.startswith(HARNESS):
                 key = where(code)
                 inclusive[key] = inclusive.get(key, 0) + total - start
         return trace

@@ -14,6 +14,7 @@ numbers are compared only with numbers counted alike.
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -154,7 +155,9 @@ def investigate(
             culprit = first_moved(commits, _moved_at(counts, before, op, threshold))
         py: tuple[Row, ...] = ()
         if python is not None:
-            py = tuple(grown(python[0][op], python[1][op]))
+            # The harness is left out of bytecode counts: an engine function that holds nearly
+            # all of the operation is what changed, not a root to leave out.
+            py = tuple(grown(python[0][op], python[1][op], root_share=math.inf))
         findings.append(
             Finding(
                 benchmark=benchmark,

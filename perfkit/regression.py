@@ -51,9 +51,9 @@ __all__ = [
 DEFAULT_FACTOR = 1.15
 # Units of deterministic counts, judged by COUNT_THRESHOLD alone.
 COUNTED_UNITS = frozenset({"instructions"})
-# A relative change of a count beyond 1 % counts. Identical code repeated its instruction counts
-# exactly in the measured A/A runs, and a different hash seed moved them by at most 0.02 %
-# (docs/benchmarks.md); 1 % leaves room for that and still catches a 2 % change.
+# A relative change of a count beyond 1 % counts. Identical code gave identical counts in every
+# repeated run (fixed hash seed); a change to one operation moved the counts of the others by up
+# to 0.56 % (docs/benchmarks.md). 1 % stays above that and below the 2 % changes to catch.
 COUNT_THRESHOLD = 0.01
 
 
