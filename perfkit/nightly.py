@@ -188,7 +188,6 @@ def confirm(
             "-b", bench_pattern(flagged), baseline, target)  # fmt: skip
     names = {c.benchmark for c in flagged}
     again = {c.benchmark: c for c in judge_commits(job, baseline, target, factor)}
-    # asv keeps one result per benchmark and commit: what was not measured again is unchanged.
     confirmed = [c for n, c in sorted(again.items()) if n in names and c.regressed]
     still = {c.benchmark for c in confirmed}
     return confirmed, [c for c in flagged if c.benchmark not in still]
