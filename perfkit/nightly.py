@@ -7,11 +7,17 @@ Steps:
    has results for this machine (or ``--baseline``);
 2. ``asv continuous BASELINE TARGET`` measures both commits in the same run; the result files it
    saves are read back (:mod:`perfkit.asvdata`) and judged by the regression rule
-   (:mod:`perfkit.regression`), the same rule the performance report applies; what regressed is
-   measured again in new processes and judged again, and only what regresses twice counts;
-3. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
-4. ``python -m leakcheck suite`` when the leakcheck package exists (a leak counts as a regression);
-5. ``asv publish``, and the site's libraries vendored so that it renders offline
+   (:mod:`perfkit.regression`), the same rule the performance report applies: instruction counts
+   by a tight threshold, timings by the factor and asv's significance test. What a commit of the
+   range declared (an ``Expected-Change:`` trailer, :mod:`perfkit.expected`) is expected, not
+   regressed. A timing that regressed is measured again in new processes and judged again, and
+   counts only when it regresses twice (counts are deterministic: no second measurement);
+3. for each counted regression, the first commit of the range where the count moved (bisection
+   on the counts) and the functions that grew most (:mod:`perfkit.culprit`);
+4. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
+5. ``python -m leakcheck suite`` when the leakcheck package exists (a leak counts as a
+   regression), unless ``--no-leakcheck``;
+6. ``asv publish``, and the site's libraries vendored so that it renders offline
    (:mod:`perfkit.site`).
 
 Exit status (a bit set, so both can be told apart at once):
@@ -21,7 +27,8 @@ Exit status (a bit set, so both can be told apart at once):
   3  both
   4  the job could not run (bad arguments, no repository, a commit that does not build)
 
-A summary is printed and written as JSON to ``.asv/nightly.json`` in the repository.
+A summary is printed and written as JSON to ``.asv/nightly.json`` in the repository, and as
+Markdown beside it (``.asv/nightly.md``) and to ``$GITHUB_STEP_SUMMARY`` when that is set.
 """
 
 from __future__ import annotations
@@ -43,9 +50,12 @@ from typing import Any, NoReturn
 from taskorch.errors import ConfigurationError
 
 from .asvdata import AsvConfig, Measurement, human, load_commit, load_config, scan
+from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
+from .expected import declared
 from .gitrepo import git, toplevel
-from .regression import DEFAULT_FACTOR, Change, Status, compare
+from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, compare, counted, expect
 from .site import make_offline
+from .summary import markdown
 
 __all__ = ["CANNOT_RUN", "Job", "JobError", "Report", "main", "nightly", "summary"]
 
@@ -74,6 +84,10 @@ class Job:
     config: AsvConfig
     machine: str
     run: Runner = run_command
+    # Count operations at a commit, for the culprit and the evidence (default: a git worktree of
+    # the commit under valgrind, and the same without valgrind for Python bytecodes).
+    counter: Counter | None = None
+    bytecodes: Counter | None = None
 
     def asv(self, *args: str) -> int:
         return self.run([sys.executable, "-m", "asv", *args], self.root, None)
@@ -87,11 +101,17 @@ class Report:
     baseline: str
     target: str
     factor: float
+    count_threshold: float = COUNT_THRESHOLD
+    commits: int = 0  # in the range after the baseline, up to the target
     regressed: list[Change] = field(default_factory=list)
     improved: list[Change] = field(default_factory=list)
     broke: list[Change] = field(default_factory=list)
     # Regressed once, not when measured again.
     unconfirmed: list[Change] = field(default_factory=list)
+    # Moved, and a commit of the range said it would.
+    expected: list[Change] = field(default_factory=list)
+    # Culprit and evidence of each counted regression.
+    findings: list[Finding] = field(default_factory=list)
     leakcheck: str = "not run"
     leaked: bool = False
     published: bool = False
@@ -102,12 +122,15 @@ class Report:
         return regressed | (BROKE if self.broke else OK)
 
     def as_dict(self) -> dict[str, Any]:
-        lists = ("regressed", "improved", "broke", "unconfirmed")
+        lists = ("regressed", "improved", "broke", "unconfirmed", "expected")
         return {
             "baseline": self.baseline,
             "target": self.target,
             "factor": self.factor,
+            "count_threshold": self.count_threshold,
+            "commits": self.commits,
             **{name: [c.as_dict() for c in getattr(self, name)] for name in lists},
+            "findings": [f.as_dict() for f in self.findings],
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
             "published": self.published,
@@ -125,19 +148,27 @@ def previous_baseline(job: Job, target: str) -> str:
     return git(job.root, "rev-parse", f"{target}~1")
 
 
-def judge_commits(job: Job, baseline: str, target: str, factor: float) -> list[Change]:
-    """Every benchmark of the two commits' saved results, judged by the regression rule."""
+def judge_commits(
+    job: Job, baseline: str, target: str, factor: float, count_threshold: float = COUNT_THRESHOLD
+) -> list[Change]:
+    """Every benchmark of the two commits' saved results, judged by the regression rule, with
+    what the commits in between declared marked expected."""
     before, after = job.results(baseline), job.results(target)
     for commit, found in ((target, after), (baseline, before)):
         if not found:
             raise JobError(f"no results for {commit[:8]}: did it build? (see asv's output above)")
-    return compare(before, after, factor)
+    changes = compare(before, after, factor, count_threshold)
+    return expect(changes, declared(job.root, baseline, target))
 
 
 def split(changes: Sequence[Change]) -> tuple[list[Change], list[Change], list[Change]]:
     """The regressed, improved and broken changes, in that order."""
     by = {s: [c for c in changes if c.status is s] for s in Status}
     return by[Status.REGRESSED], by[Status.IMPROVED], by[Status.BROKE]
+
+
+def is_counted(change: Change) -> bool:
+    return counted(change.unit)
 
 
 def bench_pattern(changes: Sequence[Change]) -> str:
@@ -191,35 +222,57 @@ def nightly(job: Job, options: argparse.Namespace) -> Report:
         raise JobError(f"asv machine failed for {job.machine}")
     target = git(job.root, "rev-parse", options.target)
     baseline = git(job.root, "rev-parse", options.baseline or previous_baseline(job, target))
-    report = Report(baseline[:8], target[:8], options.factor)
+    report = Report(baseline[:8], target[:8], options.factor, options.count_threshold)
     if baseline == target:
         print("nothing new to benchmark")
     else:
+        commits = git(job.root, "rev-list", "--first-parent", "--reverse",
+                      f"{baseline}..{target}").split()  # fmt: skip
+        report.commits = len(commits)
         bench = ["-b", options.bench] if options.bench else []
         rounds = ["-a", f"rounds={options.rounds}"] if options.rounds else []
         job.asv("continuous", "--factor", str(options.factor), "--machine", job.machine,
                 *rounds, *bench, baseline, target)  # fmt: skip
-        changes = judge_commits(job, baseline, target, options.factor)
+        changes = judge_commits(job, baseline, target, options.factor, options.count_threshold)
         report.regressed, report.improved, report.broke = split(changes)
-        if report.regressed and options.confirm:
-            report.regressed, report.unconfirmed = confirm(
-                job, report.regressed, baseline, target, options.factor, rounds
+        report.expected = [c for c in changes if c.status is Status.EXPECTED]
+        counts = [c for c in report.regressed if is_counted(c)]
+        timed = [c for c in report.regressed if not is_counted(c)]
+        if timed and options.confirm:
+            timed, report.unconfirmed = confirm(
+                job, timed, baseline, target, options.factor, rounds
             )
+        report.regressed = sorted(counts + timed, key=lambda c: c.benchmark)
+        if counts:
+            counter = job.counter or safely(WorktreeCounter(job.root))
+            bytecodes = job.bytecodes or safely(WorktreeCounter(job.root, bytecodes=True))
+            report.findings = investigate(commits, baseline, counts, counter, bytecodes,
+                                          options.count_threshold)  # fmt: skip
         if options.backfill:
             job.asv("run", "--skip-existing-commits", "--machine", job.machine, *bench,
                     f"{baseline}..{target}")  # fmt: skip
-    report.leakcheck, report.leaked = run_leakcheck(job)
+    if options.leakcheck:
+        report.leakcheck, report.leaked = run_leakcheck(job)
+    else:
+        report.leakcheck = "not run (--no-leakcheck)"
     if options.publish:
         report.published = publish(job)
     return report
 
 
 def summary(report: Report) -> str:
-    lines = [f"nightly: {report.baseline} -> {report.target}, factor {report.factor}"]
+    lines = [f"nightly: {report.baseline} -> {report.target} ({report.commits} commits), factor"
+             f" {report.factor}, counts {report.count_threshold:.1%}"]  # fmt: skip
     for title, changes in (("REGRESSED", report.regressed), ("BROKE", report.broke),
                            ("not confirmed", report.unconfirmed),
+                           ("expected", report.expected),
                            ("improved", report.improved)):  # fmt: skip
         lines += [f"  {title}: {_describe(c)}" for c in changes]
+    for found in report.findings:
+        culprit = found.culprit[:8] if found.culprit else f"unknown ({found.reason})"
+        lines.append(f"  culprit of {found.benchmark}: {culprit}")
+        for fn, before, after in (*found.py_functions, *found.c_functions):
+            lines.append(f"    grew: {fn}  {before:,.0f} -> {after:,.0f} per call")
     lines.append(f"  leakcheck: {report.leakcheck}; site published: {report.published}")
     verdict = {0: "OK", 1: "REGRESSED", 2: "A BENCHMARK BROKE", 3: "REGRESSED AND BROKE"}
     lines.append(f"verdict: {verdict[report.status]} (exit status {report.status})")
@@ -231,7 +284,9 @@ def _describe(change: Change) -> str:
         return f"{change.benchmark}  ({change.reason})"
     before, after = human(change.before, change.unit), human(change.after, change.unit)
     better = "higher" if change.higher_is_better else "lower"
-    return f"{change.benchmark}  {before} -> {after}  (x{change.ratio:.2f}, {better} is better)"
+    ratio = "" if change.ratio is None else f"x{change.ratio:.4g}, "
+    why = f"; {change.reason}" if change.reason else ""
+    return f"{change.benchmark}  {before} -> {after}  ({ratio}{better} is better{why})"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -256,6 +311,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, not {text}")
+    return value
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = _Parser(prog="nightly.py", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
@@ -273,6 +335,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=DEFAULT_FACTOR,
         help=f"the regression rule's factor (default: {DEFAULT_FACTOR})",
     )
+    parser.add_argument(
+        "--count-threshold",
+        type=_fraction,
+        default=COUNT_THRESHOLD,
+        help=f"relative change of an instruction count that counts (default: {COUNT_THRESHOLD})",
+    )
     parser.add_argument("--rounds", type=_positive, help="asv rounds per commit")
     parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
     parser.add_argument(
@@ -282,15 +350,21 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="report what the first comparison finds, without measuring it again",
     )
     parser.add_argument("--no-backfill", dest="backfill", action="store_false")
+    parser.add_argument("--no-leakcheck", dest="leakcheck", action="store_false")
     parser.add_argument("--no-publish", dest="publish", action="store_false")
     return parser.parse_args(list(argv))
 
 
-def main(argv: Sequence[str] | None = None, run: Runner = run_command) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    run: Runner = run_command,
+    counter: Counter | None = None,
+    bytecodes: Counter | None = None,
+) -> int:
     options = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         root = (options.repo or toplevel()).resolve()
-        job = Job(root, load_config(root), options.machine, run)
+        job = Job(root, load_config(root), options.machine, run, counter, bytecodes)
         report = nightly(job, options)
     except (JobError, ConfigurationError) as exc:
         print(f"nightly: cannot run: {exc}", file=sys.stderr)
@@ -302,4 +376,10 @@ def main(argv: Sequence[str] | None = None, run: Runner = run_command) -> int:
     out = root / ".asv" / "nightly.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
+    text = markdown(report.as_dict())
+    out.with_suffix(".md").write_text(text)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as f:
+            f.write(text)
     return report.status

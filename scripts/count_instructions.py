@@ -1,82 +1,86 @@
 #!/usr/bin/env python3
-"""Instructions per operation of a shared workload, counted by valgrind's callgrind.
+"""Instructions per operation of the core operations, counted by valgrind's callgrind.
 
-Instruction counts do not depend on what else the machine is doing, so an engine change can be
-compared with the commit before it exactly, even on a busy 2-core machine. The count comes from two
-runs of N1 and N2 steps (same setup), divided by N2 - N1, so set-up and interpreter start cancel::
+A thin entry point over :mod:`perfkit.instructions` (which the asv benchmark
+``instructions.Instructions`` and the nightly job's culprit search use too)::
 
-    python scripts/count_instructions.py plan -p n=1000
-    python scripts/count_instructions.py claim_complete get:n=1000 raw_get:n=1000
-    git worktree add /tmp/old HEAD~3 && python scripts/count_instructions.py --engine /tmp/old plan
+    python scripts/count_instructions.py                 # every operation
+    python scripts/count_instructions.py claim get plan_1
+    git worktree add /tmp/old HEAD~3 && python scripts/count_instructions.py --engine /tmp/old claim
+    python scripts/count_instructions.py --functions 10 claim   # and the costliest C functions
+    python scripts/count_instructions.py --steps 2 12 plan:n=1000 raw_insert:n=1000   # any workload
 
-It measures CPU work only: time spent waiting for the disk (fsync) is not counted.
-Needs ``valgrind`` (Debian: apt-get install valgrind).
+Exit status: 0 counted, 2 an operation could not be counted, 4 bad arguments or no valgrind
+(Debian/Ubuntu: apt-get install valgrind).
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
-import subprocess
+import json
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RUNNER = """
-import sys, tempfile
-from pathlib import Path
-# taskorch comes from --engine (default: this checkout), the workloads from this checkout.
-sys.path.insert(0, {engine!r})
-import taskorch
-sys.path.insert(0, {root!r})
-from perfkit.workloads import WORKLOADS
-name, steps = sys.argv[1], int(sys.argv[2])
-params = {{k: int(v) if v.isdigit() else v for k, v in (a.split("=", 1) for a in sys.argv[3:])}}
-with WORKLOADS[name].session(Path(tempfile.mkdtemp()), **params) as step:
-    step()
-    for _ in range(steps):
-        step()
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from perfkit.instructions import OPERATIONS, CountError, Operation, count, count_bytecodes
 
 
-def count(name: str, steps: int, params: list[str], engine: Path) -> int:
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(RUNNER.format(engine=str(engine), root=str(ROOT)))
-    out = subprocess.run(
-        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-         sys.executable, f.name, name, str(steps), *params],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    Path(f.name).unlink()
-    match = re.search(r"Collected : (\d+)", out.stderr)
-    if out.returncode or not match:
-        raise SystemExit(f"callgrind failed for {name}: {out.stderr[-2000:]}")
-    return int(match.group(1))
+def _value(text: str) -> object:
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def defined(specs: list[str], params: list[str], steps: tuple[int, int]) -> dict[str, Operation]:
+    """Named operations as defined, and any other ``WORKLOAD[:k=v,...]`` with ``steps``."""
+    out = {}
+    for spec in specs:
+        if spec in OPERATIONS and not params:
+            out[spec] = OPERATIONS[spec]
+            continue
+        name, _, extra = spec.partition(":")
+        pairs = [p.split("=", 1) for p in [*params, *extra.split(",")] if "=" in p]
+        out[spec] = Operation(name, {k: _value(v) for k, v in pairs}, warmup=2, steps=steps)
+    return out
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workloads", nargs="+", help="NAME or NAME:param=value,param=value")
-    parser.add_argument("-p", "--param", action="append", default=[], help="k=v for every workload")
-    parser.add_argument("--steps", type=int, nargs=2, default=(100, 600), metavar=("N1", "N2"))
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--engine", type=Path, default=ROOT,
-        help="a checkout whose taskorch to measure (e.g. a git worktree of an older commit)",
-    )  # fmt: skip
+        "operations",
+        nargs="*",
+        help=f"default: all of {', '.join(OPERATIONS)}; or any workload, WORKLOAD:k=v,k=v",
+    )
+    parser.add_argument("-p", "--param", action="append", default=[], help="k=v for every workload")
+    parser.add_argument("--steps", type=int, nargs=2, default=(20, 60), metavar=("N1", "N2"),
+                        help="the two loop lengths, for workloads given by name")  # fmt: skip
+    parser.add_argument("--engine", type=Path, help="a checkout whose taskorch to count")
+    parser.add_argument("--python", help="the interpreter to count under (default: this one)")
+    parser.add_argument("--functions", type=int, default=0, help="show the N costliest functions")
+    parser.add_argument(
+        "--bytecodes", action="store_true", help="count Python bytecodes instead (no valgrind)"
+    )
+    parser.add_argument("--json", type=Path, help="also write every count here")
     args = parser.parse_args()
-    if shutil.which("valgrind") is None:
-        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
-        return 2
-    n1, n2 = args.steps
-    for spec in args.workloads:
-        name, _, extra = spec.partition(":")
-        params = [*args.param, *(p for p in extra.split(",") if p)]
-        runs = [count(name, n, params, args.engine) for n in (n1, n2)]
-        per_op = (runs[1] - runs[0]) / (n2 - n1)
-        print(f"{spec:<32} {per_op:>14,.0f} instructions/op", flush=True)
-    return 0
+    names = defined(args.operations or list(OPERATIONS), args.param, tuple(args.steps))
+    try:
+        if args.bytecodes:
+            counts = count_bytecodes(names, python=args.python, engine=args.engine)
+        else:
+            counts = count(names, python=args.python, engine=args.engine)
+    except CountError as exc:
+        print(exc, file=sys.stderr)
+        return 4
+    unit = "bytecodes" if args.bytecodes else "instructions"
+    for name, found in counts.items():
+        if found.instructions is None:
+            print(f"{name:<20} skipped: {found.skipped}")
+            continue
+        print(f"{name:<20} {found.instructions:>16,.1f} {unit}/call  ({found.seconds:.1f} s)")
+        for fn, value in list(found.functions.items())[: args.functions]:
+            print(f"    {value:>16,.1f}  {fn}")
+    if args.json:
+        args.json.write_text(json.dumps({n: c.as_dict() for n, c in counts.items()}, indent=1))
+    return 2 if any(c.instructions is None for c in counts.values()) else 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,122 @@
+"""The nightly job's report as Markdown, for a CI job summary or a pull-request comment.
+
+Made from the report's JSON form (``.asv/nightly.json``), so it can be rendered again from a kept
+file: the verdict, then each regression with its ratio, the commit that moved it and the
+functions that grew, then what broke, what was expected and what improved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["markdown"]
+
+VERDICTS = {
+    0: "✅ OK",
+    1: "❌ REGRESSED",
+    2: "❌ A BENCHMARK BROKE",
+    3: "❌ REGRESSED AND A BENCHMARK BROKE",
+    4: "⚠️ COULD NOT RUN",
+}
+
+
+def _number(value: Any, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "seconds":
+        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
+            if abs(value) >= scale:
+                return f"{value / scale:.3g} {name}"
+        return f"{value:.3g} s"
+    return f"{value:,.0f} {unit}".strip() if abs(value) >= 100 else f"{value:.4g} {unit}".strip()
+
+
+def _ratio(change: Mapping[str, Any]) -> str:
+    ratio = change.get("ratio")
+    return "—" if ratio is None else f"x{ratio:.4f}" if abs(ratio - 1) < 0.1 else f"x{ratio:.2f}"
+
+
+def _direction(change: Mapping[str, Any]) -> str:
+    ratio = change.get("ratio")
+    moved = "" if ratio is None else "grew" if ratio > 1 else "shrank"
+    return f"{moved} ({change.get('better', 'lower')} is better)".strip()
+
+
+def _table(changes: Sequence[Mapping[str, Any]], culprits: Mapping[str, str]) -> list[str]:
+    lines = [
+        "| benchmark | before | after | ratio | direction | culprit |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in changes:
+        unit = str(c.get("unit") or "")
+        lines.append(
+            f"| `{c['benchmark']}` | {_number(c.get('before'), unit)} |"
+            f" {_number(c.get('after'), unit)} | {_ratio(c)} | {_direction(c)} |"
+            f" {culprits.get(c['benchmark'], '—')} |"
+        )
+    return lines
+
+
+def _evidence(finding: Mapping[str, Any]) -> list[str]:
+    lines = [f"**`{finding['benchmark']}`**: counted again, {_number(finding.get('before'), '')}"
+             f" → {_number(finding.get('after'), '')} instructions per call."]  # fmt: skip
+    for key, title, unit in (("py_functions", "Python functions", "bytecodes"),
+                             ("c_functions", "C functions", "instructions")):  # fmt: skip
+        rows = finding.get(key) or []
+        if not rows:
+            continue
+        head = f"| {title}, grew most (inclusive {unit} per call) | before | after | growth |"
+        lines += ["", head, "|---|---|---|---|"]
+        for row in rows:
+            before, after = float(row["before"]), float(row["after"])
+            lines.append(f"| `{row['function']}` | {before:,.0f} | {after:,.0f} |"
+                         f" {after - before:+,.0f} |")  # fmt: skip
+    return [*lines, ""]
+
+
+def markdown(report: Mapping[str, Any]) -> str:
+    """The report (:meth:`perfkit.nightly.Report.as_dict`) as Markdown."""
+    status = int(report.get("status", 4))
+    findings = list(report.get("findings") or [])
+    culprits = {
+        f["benchmark"]: f"`{f['culprit'][:8]}`"
+        if f.get("culprit")
+        else f"unknown: {f.get('reason')}"
+        for f in findings
+    }
+    lines = [
+        f"## Nightly benchmarks: {VERDICTS.get(status, status)}",
+        "",
+        f"`{report.get('baseline')}` → `{report.get('target')}` ({report.get('commits', 0)} new"
+        f" commits). Instruction counts fail beyond {float(report.get('count_threshold', 0)):.1%};"
+        f" timings beyond x{report.get('factor')} and asv's significance test, measured twice."
+        f" Exit status {status}.",
+        "",
+    ]
+    sections = (
+        ("Regressed", "regressed"),
+        ("Broke", "broke"),
+        ("Expected (declared)", "expected"),
+        ("Not confirmed when measured again", "unconfirmed"),
+        ("Improved", "improved"),
+    )
+    for title, key in sections:
+        changes = list(report.get(key) or [])
+        if not changes:
+            continue
+        lines += [f"### {title}", ""]
+        if key == "broke":
+            lines += [f"- `{c['benchmark']}`: {c.get('reason', '')}" for c in changes]
+        else:
+            lines += _table(changes, culprits if key == "regressed" else {})
+        lines.append("")
+        if key == "regressed" and findings:
+            lines += ["#### What grew", ""]
+            for finding in findings:
+                lines += _evidence(finding)
+    lines += [
+        f"Leak check: {report.get('leakcheck')}. Site published: {report.get('published')}.",
+        "",
+    ]
+    return "\n".join(lines)
