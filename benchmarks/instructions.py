@@ -13,11 +13,10 @@ import fcntl
 import importlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-from ._support import workloads
+from ._support import quick_run, workloads
 
 # Fixed here, not read from perfkit: params must not depend on what a commit has.
 OPERATIONS = [
@@ -38,22 +37,6 @@ OPERATIONS = [
 ]
 
 
-def _quick() -> bool:
-    """Whether this is ``asv run --quick``: asv 0.6.6 hands each benchmark process its extra
-    parameters as a JSON argument, and --quick sets these three. A quick run saves no results, so
-    it only checks that every operation runs (natively, in seconds) instead of counting (a
-    minute)."""
-    quick = {"number": 1, "repeat": 1, "warmup_time": 0}
-    for arg in sys.argv[1:]:
-        try:
-            extra = json.loads(arg)
-        except ValueError:
-            continue
-        if isinstance(extra, dict) and all(extra.get(k) == v for k, v in quick.items()):
-            return True
-    return False
-
-
 def _counting() -> Any:
     workloads()  # the engine of the commit first, then perfkit from the working tree
     return importlib.import_module("perfkit.instructions")
@@ -69,7 +52,7 @@ def _counts(folder: Path) -> dict[str, Any]:
             found: dict[str, Any] = json.loads(kept.read_text())
             return found
         counting = _counting()
-        quick = _quick()
+        quick = quick_run()
         if counting.valgrind() is None and not quick:
             found = {"error": counting.INSTALL_HINT}
         else:

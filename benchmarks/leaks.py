@@ -11,9 +11,10 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from ._support import require, session
+from ._support import quick_run, require, session
 
 ITERATIONS = 20_000
+QUICK_ITERATIONS = 500  # asv run --quick: the loop runs, its figure is not kept
 OPERATIONS: dict[str, dict[str, Any]] = {
     "claim_complete": {},
     "plan_10": {"n": 10},
@@ -42,6 +43,7 @@ class LeakRate:
         require("Orchestrator.plan")
         self.measure: Callable[..., float] = measure
         self.step = session(WORKLOAD[operation], None, **OPERATIONS[operation])
+        self.iterations = QUICK_ITERATIONS if quick_run() else ITERATIONS
 
     def track_bytes_per_iteration(self, operation: str) -> float:
-        return float(self.measure(self.step, iterations=ITERATIONS))
+        return float(self.measure(self.step, iterations=self.iterations))
