@@ -16,6 +16,7 @@ from leakcheck.attribution import Attribution
 from leakcheck.capture import read_capture
 from leakcheck.errors import UsageError, WorkloadError
 from leakcheck.flamegraph import write_flamegraph
+from leakcheck.limits import MAX_THRESHOLD, amount, count
 from leakcheck.progress import Progress, SilentProgress, StreamProgress
 from leakcheck.report import Report, Timings
 from leakcheck.tracking import LoopPlan, run_loop
@@ -75,8 +76,7 @@ def check(
     """
     if not callable(step):
         raise UsageError(f"the workload must be callable, not {type(step).__name__}")
-    if threshold < 0:
-        raise UsageError(f"threshold must be >= 0, not {threshold}")
+    iterations, warmup, threshold = checked(iterations, warmup, threshold)
     plan = LoopPlan(iterations=iterations, warmup=warmup)
     reporter = _reporter(progress, name)
     workdir = Path(tempfile.mkdtemp(prefix="leakcheck-"))
@@ -153,6 +153,7 @@ def check_session(
     scratch directory is created before and removed after. Set-up and tear-down run outside
     the measured window, so memory held by the open session only counts if it keeps growing.
     """
+    checked(iterations, warmup, threshold)  # before the session is opened
     with tempfile.TemporaryDirectory(prefix="leakcheck-session-") as scratch:
         try:
             manager = session(Path(scratch))
@@ -179,6 +180,15 @@ def check_session(
         except Exception as exc:
             raise WorkloadError(f"the workload's session failed to close: {exc!r}") from exc
     return report
+
+
+def checked(iterations: object, warmup: object, threshold: object) -> tuple[int, int, float]:
+    """The loop's numbers, checked (:class:`UsageError` naming the first bad one)."""
+    return (
+        count("iterations", iterations, 1),  # LoopPlan asks for two per segment
+        count("warmup", warmup, 0),
+        amount("threshold", threshold, 0.0, MAX_THRESHOLD),
+    )
 
 
 def _reporter(progress: Progress | bool, name: str) -> Progress:

@@ -23,6 +23,7 @@ from leakcheck.checking import (
     check_session,
 )
 from leakcheck.errors import LeakcheckError, WorkloadError
+from leakcheck.limits import MAX_BUDGET, MAX_THRESHOLD, amount_option, count_option
 from leakcheck.targets import load_callable
 
 __all__ = ["main"]
@@ -64,15 +65,16 @@ def add_loop_options(
 ) -> None:
     """Options shared by every subcommand that runs checks."""
     parser.add_argument(
-        "--iterations", "-n", type=int, default=DEFAULT_ITERATIONS, metavar="N",
+        "--iterations", "-n", type=count_option(16), default=DEFAULT_ITERATIONS, metavar="N",
         help=f"tracked iterations (default {DEFAULT_ITERATIONS})",
     )  # fmt: skip
     parser.add_argument(
-        "--warmup", "-w", type=int, default=None, metavar="W",
+        "--warmup", "-w", type=count_option(0), default=None, metavar="W",
         help=f"untracked iterations first ({warmup_help})",
     )  # fmt: skip
     parser.add_argument(
-        "--threshold", type=float, default=DEFAULT_THRESHOLD, metavar="BYTES",
+        "--threshold", type=amount_option(0, MAX_THRESHOLD), default=DEFAULT_THRESHOLD,
+        metavar="BYTES",
         help=f"steady bytes per iteration that make a leak (default {DEFAULT_THRESHOLD})",
     )  # fmt: skip
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
@@ -140,7 +142,8 @@ class SuiteCommand:
         from leakcheck.suite import DEFAULT_BUDGET, DEFAULT_REGISTRY
 
         parser.add_argument(
-            "--budget", type=float, default=DEFAULT_BUDGET, metavar="SECONDS",
+            "--budget", type=amount_option(0, MAX_BUDGET), default=DEFAULT_BUDGET,
+            metavar="SECONDS",
             help=f"time per workload (default {DEFAULT_BUDGET:g}); slower workloads run fewer "
             "iterations, with a warning; 0 for no limit",
         )  # fmt: skip

@@ -21,8 +21,10 @@ from leakcheck.checking import (
     DEFAULT_THRESHOLD,
     Session,
     check_session,
+    checked,
 )
 from leakcheck.errors import LeakcheckError, LoadError, UsageError, WorkloadError
+from leakcheck.limits import MAX_BUDGET, amount
 from leakcheck.progress import Progress
 from leakcheck.report import FORMAT_VERSION, Report
 from leakcheck.targets import load_object
@@ -113,6 +115,9 @@ def run_suite(
     calls are too slow to run ``iterations`` times within ``budget`` seconds runs fewer (the
     report says so in its warnings).
     """
+    checked(iterations, 0 if warmup is None else warmup, threshold)
+    if budget is not None:
+        amount("budget", budget, 0.0, MAX_BUDGET)
     unknown = sorted(set(only) - set(workloads))
     if unknown:
         raise UsageError(

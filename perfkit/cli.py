@@ -1,25 +1,32 @@
 """``taskorch perf validate``: run the success-criteria validation and write the report.
 
+The validation plan goes to --db, for the specialist "perfkit-validation", and is claimed
+there by the run alone: the other work in the database is never claimed or changed. Ctrl-C or
+SIGTERM cancels what the run has not finished. Every option and file is checked before the
+run starts (--report DIR is created then).
+
 Exit status: 0 every criterion passed, 3 a criterion failed or was not measured (skip one on
-purpose with ``--skip``), 1 a taskorch error, 2 bad usage.
+purpose with --skip), 1 a taskorch error, 2 bad usage (an option out of range, a file that
+cannot be read or written), 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
+from taskorch import ConfigurationError
 from taskorch.cli import resolve_url
 
+from .command import UsageError, guarded, number, run_async
 from .report import generate_performance_report
 from .session import OrchestrationSession
 from .slo import CRITERIA, load_budgets
-from .sources import load_leaks
-from .spec import SEED_SPECS
+from .sources import SourceError, load_leaks
+from .spec import MAX_DURATION, SEED_SPECS
 
 __all__ = ["add_command", "validation_specs"]
 
@@ -53,27 +60,33 @@ def add_command(sub: Any, db_help: str) -> None:
     p.add_argument("--budgets", metavar="FILE", help="TOML file with tighter [budgets]")
     p.add_argument("--skip", action="append", default=[], choices=[c.key for c in CRITERIA],
                    help="do not check this criterion (repeatable); shown as skipped")  # fmt: skip
-    p.add_argument("--duration", type=float, default=60.0, metavar="SECONDS",
-                   help="length of the 50-agent stress run (default 60)")  # fmt: skip
+    p.add_argument("--duration", type=number(0, MAX_DURATION, above=True), default=60.0,
+                   metavar="SECONDS", help="length of the 50-agent stress run (default 60,"
+                   f" at most {MAX_DURATION:g})")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="a tenth of the iterations")
     p.add_argument("--leakcheck-json", metavar="FILE",
                    help="use this leakcheck result instead of running leak checks")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=cmd_validate)
+    p.set_defaults(func=guarded(cmd_validate))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    if args.duration <= 0:
-        print("taskorch: --duration must be positive", file=sys.stderr)
-        return 2
-    budgets = load_budgets(args.budgets) if args.budgets else {}
+    if args.report:
+        writable_folder(Path(args.report), "--report")
+    try:
+        budgets = load_budgets(args.budgets) if args.budgets else {}
+    except ConfigurationError as exc:
+        raise UsageError(f"--budgets: {exc}") from exc
     specs = validation_specs(args.duration, args.quick)
     leaks = None
     if args.leakcheck_json:
-        leaks = load_leaks(Path(args.leakcheck_json))
+        path = Path(args.leakcheck_json)
+        try:
+            leaks = load_leaks(path)
+        except SourceError as exc:
+            raise UsageError(f"--leakcheck-json: {exc}") from exc
         if leaks is None:
-            print(f"taskorch: cannot read leakcheck results {args.leakcheck_json}", file=sys.stderr)
-            return 2
+            raise UsageError(f"--leakcheck-json: {path} does not exist")
     if leaks is not None or "leaks" in args.skip:
         specs = [s for s in specs if s["target"] != "leaks"]
     url = resolve_url(args)
@@ -89,7 +102,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         db=url,
         progress=progress,
     )
-    results = asyncio.run(session.execute_performance_tests(specs))
+    results = run_async(session.execute_performance_tests(specs))
     report = generate_performance_report(results, budgets=budgets, skip=args.skip, leaks=leaks)
     if args.json:
         print(json.dumps(report.to_dict(), indent=1))
@@ -100,3 +113,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if not quiet:
             print(f"report: {paths['html']} (summary: {paths['markdown']})")
     return report.exit_status
+
+
+def writable_folder(path: Path, option: str) -> None:
+    """Create ``path`` and prove a file can be written there, so that a run of minutes does
+    not end unable to write its report."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: cannot write a report there ({exc})") from exc

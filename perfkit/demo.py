@@ -37,13 +37,23 @@ __all__ = [
 
 
 def plan_demo(
-    orch: Orchestrator, n: int, fan_in: int = 0, width: int = 1000, per_plan: int = 10_000
+    orch: Orchestrator,
+    n: int,
+    fan_in: int = 0,
+    width: int = 1000,
+    per_plan: int = 10_000,
+    *,
+    specialist: str | None = None,
+    into: list[Plan] | None = None,
 ) -> list[Plan]:
-    """Plan ``n`` demo subtasks as plans of at most ``per_plan`` subtasks each."""
-    plans = []
+    """Plan ``n`` demo subtasks as plans of at most ``per_plan`` subtasks each (all of role
+    ``specialist`` when given). Each plan is appended to ``into`` as soon as it is written, so a
+    caller interrupted halfway knows which plans to cancel."""
+    plans = [] if into is None else into
     for start in range(0, n, per_plan):
         count = min(per_plan, n - start)
-        plans.append(orch.plan(f"demo goal {start}", demo_subtasks(count, fan_in, width)))
+        spec = demo_subtasks(count, fan_in, width, specialist)
+        plans.append(orch.plan(f"demo goal {start}", spec))
     return plans
 
 

@@ -1,7 +1,16 @@
 """``taskorch fleet``: run demo agents against a generated plan (or a plan file).
 
-Prints progress every second, then throughput, latencies and the invariant check; the exit
-status is 1 when an invariant is broken.
+Prints progress every second, then throughput, latencies and the invariant check.
+
+The fleet works only on what it planned itself: its subtasks (generated, or those of --plan
+FILE) are planned for the specialist "perfkit-demo", and its agents claim only that specialist,
+so the other work in the database is never claimed, completed or delayed. When the run ends
+early (--duration, Ctrl-C, SIGTERM, an error), its unfinished subtasks are cancelled: nothing
+of it stays claimed or ready.
+
+Exit status: 0 ok, 1 a taskorch error or a broken invariant, 2 bad usage (an option out of
+range; a plan file missing, not UTF-8, not JSON or not {"goal": ..., "subtasks": [...]}),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,14 +20,23 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from taskorch import Orchestrator, Plan
-from taskorch.agents import Fleet, FleetCounters
+from taskorch import Orchestrator, Plan, TaskStatus
+from taskorch.agents import Fleet, FleetCounters, WorkerClosedError
 from taskorch.cli import open_db
 
+from .command import UsageError, guarded, integer, number, run_async
 from .demo import DemoHandler, check_invariants, plan_demo
+
+__all__ = ["DEMO_SPECIALIST", "add_command", "read_plan_file", "run"]
+
+#: The role of every subtask a demo fleet plans, and the only one it claims.
+DEMO_SPECIALIST = "perfkit-demo"
+WEEK = 7 * 86_400.0
+POLL_SECONDS = 0.05  # how often the run looks whether its plans have finished
 
 
 def add_command(sub: Any, db_help: str) -> None:
@@ -27,38 +45,85 @@ def add_command(sub: Any, db_help: str) -> None:
     parser = sub.add_parser("fleet", help=summary, description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--db", help=db_help)
-    parser.add_argument("--agents", type=int, default=100, help="agents (default 100)")
-    parser.add_argument("--tasks", type=int, default=10_000, help="demo subtasks to plan")
-    parser.add_argument(
-        "--fan-in", type=int, default=0, help="dependencies per demo subtask (default 0)"
-    )
+    parser.add_argument("--agents", type=integer(1, 100_000), default=100,
+                        help="agents, 1 to 100,000 (default 100)")  # fmt: skip
+    parser.add_argument("--tasks", type=integer(1, 10_000_000), default=10_000,
+                        help="demo subtasks to plan, 1 to 10,000,000 (default 10,000)")  # fmt: skip
+    parser.add_argument("--fan-in", type=integer(0, 100), default=0,
+                        help="dependencies per demo subtask, 0 to 100 (default 0)")  # fmt: skip
     parser.add_argument("--plan", metavar="FILE", help="plan this JSON file instead")
-    parser.add_argument("--work-ms", type=float, default=0.0, help="simulated work per subtask")
-    parser.add_argument("--duration", type=float, help="stop after this many seconds")
-    parser.add_argument("--lease", type=float, default=60.0, help="lease seconds (default 60)")
-    parser.add_argument("--max-batch", type=int, default=512, help="calls per transaction")
+    parser.add_argument("--work-ms", type=number(0, 3_600_000), default=0.0,
+                        help="simulated work per subtask, in ms (default 0)")  # fmt: skip
+    parser.add_argument("--duration", type=number(0, WEEK, above=True),
+                        help="stop after this many seconds")  # fmt: skip
+    parser.add_argument("--lease", type=number(0, WEEK, above=True), default=60.0,
+                        help="lease seconds (default 60)")  # fmt: skip
+    parser.add_argument("--max-batch", type=integer(1, 1_000_000), default=512,
+                        help="calls per transaction (default 512)")  # fmt: skip
     parser.add_argument(
         "--per-call", action="store_true", help="one commit per call (no group commit)"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(func=cmd_fleet)
+    parser.set_defaults(func=guarded(cmd_fleet))
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
+    plan_file = read_plan_file(Path(args.plan)) if args.plan else None  # before opening the db
     with open_db(args) as orch:
-        return run(orch, args)
+        return run(orch, args, plan_file)
 
 
-def _plans(orch: Orchestrator, args: argparse.Namespace) -> list[Plan]:
-    if args.plan:
-        spec = json.loads(Path(args.plan).read_text(encoding="utf-8"))
-        return [orch.plan(spec["goal"], spec["subtasks"], context=spec.get("context"))]
-    return plan_demo(orch, args.tasks, fan_in=args.fan_in)
+def read_plan_file(path: Path) -> dict[str, Any]:
+    """A plan file's ``{"goal": ..., "subtasks": [...], "context": ...}``; :class:`UsageError`
+    naming the file when it cannot be read or has another shape."""
+    try:
+        spec = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read plan file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"plan file {path} is not UTF-8 text ({exc.reason})") from exc
+    except ValueError as exc:
+        raise UsageError(f"plan file {path} is not valid JSON: {exc}") from exc
+    subtasks = spec.get("subtasks") if isinstance(spec, dict) else None
+    if (
+        not isinstance(spec, dict)
+        or not isinstance(spec.get("goal"), str)
+        or not isinstance(subtasks, list)
+        or not all(isinstance(s, dict) for s in subtasks)
+    ):
+        raise UsageError(
+            f'plan file {path} must hold a JSON object {{"goal": "...", "subtasks": [{{...}},'
+            ' ...], "context": {...}}'
+        )
+    return spec
 
 
-def run(orch: Orchestrator, args: argparse.Namespace) -> int:
-    """Plan, run the fleet with progress output, report; 0 when the invariants hold."""
-    plans = _plans(orch, args)
+def _plan(orch: Orchestrator, args: argparse.Namespace, spec: Mapping[str, Any] | None,
+          into: list[Plan]) -> None:  # fmt: skip
+    if spec is None:
+        plan_demo(orch, args.tasks, fan_in=args.fan_in, specialist=DEMO_SPECIALIST, into=into)
+        return
+    # The file's roles give way to the fleet's own, which is all that it claims.
+    subtasks = [{**s, "specialist": DEMO_SPECIALIST} for s in spec["subtasks"]]
+    into.append(orch.plan(spec["goal"], subtasks, context=spec.get("context")))
+
+
+def run(
+    orch: Orchestrator, args: argparse.Namespace, plan_file: Mapping[str, Any] | None = None
+) -> int:
+    """Plan, run the fleet with progress output, report; 0 when the invariants hold. Whatever
+    of the run's plans is unfinished at the end is cancelled."""
+    plans: list[Plan] = []
+    try:
+        _plan(orch, args, plan_file, plans)
+        return _run(orch, args, plans)
+    finally:
+        cancelled = _cancel_unfinished(orch, plans)
+        if cancelled:
+            print(f"cancelled {cancelled} unfinished subtask(s) of this run", file=sys.stderr)
+
+
+def _run(orch: Orchestrator, args: argparse.Namespace, plans: Sequence[Plan]) -> int:
     planned = sum(len(p.task_ids) for p in plans)
     print(f"planned {planned} subtasks in {orch.store.url}; {args.agents} agents", flush=True)
 
@@ -76,14 +141,14 @@ def run(orch: Orchestrator, args: argparse.Namespace) -> int:
         orch,
         handler,
         agents=args.agents,
+        specialist=DEMO_SPECIALIST,
         lease_seconds=args.lease,
         group_commit=not args.per_call,
         max_batch=args.max_batch,
         ledger=ledger,
     )
-    drained = args.duration is None
-    report = asyncio.run(fleet.run(args.duration, drain=drained, on_progress=progress))
-    # The store may hold other work the fleet also did; check this run's plans only.
+    report, drained = run_async(_work(fleet, plans, args.duration, progress))
+    # A leftover of an interrupted earlier run has the same role; check this run's plans only.
     ids = {i for p in plans for i in p.task_ids}
     others = sum(n for i, n in ledger.items() if i not in ids)
     mine = Counter({i: n for i, n in ledger.items() if i in ids})
@@ -100,9 +165,48 @@ def run(orch: Orchestrator, args: argparse.Namespace) -> int:
             f" {out['calls_per_transaction']} calls per transaction"
         )
         if others:
-            print(f"also completed {others} subtask(s) of other plans in the store")
+            print(f"also completed {others} subtask(s) left by an interrupted earlier run")
         print(check)
     if not check.ok:
         print("taskorch: an invariant is broken (see above)", file=sys.stderr)
         return 1
     return 0
+
+
+async def _work(
+    fleet: Fleet, plans: Sequence[Plan], duration: float | None, progress: Any
+) -> tuple[Any, bool]:
+    """Run ``fleet`` until ``plans`` have finished (or ``duration`` passed); returns its report
+    and whether the plans finished. The fleet's own drain rule looks at the whole store, which
+    may hold other work that it must leave alone, so the run watches its own plans instead."""
+    run = asyncio.create_task(fleet.run(duration, drain=False, on_progress=progress))
+    parents = [p.parent_id for p in plans]
+    finished = False
+    try:
+        while not run.done():
+            await asyncio.wait({run}, timeout=POLL_SECONDS)
+            if run.done():
+                break
+            try:
+                finished = await fleet.worker.submit(_all_finished, fleet.orch, parents)
+            except WorkerClosedError:  # the fleet is ending on its own
+                continue
+            if finished:
+                fleet.stop()
+    finally:
+        if not run.done():
+            run.cancel()
+        report = await run  # re-raises what stopped the fleet (a storage error, a cancel)
+    return report, finished
+
+
+def _all_finished(orch: Orchestrator, parents: Sequence[int]) -> bool:
+    return all(orch.get(p).status is not TaskStatus.ACTIVE for p in parents)
+
+
+def _cancel_unfinished(orch: Orchestrator, plans: Sequence[Plan]) -> int:
+    cancelled = 0
+    for plan in plans:
+        if orch.get(plan.parent_id).status is TaskStatus.ACTIVE:
+            cancelled += orch.cancel(plan.parent_id)
+    return cancelled

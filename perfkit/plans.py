@@ -56,9 +56,12 @@ def independent(n: int) -> list[dict[str, Any]]:
     ]
 
 
-def demo_subtasks(n: int, fan_in: int = 0, width: int = 1000) -> list[dict[str, Any]]:
+def demo_subtasks(
+    n: int, fan_in: int = 0, width: int = 1000, specialist: str | None = None
+) -> list[dict[str, Any]]:
     """``n`` subtasks in layers of ``width``; each depends on ``fan_in`` subtasks of the layer
-    before (0: all independent)."""
+    before (0: all independent). Their roles cycle through :data:`DEMO_SPECIALISTS`, or are all
+    ``specialist`` when given."""
     _count(n)
     _count(fan_in, "fan_in")
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
@@ -74,7 +77,7 @@ def demo_subtasks(n: int, fan_in: int = 0, width: int = 1000) -> list[dict[str, 
             {
                 "key": f"t{i}",
                 "title": f"demo subtask {i}",
-                "specialist": DEMO_SPECIALISTS[i % len(DEMO_SPECIALISTS)],
+                "specialist": specialist or DEMO_SPECIALISTS[i % len(DEMO_SPECIALISTS)],
                 "depends_on": deps,
             }
         )

@@ -34,6 +34,12 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _literal(text: str) -> str:
+    """``text`` shown as written: matplotlib reads ``$...$`` in labels as TeX, which a stored
+    name could use to make the drawing fail."""
+    return text.replace("$", r"\$")
+
+
 def data_uri(png: bytes) -> str:
     """Embed PNG bytes in a page: the report must open without any network or extra file."""
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
@@ -68,13 +74,13 @@ def history_plot(history: History, keys: Sequence[str], title: str) -> bytes:
         points = history.series[key]
         values = [p.value for p in points]
         spread.extend(values)
-        ax.plot(range(len(points)), values, marker="o", markersize=3, label=key[-60:])
+        ax.plot(range(len(points)), values, marker="o", markersize=3, label=_literal(key[-60:]))
     if spread and min(spread) > 0 and max(spread) / min(spread) > 50:
         ax.set_yscale("log")
     unit = history.unit(keys[0]) if keys else ""
     ax.set_ylabel(unit or "value")
     ax.set_xlabel("commit (oldest to newest)")
-    ax.set_title(title)
+    ax.set_title(_literal(title))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")
     return _png(fig)
@@ -91,7 +97,7 @@ def spec_plot(
     for row, budget in zip(rows, budgets, strict=True):
         if budget is not None:
             ax.plot([budget, budget], [row - 0.4, row + 0.4], color="#c0392b", linewidth=2)
-    ax.set_yticks(list(rows), [label[:50] for label in labels], fontsize=8)
+    ax.set_yticks(list(rows), [_literal(label[:50]) for label in labels], fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("mean ms per operation (red: expected)")
     ax.invert_yaxis()

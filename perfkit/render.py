@@ -2,19 +2,25 @@
 
 The HTML page is self-contained: inline CSS, plots as base64 PNG, a Content-Security-Policy
 that forbids every fetch, and one inline script that only counts the plots that decoded (the
-``data-plots-loaded`` attribute of ``<body>``, read by the headless-browser test). Every string
-that came from storage (titles, workload and benchmark names, errors) goes through ``escape``.
+``data-plots-loaded`` attribute of ``<body>``, read by the headless-browser test). Everything
+that came from outside this module (titles, names, errors, numbers, ids: a results file can
+put any JSON value where a number belongs) goes through ``escape``, :func:`_num` or
+:func:`_text`.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
+from collections.abc import Sequence
+from dataclasses import fields
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from . import plots
 
 if TYPE_CHECKING:
+    from .monitor import Sample
     from .report import PerformanceReport
 
 __all__ = ["html_page", "markdown"]
@@ -32,11 +38,24 @@ MAX_HISTORY_PLOTS = 8
 
 
 def _num(value: Any) -> str:
+    """A number for the page (escaped: it may be any value read back from a file)."""
     if value is None:
         return "—"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return str(value)
+    return escape(str(value))
+
+
+def _text(value: Any) -> str:
+    return escape(str(value))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number_or_none(value: Any) -> float | None:
+    return float(value) if _is_number(value) else None
 
 
 def _when(ts: float) -> str:
@@ -83,7 +102,7 @@ def _img(png: bytes, alt: str) -> str:
 
 
 def _status(status: str) -> str:
-    return f'<span class="{status.replace(" ", "")}">{escape(status.upper())}</span>'
+    return f'<span class="{escape(status.replace(" ", ""))}">{escape(status.upper())}</span>'
 
 
 def html_page(report: PerformanceReport) -> str:
@@ -116,7 +135,7 @@ def html_page(report: PerformanceReport) -> str:
         env = ", ".join(f"{k} {v}" for k, v in session.environment.items())
         parts.append(
             f"<h2>Validation run</h2><p>Session <code>{escape(session.session_id)}</code>"
-            f" recorded as plan {session.plan_id} in"
+            f" recorded as plan {_num(session.plan_id)} in"
             f" <code>{escape(session.database)}</code>"
             f"; {escape(env)}.</p>"
         )
@@ -125,8 +144,8 @@ def html_page(report: PerformanceReport) -> str:
                 ["spec", "task", "result", "seconds", "measurements"],
                 [
                     [
-                        escape(str(r.spec.get("name"))),
-                        str(r.task_id),
+                        _text(r.spec.get("name")),
+                        _num(r.task_id),
                         _status(_spec_status(r)),
                         _num(r.seconds),
                         escape(r.error or _metrics(r.metrics)),
@@ -135,12 +154,12 @@ def html_page(report: PerformanceReport) -> str:
                 ],
             )
         )
-        bench = [r for r in session.results if "mean_ms" in r.metrics]
+        bench = [r for r in session.results if _is_number(r.metrics.get("mean_ms"))]
         if bench:
             png = plots.spec_plot(
                 [str(r.spec.get("name")) for r in bench],
                 [r.metrics["mean_ms"] for r in bench],
-                [r.metrics.get("expected_ms") for r in bench],
+                [_number_or_none(r.metrics.get("expected_ms")) for r in bench],
             )
             parts.append(_img(png, "mean time per benchmark spec"))
     parts.extend(_history_html(report))
@@ -154,7 +173,7 @@ def html_page(report: PerformanceReport) -> str:
                         escape(e.workload),
                         _status("fail" if e.leaked else "pass"),
                         _num(e.bytes_per_iteration),
-                        str(e.iterations),
+                        _num(e.iterations),
                         escape(e.flamegraph or "—"),
                     ]
                     for e in report.leaks
@@ -162,21 +181,30 @@ def html_page(report: PerformanceReport) -> str:
             )
         )
     if report.samples:
-        s = report.samples
         parts.append("<h2>Resource monitor</h2>")
-        parts.append(
-            f"<p>{len(s)} samples over {_num(s[-1].seconds)} s; peak RSS"
-            f" {_num(max(x.memory_mb for x in s))} MB, peak DB connections"
-            f" {max(x.database_connections for x in s)}, peak threads"
-            f" {max(x.active_threads for x in s)}.</p>"
-        )
-        parts.append(_img(plots.samples_plot(s), "resource usage over time"))
+        parts.extend(_monitor_html(report.samples))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
         f"<title>{escape(report.title)}</title><style>{CSS}</style></head>"
         f"<body>{''.join(parts)}{COUNT_PLOTS}</body></html>\n"
     )
+
+
+def _monitor_html(samples: Sequence[Sample]) -> list[str]:
+    # Samples built in Python skip the loader's checks; one that is not all numbers is left out
+    # of the peaks and the plot rather than written into the page.
+    s = [x for x in samples if all(_is_number(getattr(x, f.name)) for f in fields(x))]
+    dropped = f" ({len(samples) - len(s)} not numeric, left out)" if len(s) < len(samples) else ""
+    if not s:
+        return [f"<p>{len(samples)} samples, none usable{dropped}.</p>"]
+    return [
+        f"<p>{len(s)} samples{dropped} over {_num(s[-1].seconds)} s; peak RSS"
+        f" {_num(max(x.memory_mb for x in s))} MB, peak DB connections"
+        f" {_num(max(x.database_connections for x in s))}, peak threads"
+        f" {_num(max(x.active_threads for x in s))}.</p>",
+        _img(plots.samples_plot(s), "resource usage over time"),
+    ]
 
 
 def _history_html(report: PerformanceReport) -> list[str]:
@@ -191,7 +219,7 @@ def _history_html(report: PerformanceReport) -> list[str]:
         parts.append(f"<p>{len(groups) - MAX_HISTORY_PLOTS} more benchmarks not plotted.</p>")
     ratios = history.raw_ratios()
     parts.append("<h3>Ratio to the raw sqlite3 baseline (newest commit)</h3>")
-    rows = [[escape(r["benchmark"]), escape(r["reference"]), f"{r['ratio']:.2f}"] for r in ratios]
+    rows = [[_text(r["benchmark"]), _text(r["reference"]), f"{r['ratio']:.2f}"] for r in ratios]
     parts.append(
         _rows(["benchmark", "raw reference", "ratio"], rows)
         if ratios
@@ -202,7 +230,7 @@ def _history_html(report: PerformanceReport) -> list[str]:
     parts.append(
         _rows(
             ["benchmark", "commit", "ratio to the commit before"],
-            [[escape(r.benchmark), escape(r.commit[:8]), f"{r.ratio:.2f}"] for r in regressions],
+            [[_text(r.benchmark), _text(r.commit[:8]), f"{r.ratio:.2f}"] for r in regressions],
         )
         if regressions
         else "<p>None.</p>"
@@ -246,6 +274,7 @@ def markdown(report: PerformanceReport) -> str:
         leaking = [e.workload for e in report.leaks if e.leaked]
         lines += ["", f"leakcheck: {len(report.leaks)} workloads, leaking: {leaking or 'none'}."]
     if report.samples:
-        peak = max(s.memory_mb for s in report.samples)
-        lines += ["", f"monitor: {len(report.samples)} samples, peak RSS {peak:.1f} MB."]
+        memory = [s.memory_mb for s in report.samples if _is_number(s.memory_mb)]
+        peak = f"{max(memory):.1f} MB" if memory else "not known"
+        lines += ["", f"monitor: {len(report.samples)} samples, peak RSS {peak}."]
     return "\n".join(lines) + "\n"

@@ -11,44 +11,65 @@ Sources, each optional (a missing one is left out of the report, or shown as not
 - leakcheck results: ``python -m leakcheck suite --json reports/leakcheck.json``;
 - monitor samples: ``tools/diagnostics/performance_monitor.py`` (``reports/monitor/``).
 
+A source file that exists but cannot be used (not UTF-8, not JSON, not the shape its tool
+writes) is left out with a message naming it, and the report is made from the rest; a file
+named on the command line (--results, --leakcheck, --monitor, --asv-results, --budgets) must
+exist and be readable, or nothing is written and the exit status is 2.
+
 Writes ``report.html`` (opens with no network: plots embedded), ``summary.md`` and
-``report.json``. Exit status 0, or with ``--gate`` 3 when a success criterion is not met.
+``report.json``. Exit status 0, or with ``--gate`` 3 when a success criterion is not met;
+2 a file named on the command line cannot be used.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from taskorch.errors import ConfigurationError
 
 from .asvdata import results_dir
 from .history import History, load_history
 from .report import generate_performance_report
-from .session import SessionResults
 from .slo import load_budgets
-from .sources import load_leaks, load_samples
+from .sources import SourceError, load_leaks, load_results, load_samples
 
 __all__ = ["load_results", "main"]
 
+T = TypeVar("T")
 
-def load_results(path: Path) -> SessionResults | None:
-    """A validation run from ``perf validate``'s report.json (or a bare session dump)."""
+
+class _Refused(Exception):
+    """A file named on the command line cannot be used."""
+
+
+def _source(
+    load: Callable[[Path], T | None], given: Path | None, default: Path, what: str
+) -> T | None:
+    """``load`` the file the user named (it must be usable), else the default one (left out,
+    with a message, when it cannot be used)."""
+    path = given or default
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        found = load(path)
+    except SourceError as exc:
+        if given is not None:
+            raise _Refused(f"{what}: {exc}") from exc
+        print(f"{what} left out: {exc}", file=sys.stderr)
         return None
-    session = data.get("session", data) if isinstance(data, dict) else None
-    try:
-        return SessionResults.from_dict(session) if session else None
-    except (KeyError, TypeError, ValueError):
-        return None
+    if found is None and given is not None:
+        raise _Refused(f"{what}: {path} does not exist")
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="A file named with an option must exist and be readable (exit status 2"
+        " otherwise); a default file that cannot be used is left out with a message.",
+    )
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
     parser.add_argument("--asv-results", type=Path, help="asv results folder")
     parser.add_argument("--machine", help="asv machine name (default: the one with most results)")
@@ -61,6 +82,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gate", action="store_true", help="exit 3 if a criterion is not met")
     args = parser.parse_args(argv)
     root = args.root
+    try:
+        if args.asv_results is not None and not args.asv_results.is_dir():
+            raise _Refused(f"asv results: {args.asv_results} is not a folder")
+        results = _source(load_results, args.results, root / "reports/validation/report.json",
+                          "validation run")  # fmt: skip
+        leaks = _source(load_leaks, args.leakcheck, root / "reports/leakcheck.json",
+                        "leakcheck results")  # fmt: skip
+        samples = _source(load_samples, args.monitor, root / "reports/monitor/samples.json",
+                          "monitor samples")  # fmt: skip
+        try:
+            budgets = load_budgets(args.budgets) if args.budgets else {}
+        except ConfigurationError as exc:
+            raise _Refused(f"budgets: {exc}") from exc
+    except _Refused as exc:
+        print(f"generate_performance_report: {exc}; nothing written", file=sys.stderr)
+        return 2
     history: History | None = None
     try:
         history = load_history(args.asv_results or results_dir(root), args.machine)
@@ -68,10 +105,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"asv history left out: {exc}", file=sys.stderr)
     for skipped in history.skipped if history else ():
         print(f"asv result file left out: {skipped}", file=sys.stderr)
-    results = load_results(args.results or root / "reports/validation/report.json")
-    leaks = load_leaks(args.leakcheck or root / "reports/leakcheck.json")
-    samples = load_samples(args.monitor or root / "reports/monitor/samples.json")
-    budgets = load_budgets(args.budgets) if args.budgets else {}
     report = generate_performance_report(
         results, title=args.title, budgets=budgets, history=history, leaks=leaks, samples=samples
     )

@@ -8,9 +8,11 @@
     report = generate_performance_report(results)
 
 The specs are checked first (a bad one refuses the whole list). They are then planned as the
-subtasks of one goal; an agent claims each, runs it and completes it with its measurements as
-the result, so the run is recorded like any other plan (``taskorch show PLAN_ID``). A spec that
-raises is recorded as failed with its error.
+subtasks of one goal, for the specialist ``perfkit-validation``, and claimed by the session in
+the same transaction; it runs each and completes it with its measurements as the result, so
+the run is recorded like any other plan (``taskorch show PLAN_ID``). A spec that raises is
+recorded as failed with its error. The session claims nothing but its own subtasks: the other
+work in the database is left as it was, and a run that ends early cancels what it still holds.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ __all__ = ["OrchestrationSession", "SessionResults", "SpecResult"]
 
 FORMAT_VERSION = 1
 AGENT = "perf-validator"
+#: The role of every subtask a session plans, and the only one it claims.
+SPECIALIST = "perfkit-validation"
+#: Longer than any one spec may run (a stress run lasts at most a day); renewed before each.
+LEASE_SECONDS = 2 * 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,32 +142,35 @@ class OrchestrationSession:
         self.progress = progress or (lambda line: None)
 
     async def execute_performance_tests(self, tasks: Sequence[object]) -> SessionResults:
-        """Check every spec, plan them, then claim, run and complete each in turn."""
+        """Check every spec, plan them, then run and complete each in turn.
+
+        The plan's subtasks are claimed in the transaction that writes them, so no other agent
+        ever sees them ready; the session claims nothing else. Should the run end early (an
+        exception, Ctrl-C), the subtasks it still holds are cancelled on the way out.
+        """
         specs = parse_specs(tasks)
         started = time.time()
         with temporary_directory("taskorch-perf-", self.workdir) as root:
             url = self.db or fresh_url(root, "validation")
             with taskorch.open(url) as orch:
-                plan = orch.plan(
-                    self.description,
-                    [_subtask(i, s) for i, s in enumerate(specs)],
-                    context={"session_id": self.session_id, "environment": environment()},
-                )
-                results = []
-                by_id = dict(zip(plan.task_ids, specs, strict=True))
-                while (
-                    task := orch.claim(AGENT, specialist=None, lease_seconds=86_400)
-                ) is not None:
-                    spec = by_id[task.id]
-                    where = root / f"{self.session_id}-{task.key}"
-                    self.progress(f"running {spec.name} ...")
-                    result = await self._run(orch, task.id, spec, where)
-                    verdict = {True: "pass", False: "FAIL", None: "done"}[result.passed]
-                    if result.metrics.get("measured") is False:
-                        verdict = "NOT MEASURED"
-                    self.progress(f"  {verdict} in {result.seconds:.1f} s")
-                    results.append(result)
-                results.sort(key=lambda r: r.task_id)
+                plan = self._plan(orch, specs)
+                held = set(plan.task_ids)
+                try:
+                    results = []
+                    for task_id, key, spec in zip(plan.task_ids, plan.keys, specs, strict=True):
+                        _renew(orch, held)
+                        where = root / f"{self.session_id}-{key}"
+                        self.progress(f"running {spec.name} ...")
+                        result = await self._run(orch, task_id, spec, where)
+                        held.discard(task_id)
+                        verdict = {True: "pass", False: "FAIL", None: "done"}[result.passed]
+                        if result.metrics.get("measured") is False:
+                            verdict = "NOT MEASURED"
+                        self.progress(f"  {verdict} in {result.seconds:.1f} s")
+                        results.append(result)
+                finally:
+                    if held:
+                        self._abandon(orch, plan.parent_id)
                 return SessionResults(
                     self.session_id,
                     self.description,
@@ -171,6 +180,41 @@ class OrchestrationSession:
                     environment(),
                     started,
                 )
+
+    def _plan(self, orch: taskorch.Orchestrator, specs: Sequence[Spec]) -> taskorch.Plan:
+        """Plan the specs and claim every one of them, in one transaction."""
+        with orch.batch():
+            plan = orch.plan(
+                self.description,
+                [_subtask(i, s) for i, s in enumerate(specs)],
+                context={"session_id": self.session_id, "environment": environment()},
+            )
+            mine = set(plan.task_ids)
+            held: set[int] = set()
+            stale: set[int] = set()
+            while held != mine:
+                task = orch.claim(AGENT, specialist=SPECIALIST, lease_seconds=LEASE_SECONDS)
+                if task is None:  # nobody else can see the uncommitted subtasks
+                    raise RuntimeError(f"the validation plan {plan.parent_id} lost a subtask")
+                if task.id in mine:
+                    held.add(task.id)
+                elif task.parent_id is not None:
+                    stale.add(task.parent_id)
+            # A live run holds all its subtasks, so a ready one of this role was left by a run
+            # that was killed (its lease ran out): its plan is abandoned.
+            for parent_id in stale:
+                orch.cancel(parent_id)
+        for parent_id in sorted(stale):
+            self.progress(f"cancelled validation plan {parent_id}, left by a killed run")
+        return plan
+
+    def _abandon(self, orch: taskorch.Orchestrator, parent_id: int) -> None:
+        try:
+            n = orch.cancel(parent_id)
+        except taskorch.TaskorchError as exc:  # the store failed too; say what is left behind
+            self.progress(f"could not cancel the validation plan {parent_id}: {exc}")
+        else:
+            self.progress(f"cancelled the {n} spec(s) of plan {parent_id} not run to the end")
 
     async def _run(
         self, orch: taskorch.Orchestrator, task_id: int, spec: Spec, where: Path
@@ -190,12 +234,19 @@ class OrchestrationSession:
 
 
 def _subtask(index: int, spec: Spec) -> dict[str, Any]:
+    options = ", ".join(f"{k}={v}" for k, v in spec.options.items() if v is not None)
     return {
         "key": f"spec-{index}",
         "title": spec.name,
-        "specialist": spec.type,
-        "description": ", ".join(f"{k}={v}" for k, v in spec.options.items() if v is not None),
+        "specialist": SPECIALIST,
+        "description": f"{spec.type} {spec.target}" + (f": {options}" if options else ""),
     }
+
+
+def _renew(orch: taskorch.Orchestrator, held: set[int]) -> None:
+    with orch.batch():
+        for task_id in held:
+            orch.renew(task_id, AGENT, LEASE_SECONDS)
 
 
 def _beside(db: str | None) -> Path | None:

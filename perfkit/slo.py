@@ -15,6 +15,7 @@ gate unless the caller skips it by name: an unmeasured criterion never passes si
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -92,11 +93,14 @@ def _agents(m: dict[str, Any]) -> float | None:
     if "active_agents" not in m:
         return None
     sound = m.get("double_claims") == 0 and m.get("lost_tasks") == 0 and m.get("errors") == 0
-    return float(m["active_agents"]) if sound else 0.0
+    agents = m["active_agents"]
+    return (float(agents) if _is_number(agents) else agents) if sound else 0.0
 
 
 def _leaks(m: dict[str, Any]) -> float | None:
-    return float(m["leaks"]) if m.get("measured") else None
+    if not m.get("measured"):
+        return None
+    return float(m["leaks"]) if _is_number(m.get("leaks")) else m.get("leaks")
 
 
 CRITERIA = (
@@ -116,7 +120,7 @@ def load_budgets(path: str | Path) -> dict[str, float]:
     """Read ``[budgets]`` from a TOML file; refuse unknown keys and looser budgets."""
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"cannot read budgets file {path}: {exc}") from exc
     table = data.get("budgets", {})
     known = {c.key: c for c in CRITERIA}
@@ -127,6 +131,8 @@ def load_budgets(path: str | Path) -> dict[str, float]:
             raise ConfigurationError(f"{path}: unknown budget {key!r}; known: {sorted(known)}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigurationError(f"{path}: budget {key!r} must be a number, got {value!r}")
+        if not math.isfinite(value):  # TOML has nan and inf; nan would compare as tighter
+            raise ConfigurationError(f"{path}: budget {key!r} must be finite, got {value!r}")
         looser = value > criterion.budget if criterion.upper else value < criterion.budget
         if looser:
             raise ConfigurationError(
@@ -160,6 +166,10 @@ def evaluate(
             verdicts.append(_verdict(c, budget, None, FAIL, found.error))
             continue
         value = c.measure(found.metrics)
+        if value is not None and not _is_number(value):
+            note = "the run recorded a value that is not a number"
+            verdicts.append(_verdict(c, budget, None, NOT_MEASURED, note))
+            continue
         if value is None:
             note = str(found.metrics.get("reason", "the run did not measure it"))
             verdicts.append(_verdict(c, budget, None, NOT_MEASURED, note))
@@ -170,6 +180,10 @@ def evaluate(
         ]
         verdicts.append(_verdict(c, budget, value, PASS if ok else FAIL))
     return verdicts
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def gate_passed(verdicts: Iterable[Verdict]) -> bool:

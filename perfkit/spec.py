@@ -15,6 +15,7 @@ run is refused before anything runs, with an :class:`InvalidSpecError` naming th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ from .workloads import WORKLOADS
 
 __all__ = [
     "ALIASES",
+    "MAX_DURATION",
+    "PARAM_RANGES",
     "SEED_SPECS",
     "TARGETS",
     "InvalidSpecError",
@@ -86,8 +89,23 @@ TARGETS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 _COMMON = {"type", "target", "name"}
-_COUNTS = {"iterations", "agent_count", "nodes"}
-_POSITIVE = {"expected_ms", "expected_mb", "duration_seconds"}
+
+#: The longest stress run a spec may ask for, in seconds (a day).
+MAX_DURATION = 86_400.0
+#: Upper bounds of the counting fields: far above any useful run, low enough that a typo
+#: (an extra digit run, 10**30) is refused rather than run for ever.
+_COUNTS = {"iterations": 10_000_000, "agent_count": 100_000, "nodes": 10_000_000}
+#: The positive numbers, and their upper bounds.
+_POSITIVE = {"expected_ms": 1e9, "expected_mb": 1e9, "duration_seconds": MAX_DURATION}
+#: Workload parameters (``params``) by name: the smallest and largest value a spec may set.
+#: A parameter not listed here takes the type of the values its workload declares.
+PARAM_RANGES: dict[str, tuple[int, int]] = {
+    "n": (1, 1_000_000),
+    "parents": (1, 100_000),
+    "pool": (1, 1_000_000),
+    "subscribers": (0, 10_000),
+    "agents": (1, 10_000),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,28 +167,51 @@ def _check(index: int | None, key: str, value: Any, target: str) -> Any:
     if value is None:
         return None
     if key in _COUNTS:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidSpecError(index, key, f"must be an integer, got {value!r}")
-        if value <= 0:
-            raise InvalidSpecError(index, key, f"must be positive, got {value}")
+        # leakcheck needs two iterations in each of its 8 segments
+        _integer(index, key, value, 16 if target == "leaks" else 1, _COUNTS[key])
     elif key in _POSITIVE:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidSpecError(index, key, f"must be a number, got {value!r}")
-        if not value > 0:
-            raise InvalidSpecError(index, key, f"must be positive, got {value}")
+        if not (math.isfinite(value) and 0 < value <= _POSITIVE[key]):
+            raise InvalidSpecError(
+                index, key, f"must be a finite number above 0, at most {_POSITIVE[key]:g};"
+                f" got {value!r}"
+            )  # fmt: skip
         return float(value)
     elif key == "params":
         if not isinstance(value, Mapping):
             raise InvalidSpecError(index, key, f"must be a mapping, got {value!r}")
-        allowed = set(WORKLOADS[target].params) if target in WORKLOADS else set()
-        bad = set(value) - allowed
+        declared = WORKLOADS[target].params if target in WORKLOADS else {}
+        bad = set(value) - set(declared)
         if bad:
             raise InvalidSpecError(
-                index, key, f"has {sorted(bad)}, not parameters of {target}: {sorted(allowed)}"
+                index, key, f"has {sorted(bad)}, not parameters of {target}: {sorted(declared)}"
             )
+        for name, param in value.items():
+            _param(index, f"params.{name}", param, declared[name])
         return dict(value)
     elif key == "workloads":
         if not isinstance(value, list) or not all(v in WORKLOADS for v in value):
             raise InvalidSpecError(index, key, f"must list workload names from {sorted(WORKLOADS)}")
         return list(value)
     return value
+
+
+def _integer(index: int | None, key: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidSpecError(index, key, f"must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise InvalidSpecError(index, key, f"must be between {low:,} and {high:,}, got {value:,}")
+
+
+def _param(index: int | None, key: str, value: Any, declared: tuple[Any, ...]) -> None:
+    name = key.partition(".")[2]
+    if name in PARAM_RANGES:
+        _integer(index, key, value, *PARAM_RANGES[name])
+    elif declared and isinstance(declared[0], bool):
+        if not isinstance(value, bool):
+            raise InvalidSpecError(index, key, f"must be true or false, got {value!r}")
+    elif declared and type(value) is not type(declared[0]):
+        raise InvalidSpecError(
+            index, key, f"must be of type {type(declared[0]).__name__}, got {value!r}"
+        )

@@ -13,10 +13,13 @@ from perfkit.monitor import Sample
 from perfkit.sources import LeakEntry
 
 EVIL = "<script>alert('x')</script><img src=http://example.com/x.png>"
+#: What a hostile string must never be seen as, anywhere in a page: markup that would run.
+MARKUP = ("<script>alert", "<img src=http", "</script><img")
 
 
-def write_asv(results: Path, values: list[float], raw: list[float]) -> None:
-    """A tiny asv 0.6 results folder: one machine, one commit per value."""
+def write_asv(results: Path, values: list[float], raw: list[float], hostile: bool = False) -> None:
+    """A tiny asv 0.6 results folder: one machine, one commit per value (``hostile``: plus a
+    benchmark whose name and unit are :data:`EVIL`)."""
     machine = results / "box"
     machine.mkdir(parents=True)
     (machine / "machine.json").write_text('{"machine": "box", "version": 1}')
@@ -36,7 +39,13 @@ def write_asv(results: Path, values: list[float], raw: list[float]) -> None:
                 "core.Raw.time_raw_insert": [[theirs, None], [["1", "10"]], "v", 0, 1.0],
             },
         }  # fmt: skip
+        if hostile:
+            data["results"][f"core.Evil.time_{EVIL}"] = [[ours], [["1"]], EVIL, 0, 1.0]
         (machine / f"{i:08x}-venv.json").write_text(json.dumps(data))
+    if hostile:
+        described = json.loads((results / "benchmarks.json").read_text())
+        described[f"core.Evil.time_{EVIL}"] = {"unit": EVIL}
+        (results / "benchmarks.json").write_text(json.dumps(described))
 
 
 def session(title: str = "nightly") -> SessionResults:
@@ -57,3 +66,26 @@ def full_report(tmp_path: Path, title: str = "nightly") -> Any:
         leaks=[LeakEntry("plan", False, 0.0, 20_000), LeakEntry(EVIL, True, 8.0, 20_000)],
         samples=[Sample(0.0, 30.0, 5.0, 1, 2), Sample(1.0, 31.5, 50.0, 2, 3)],
     )
+
+
+def hostile_report(tmp_path: Path) -> Any:
+    """A report where every stored field, of every source, holds :data:`EVIL` (where a number
+    belongs too: a Python caller or a results file can put any value there)."""
+    evil: Any = EVIL
+    rows = (
+        SpecResult({"target": "task_creation", "name": EVIL, EVIL: EVIL}, evil,
+                   {"mean_ms": EVIL, "expected_ms": EVIL, "reason": EVIL, "leaking": [EVIL],
+                    "rss_mb": EVIL, "nodes": EVIL, EVIL: EVIL}, None, evil),
+        SpecResult({"target": "baseline", "name": EVIL}, 3, {"mean_ms": 0.2,
+                   "expected_ms": EVIL}, True, 0.1, error=EVIL),
+    )  # fmt: skip
+    session = SessionResults(EVIL, EVIL, evil, EVIL, rows, {EVIL: EVIL}, evil)
+    write_asv(tmp_path / "results", [40e-6, 41e-6, 39e-6, 60e-6], [30e-6] * 4, hostile=True)
+    return generate_performance_report(
+        session,
+        title=EVIL,
+        history=load_history(tmp_path / "results"),
+        leaks=[LeakEntry(EVIL, True, evil, evil, EVIL), LeakEntry("plan", False, 0.0, 20)],
+        samples=[Sample(evil, evil, evil, evil, evil), Sample(0.0, 30.0, 5.0, 1, 2),
+                 Sample(1.0, 31.0, 9.0, 1, 3)],
+    )  # fmt: skip

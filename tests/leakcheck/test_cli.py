@@ -93,7 +93,7 @@ def test_session_target(run_python: Runner, targets: Path) -> None:
         (["targets:not_callable"], "not a callable"),
         (["no_such_module:f"], "cannot import 'no_such_module'"),
         (["targets"], "expected MODULE:CALLABLE"),
-        (["targets:clean", "-n", "3"], "iterations must be at least 16"),
+        (["targets:clean", "-n", "3"], "must be between 16 and"),
     ],
 )
 def test_failures_exit_2_with_a_message(
@@ -136,7 +136,7 @@ def test_broken_target_module_exits_2(run_python: Runner, tmp_path: Path) -> Non
 def test_bad_arguments_exit_2(run_python: Runner) -> None:
     result = run_python("-m", "leakcheck", "run", "x:y", "--iterations", "many")
     assert result.returncode == 2
-    assert "invalid int value" in result.stderr
+    assert "--iterations" in result.stderr and "not a number" in result.stderr
 
 
 def test_help_explains_the_verdict(run_python: Runner) -> None:

@@ -42,6 +42,10 @@ class TestInClass:
 @pytest.mark.leakcheck("2000")
 def test_bad_marker():
     pass
+
+@pytest.mark.leakcheck(iterations=2000, threshold=float("nan"))
+def test_bad_threshold():
+    HISTORY.append(2)
 """
 
 
@@ -97,3 +101,8 @@ def test_misused_marker_fails_clearly(outcome: str) -> None:
 def test_marker_in_this_suite(tmp_path: Path) -> None:
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == []
+
+
+def test_marker_numbers_are_checked_before_the_body_runs(outcome: str) -> None:
+    assert "FAILED test_marked.py::test_bad_threshold" in outcome
+    assert "leakcheck could not run: threshold must be a finite number" in outcome

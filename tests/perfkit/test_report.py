@@ -11,7 +11,7 @@ import pytest
 
 from perfkit import generate_performance_report
 from perfkit.history import load_history
-from perfkit.sources import load_leaks
+from perfkit.sources import SourceError, load_leaks
 
 pytest.importorskip("matplotlib")
 
@@ -131,7 +131,8 @@ def test_a_validation_report_is_read_back_and_gates_the_exit_status(
     session = report_cli.load_results(written["json"])
     assert session is not None and session.by_target("task_creation") is not None
     (tmp_path / "broken.json").write_text("{not json")
-    assert report_cli.load_results(tmp_path / "broken.json") is None
+    with pytest.raises(SourceError, match=r"broken\.json: is not valid JSON"):
+        report_cli.load_results(tmp_path / "broken.json")
     out = str(tmp_path / "r")
     args = ["--root", str(tmp_path), "--results", str(written["json"]), "--out", out]
     assert report_cli.main(args) == 0

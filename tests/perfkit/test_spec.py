@@ -31,11 +31,14 @@ def test_every_shared_workload_is_a_benchmark_target() -> None:
     [
         ({"type": "benchmrk"}, "type", "expected one of"),
         ({"target": "teleport"}, "target", "targets one of"),
-        ({"iterations": -5}, "iterations", "must be positive"),
-        ({"iterations": 0}, "iterations", "must be positive"),
+        ({"iterations": -5}, "iterations", "must be between 1 and"),
+        ({"iterations": 0}, "iterations", "must be between 1 and"),
+        ({"iterations": 10**30}, "iterations", "must be between 1 and"),
         ({"iterations": 2.5}, "iterations", "must be an integer"),
         ({"iterations": True}, "iterations", "must be an integer"),
-        ({"expected_ms": -1}, "expected_ms", "must be positive"),
+        ({"expected_ms": -1}, "expected_ms", "finite number above 0"),
+        ({"expected_ms": float("nan")}, "expected_ms", "finite number above 0"),
+        ({"expected_ms": float("inf")}, "expected_ms", "finite number above 0"),
         ({"expected_ms": "fast"}, "expected_ms", "must be a number"),
         ({"agent_count": 5}, "agent_count", "not a field"),
         ({"params": {"x": 1}}, "params", "not parameters of"),
@@ -74,3 +77,52 @@ def test_spec_errors_belong_to_taskorchs_tree_and_are_value_errors() -> None:
         parse_specs(["not a mapping"])
     with pytest.raises(ValueError, match="'tasks' must be a list"):
         parse_specs({"type": "benchmark"})  # type: ignore[arg-type]
+
+
+STRESS = {"type": "stress_test", "target": "concurrent_agents", "agent_count": 2}
+
+
+@pytest.mark.parametrize(
+    "duration", [float("inf"), float("nan"), -1.0, 0, 10**9, "60", True], ids=repr
+)
+def test_a_stress_run_without_a_finite_bounded_duration_is_refused(duration: object) -> None:
+    with pytest.raises(InvalidSpecError, match="'duration_seconds'") as info:
+        parse_specs([{**STRESS, "duration_seconds": duration}])
+    assert info.value.field == "duration_seconds"
+
+
+@pytest.mark.parametrize(
+    ("target", "params", "words"),
+    [
+        ("plan", {"n": 10**30}, "between 1 and 1,000,000"),
+        ("plan", {"n": -3}, "between 1 and"),
+        ("plan", {"n": 0}, "between 1 and"),
+        ("get", {"n": 2.5}, "must be an integer"),
+        ("get", {"n": "1000"}, "must be an integer"),
+        ("get", {"n": True}, "must be an integer"),
+        ("publish", {"subscribers": -1}, "between 0 and"),
+        ("agent_fleet", {"agents": 10**6}, "between 1 and"),
+        ("context", {"cached": "yes"}, "true or false"),
+    ],
+)
+def test_workload_parameters_are_checked_before_anything_runs(
+    target: str, params: dict[str, Any], words: str
+) -> None:
+    name = next(iter(params))
+    with pytest.raises(InvalidSpecError, match=f"params.{name}") as info:
+        parse_specs([BENCH, {**BENCH, "target": target, "params": params}])
+    assert info.value.index == 1 and words in str(info.value)
+
+
+def test_every_declared_workload_parameter_is_accepted() -> None:
+    from perfkit.workloads import WORKLOADS
+
+    for name, workload in WORKLOADS.items():
+        for param, values in workload.params.items():
+            for value in values:
+                parse_specs([{**BENCH, "target": name, "params": {param: value}}])
+
+
+def test_a_leak_spec_needs_enough_iterations_for_its_segments() -> None:
+    with pytest.raises(InvalidSpecError, match="between 16 and"):
+        parse_specs([{"type": "memory", "target": "leaks", "iterations": 5}])

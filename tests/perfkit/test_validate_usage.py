@@ -1,0 +1,115 @@
+"""``taskorch perf validate`` checks every option and file before the run starts: bad usage
+exits 2 with a message naming it, with nothing run and nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from perfkit.spec import Spec
+from taskorch.cli import main
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    ran: list[str] = []
+
+    def record(spec: Spec, directory: Path) -> dict[str, object]:
+        ran.append(spec.target)
+        return {"passed": True}
+
+    monkeypatch.setattr("perfkit.session.run_spec", record)
+    return ran
+
+
+def status(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(str(exc.code))
+
+
+def validate(tmp_path: Path, *options: str) -> int:
+    db = f"sqlite:///{tmp_path}/v.db"
+    return status(["perf", "validate", "--quick", "--skip", "leaks", "--db", db, *options])
+
+
+def refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], ran: list[str],
+            *options: str) -> str:  # fmt: skip
+    assert validate(tmp_path, *options) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and ran == []
+    assert not (tmp_path / "v.db").exists()
+    return err
+
+
+def test_a_report_path_that_is_a_file_is_refused_before_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str]
+) -> None:
+    report = tmp_path / "report.txt"
+    report.write_text("not a folder")
+    err = refused(tmp_path, capsys, runs, "--report", str(report))
+    assert f"--report {report}" in err
+    err = refused(tmp_path, capsys, runs, "--report", str(report / "sub"))
+    assert f"--report {report / 'sub'}" in err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "1e9", "soon"])
+def test_a_bad_duration_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str], value: str
+) -> None:
+    assert "--duration" in refused(tmp_path, capsys, runs, "--duration", value)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "cannot read budgets file"),
+        (b"[budgets\n", "cannot read budgets file"),
+        (b"\xff\xfe[budgets]", "cannot read budgets file"),
+        (b"[budgets]\ntask_creation_ms = nan\n", "must be finite"),
+        (b"[budgets]\nspeed = 1\n", "unknown budget"),
+    ],
+)
+def test_a_bad_budgets_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str],
+    content: bytes | None, words: str,
+) -> None:  # fmt: skip
+    path = tmp_path / "budgets.toml"
+    if content is not None:
+        path.write_bytes(content)
+    err = refused(tmp_path, capsys, runs, "--budgets", str(path))
+    assert "--budgets" in err and str(path) in err and words in err
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(None, "does not exist"), (b"{oops", "not valid JSON"), (b"\xff{}", "not UTF-8"),
+     (b'[{"leaked": "maybe"}]', "entry 0.leaked")],
+)  # fmt: skip
+def test_a_bad_leakcheck_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str],
+    content: bytes | None, words: str,
+) -> None:  # fmt: skip
+    path = tmp_path / "leaks.json"
+    if content is not None:
+        path.write_bytes(content)
+    err = refused(tmp_path, capsys, runs, "--leakcheck-json", str(path))
+    assert "--leakcheck-json" in err and str(path) in err and words in err
+
+
+def test_a_bad_database_url_is_a_taskorch_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str]
+) -> None:
+    code = status(["perf", "validate", "--quick", "--skip", "leaks", "--db", "nosuch://x"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("taskorch: ") and "Traceback" not in err
+    assert runs == []
+
+
+def test_the_help_gives_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    assert status(["perf", "validate", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(s in out for s in ("0 every criterion", "3 a criterion", "1 a taskorch error",
+                                  "2 bad usage", "130 interrupted"))  # fmt: skip
