@@ -37,13 +37,25 @@ document.body.setAttribute('data-plots-loaded',String(n));});</script>"""
 MAX_HISTORY_PLOTS = 8
 
 
-def _num(value: Any) -> str:
-    """A number for the page (escaped: it may be any value read back from a file)."""
+def _plain(value: Any) -> str:
+    """A measured value as text, not escaped: for Markdown, or to escape once in a larger cell."""
     if value is None:
         return "—"
     if isinstance(value, float):
         return f"{value:.4g}"
-    return escape(str(value))
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def _md(value: Any) -> str:
+    """A value for a Markdown table cell."""
+    return _plain(value).replace("|", "\\|")
+
+
+def _num(value: Any) -> str:
+    """A number for the page (escaped: it may be any value read back from a file)."""
+    return escape(_plain(value))
 
 
 def _text(value: Any) -> str:
@@ -81,7 +93,7 @@ def _metrics(metrics: dict[str, Any]) -> str:
         "leaking",
         "reason",
     )
-    return ", ".join(f"{k}={_num(metrics[k])}" for k in keep if k in metrics)
+    return ", ".join(f"{k}={_plain(metrics[k])}" for k in keep if k in metrics)
 
 
 def _spec_status(result: Any) -> str:
@@ -250,9 +262,9 @@ def markdown(report: PerformanceReport) -> str:
     lines += ["| criterion | budget | measured | margin | status |", "|---|---|---|---|---|"]
     for v in report.verdicts:
         note = f" — {v.note}" if v.note else ""
-        budget = f"{v.comparison} {_num(v.budget)} {v.unit}"
+        budget = f"{v.comparison} {_md(v.budget)} {v.unit}"
         lines.append(
-            f"| {v.title} | {budget} | {_num(v.measured)} | {_num(v.margin)}"
+            f"| {v.title} | {budget} | {_md(v.measured)} | {_md(v.margin)}"
             f" | {v.status.upper()}{note} |"
         )
     if report.session is not None:

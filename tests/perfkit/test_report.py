@@ -138,3 +138,14 @@ def test_a_validation_report_is_read_back_and_gates_the_exit_status(
     assert report_cli.main(args) == 0
     assert report_cli.main([*args, "--gate"]) == 3  # the run has a failed criterion
     assert "validation run     found" in capsys.readouterr().out
+
+
+def test_measured_text_is_escaped_once_in_the_html_and_not_at_all_in_the_markdown() -> None:
+    from perfkit import SessionResults, SpecResult
+
+    row = SpecResult({"target": "leaks", "name": "memory:leaks"}, 7,
+                     {"leaks": 1, "leaking": ["plan", "a<b"]}, False, 1.0)  # fmt: skip
+    report = generate_performance_report(SessionResults("s", "t", 1, "sqlite:///x", (row,), {}))
+    html = report.to_html()
+    assert "leaking=[plan, a&lt;b]" in html and "&amp;" not in html
+    assert "leaking=[plan, a<b]" in report.to_markdown()
