@@ -12,6 +12,7 @@ Run it after ``asv publish``: ``scripts/asv_assets.py [HTML_DIR]`` (default ``.a
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import re
@@ -150,9 +151,16 @@ def make_offline(html_dir: Path) -> list[str]:
     return [f"still remote: {line}" for line in remote_references(html_dir)]
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """``scripts/asv_assets.py [HTML_DIR]``."""
-    html_dir = Path(argv[0] if argv else ".asv/html")
+    parser = argparse.ArgumentParser(
+        description="Make a site published by `asv publish` render with no network.",
+        epilog="Exit status: 0 done, 1 a library could not be fetched or a page still refers to"
+        " the network.",
+    )
+    parser.add_argument("html_dir", nargs="?", type=Path, default=Path(".asv/html"),
+                        help="the published site (default .asv/html)")  # fmt: skip
+    html_dir: Path = parser.parse_args(argv).html_dir
     if not (html_dir / "index.html").exists():
         print(f"{html_dir}/index.html not found: run `asv publish` first", file=sys.stderr)
         return 1
