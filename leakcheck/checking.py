@@ -185,7 +185,7 @@ def check_session(
 def checked(iterations: object, warmup: object, threshold: object) -> tuple[int, int, float]:
     """The loop's numbers, checked (:class:`UsageError` naming the first bad one)."""
     return (
-        count("iterations", iterations, 1),  # LoopPlan asks for two per segment
+        count("iterations", iterations, 16),  # LoopPlan asks for two per segment, eight segments
         count("warmup", warmup, 0),
         amount("threshold", threshold, 0.0, MAX_THRESHOLD),
     )

@@ -98,7 +98,8 @@ def main(plan_file: str) -> None:
     mode = plan.get("mode", "instructions")
     ran: dict[str, dict[str, Any]] = {}
     # One directory for all: the stores of n tasks that several workloads read are built once.
-    directory = Path(tempfile.mkdtemp(prefix="taskorch-count-"))
+    # Under the working directory, which the caller makes and removes.
+    directory = Path(tempfile.mkdtemp(prefix="taskorch-count-", dir=Path.cwd()))
     for name, described in plan["operations"].items():
         started = time.perf_counter()
         op = Operation(

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from .instructions import OPERATIONS, CountError, Operation, count, count_bytecodes
+from .workloads import WORKLOADS
 
 __all__ = ["defined", "main"]
 
@@ -60,7 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write every count here")
     args = parser.parse_args(argv)
-    names = defined(args.operations or list(OPERATIONS), args.param, tuple(args.steps))
+    n1, n2 = args.steps
+    if not 0 <= n1 < n2:
+        parser.error(f"--steps needs 0 <= N1 < N2, got {n1} {n2}")
+    names = defined(args.operations or list(OPERATIONS), args.param, (n1, n2))
+    unknown = sorted({op.workload for op in names.values()} - set(WORKLOADS))
+    if unknown:
+        parser.error(f"no such operation or workload: {', '.join(unknown)}")
     try:
         if args.bytecodes:
             counts = count_bytecodes(names, python=args.python, engine=args.engine)

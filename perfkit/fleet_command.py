@@ -3,8 +3,9 @@
 Prints progress every second, then throughput, latencies and the invariant check.
 
 The fleet works only on what it planned itself: its subtasks (generated, or those of --plan
-FILE) are planned for the specialist "perfkit-demo", and its agents claim only that specialist,
-so the other work in the database is never claimed, completed or delayed. When the run ends
+FILE) are planned for a specialist of the run's own ("perfkit-demo-" and a random suffix), and
+its agents claim only that specialist, so the other work in the database (a concurrent fleet's
+included) is never claimed, completed or delayed. When the run ends
 early (--duration, Ctrl-C, SIGTERM, an error), its unfinished subtasks are cancelled: nothing
 of it stays claimed or ready.
 
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import json
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -98,13 +100,19 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     return spec
 
 
+def run_specialist() -> str:
+    """This run's own role: two fleets running at once on one database never take each other's
+    subtasks (their invariant checks count only their own)."""
+    return f"{DEMO_SPECIALIST}-{uuid.uuid4().hex[:12]}"
+
+
 def _plan(orch: Orchestrator, args: argparse.Namespace, spec: Mapping[str, Any] | None,
-          into: list[Plan]) -> None:  # fmt: skip
+          into: list[Plan], specialist: str) -> None:  # fmt: skip
     if spec is None:
-        plan_demo(orch, args.tasks, fan_in=args.fan_in, specialist=DEMO_SPECIALIST, into=into)
+        plan_demo(orch, args.tasks, fan_in=args.fan_in, specialist=specialist, into=into)
         return
     # The file's roles give way to the fleet's own, which is all that it claims.
-    subtasks = [{**s, "specialist": DEMO_SPECIALIST} for s in spec["subtasks"]]
+    subtasks = [{**s, "specialist": specialist} for s in spec["subtasks"]]
     into.append(orch.plan(spec["goal"], subtasks, context=spec.get("context")))
 
 
@@ -114,16 +122,19 @@ def run(
     """Plan, run the fleet with progress output, report; 0 when the invariants hold. Whatever
     of the run's plans is unfinished at the end is cancelled."""
     plans: list[Plan] = []
+    specialist = run_specialist()
     try:
-        _plan(orch, args, plan_file, plans)
-        return _run(orch, args, plans)
+        _plan(orch, args, plan_file, plans, specialist)
+        return _run(orch, args, plans, specialist)
     finally:
         cancelled = _cancel_unfinished(orch, plans)
         if cancelled:
             print(f"cancelled {cancelled} unfinished subtask(s) of this run", file=sys.stderr)
 
 
-def _run(orch: Orchestrator, args: argparse.Namespace, plans: Sequence[Plan]) -> int:
+def _run(
+    orch: Orchestrator, args: argparse.Namespace, plans: Sequence[Plan], specialist: str
+) -> int:
     planned = sum(len(p.task_ids) for p in plans)
     print(f"planned {planned} subtasks in {orch.store.url}; {args.agents} agents", flush=True)
 
@@ -141,7 +152,7 @@ def _run(orch: Orchestrator, args: argparse.Namespace, plans: Sequence[Plan]) ->
         orch,
         handler,
         agents=args.agents,
-        specialist=DEMO_SPECIALIST,
+        specialist=specialist,
         lease_seconds=args.lease,
         group_commit=not args.per_call,
         max_batch=args.max_batch,

@@ -112,6 +112,9 @@ class Report:
     expected: list[Change] = field(default_factory=list)
     # Culprit and evidence of each counted regression.
     findings: list[Finding] = field(default_factory=list)
+    # Whether an instruction count was measured on both sides: without one the count gate
+    # judged nothing (valgrind missing, or the counts deselected by -b).
+    counts_judged: bool = False
     leakcheck: str = "not run"
     leaked: bool = False
     published: bool = False
@@ -131,6 +134,7 @@ class Report:
             "commits": self.commits,
             **{name: [c.as_dict() for c in getattr(self, name)] for name in lists},
             "findings": [f.as_dict() for f in self.findings],
+            "counts_judged": self.counts_judged,
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
             "published": self.published,
@@ -205,7 +209,12 @@ def run_leakcheck(job: Job) -> tuple[str, bool]:
             "--flamegraph-dir", str(out / "flamegraphs")]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(job.root)}
     status = job.run([sys.executable, "-m", "leakcheck", *args], job.root, env)
-    return ("clean", False) if status == 0 else (f"failed (exit status {status})", True)
+    if status == 0:
+        return "clean", False
+    if status == 1:
+        return "leak found", True
+    # leakcheck's 2 is a run that failed: not a leak, and not a verdict either.
+    raise JobError(f"python -m leakcheck suite failed (exit status {status}); see its output above")
 
 
 def publish(job: Job) -> bool:
@@ -235,6 +244,9 @@ def nightly(job: Job, options: argparse.Namespace) -> Report:
                 *rounds, *bench, baseline, target)  # fmt: skip
         changes = judge_commits(job, baseline, target, options.factor, options.count_threshold)
         report.regressed, report.improved, report.broke = split(changes)
+        report.counts_judged = any(
+            is_counted(c) and c.status is not Status.INCOMPARABLE for c in changes
+        )
         report.expected = [c for c in changes if c.status is Status.EXPECTED]
         counts = [c for c in report.regressed if is_counted(c)]
         timed = [c for c in report.regressed if not is_counted(c)]
@@ -273,6 +285,9 @@ def summary(report: Report) -> str:
         lines.append(f"  culprit of {found.benchmark}: {culprit}")
         for fn, before, after in (*found.py_functions, *found.c_functions):
             lines.append(f"    grew: {fn}  {before:,.0f} -> {after:,.0f} per call")
+    if not report.counts_judged:
+        lines.append("  instruction counts: none measured on both sides, so the count gate judged"
+                     " nothing (is valgrind installed? apt-get install valgrind)")  # fmt: skip
     lines.append(f"  leakcheck: {report.leakcheck}; site published: {report.published}")
     verdict = {0: "OK", 1: "REGRESSED", 2: "A BENCHMARK BROKE", 3: "REGRESSED AND BROKE"}
     lines.append(f"verdict: {verdict[report.status]} (exit status {report.status})")

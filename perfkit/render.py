@@ -272,7 +272,7 @@ def markdown(report: PerformanceReport) -> str:
         for r in report.session.results:
             verdict = _spec_status(r)
             detail = (r.error or _metrics(r.metrics)).replace("|", "\\|")
-            lines.append(f"| {r.spec.get('name')} | {verdict} | {detail} |")
+            lines.append(f"| {_md(r.spec.get('name'))} | {verdict} | {detail} |")
     if report.history is not None:
         regressions = report.history.regressions()
         n = len(report.history.series)

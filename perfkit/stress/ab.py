@@ -38,7 +38,8 @@ def one_run(src: Path, agents: int, tasks: int, options: str) -> dict[str, Any]:
     path = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
     env = dict(os.environ, PYTHONPATH=path)  # the child imports that revision's taskorch
     cmd = [sys.executable, "-m", __name__, "--child", str(agents), str(tasks), options]
-    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    # In the revision's folder, so that the working tree's own taskorch cannot come first.
+    out = subprocess.run(cmd, env=env, cwd=src, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out)
     return result
 

@@ -119,3 +119,12 @@ def test_a_quick_run_runs_every_operation_once_and_counts_nothing() -> None:
     found = count(["plan_1", "encode"], quick=True)
     assert [c.instructions for c in found.values()] == [None, None]
     assert all("quick run" in c.skipped and c.seconds > 0 for c in found.values())
+
+
+@pytest.mark.parametrize("argv", [["no_such_workload"], ["--steps", "5", "5", "claim"]])
+def test_count_instructions_refuses_bad_arguments_before_counting(argv: list[str]) -> None:
+    from perfkit.count_cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2

@@ -221,6 +221,21 @@ def test_a_leak_counts_as_a_regression(repo: Repo) -> None:
     assert verdict(repo)["leaked"] is True
 
 
+def test_a_leak_check_that_fails_to_run_is_not_a_leak(repo: Repo) -> None:
+    old, _, new = repo.commits
+    repo.write(old, {})
+    repo.write(new, {})
+    assert run(repo, Fake(leakcheck=2), "--baseline", old, "--target", new) == nightly.CANNOT_RUN
+
+
+def test_the_summary_says_when_the_count_gate_judged_nothing(repo: Repo) -> None:
+    old, _, new = repo.commits
+    repo.write(old, {})
+    repo.write(new, {})
+    assert run(repo, Fake(), "--baseline", old, "--target", new) == 0
+    assert verdict(repo)["counts_judged"] is False
+
+
 def test_the_report_lists_what_the_nightly_verdict_fails_on(repo: Repo) -> None:
     old, _, new = repo.commits
     repo.write(old, {})

@@ -146,6 +146,18 @@ def test_fleet_completes_only_its_own_demo_work(user_plan: tuple[str, list[int]]
         assert orch.status()["completed"] == 60
 
 
+def test_a_fleet_leaves_another_fleets_subtasks_alone(db_url: str) -> None:
+    from perfkit.fleet_command import DEMO_SPECIALIST
+
+    with taskorch.open(db_url) as orch:  # what a fleet running at the same time has planned
+        other = orch.plan("another run", [{"key": "x", "title": "its work",
+                                            "specialist": DEMO_SPECIALIST}])  # fmt: skip
+    assert fleet(db_url) == 0
+    with taskorch.open(db_url) as orch:
+        [task] = orch.subtasks(other.parent_id)
+        assert (task.status, task.attempts) == (TaskStatus.READY, 0)
+
+
 def test_fleet_of_a_plan_file_works_that_plan_only(
     user_plan: tuple[str, list[int]], tmp_path: Path
 ) -> None:
