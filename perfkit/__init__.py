@@ -10,7 +10,7 @@ package; this package uses the engine's public API.
     from perfkit import OrchestrationSession, generate_performance_report
 
     session = OrchestrationSession(session_id="perf_validation", description="Validation")
-    results = await session.execute_performance_tests(SEED_SPECS)
+    results = await session.execute_performance_tests(VALIDATION_SPECS)
     report = generate_performance_report(results)
     report.write("reports/validation")     # report.html, summary.md, report.json
 
@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     from .report import PerformanceReport, generate_performance_report
     from .session import OrchestrationSession, SessionResults, SpecResult
     from .slo import CRITERIA, Verdict, evaluate, gate_passed, load_budgets
-    from .spec import SEED_SPECS, InvalidSpecError, Spec, parse_specs
+    from .spec import VALIDATION_SPECS, InvalidSpecError, Spec, parse_specs
 
 _HOMES = {
     "CRITERIA": "slo",
-    "SEED_SPECS": "spec",
+    "VALIDATION_SPECS": "spec",
     "InvalidSpecError": "spec",
     "OrchestrationSession": "session",
     "PerformanceReport": "report",
@@ -52,7 +52,7 @@ _HOMES = {
 
 __all__ = [
     "CRITERIA",
-    "SEED_SPECS",
+    "VALIDATION_SPECS",
     "InvalidSpecError",
     "OrchestrationSession",
     "PerformanceReport",

@@ -26,13 +26,13 @@ from .report import generate_performance_report
 from .session import OrchestrationSession
 from .slo import CRITERIA, load_budgets
 from .sources import SourceError, load_leaks
-from .spec import MAX_DURATION, SEED_SPECS
+from .spec import MAX_DURATION, VALIDATION_SPECS
 
 __all__ = ["add_command", "validation_specs"]
 
 
 def validation_specs(duration: float, quick: bool) -> list[dict[str, Any]]:
-    """:data:`~perfkit.spec.SEED_SPECS` with the stress run lasting ``duration`` seconds
+    """:data:`~perfkit.spec.VALIDATION_SPECS` with the stress run lasting ``duration`` seconds
     (``quick``: a tenth of the benchmark iterations, for a first look or CI).
 
     The leak check keeps its iterations in a quick run: in a tenth of them the database's page
@@ -40,7 +40,7 @@ def validation_specs(duration: float, quick: bool) -> list[dict[str, Any]]:
     over 2,000 iterations and 0 over 20,000), so a shorter loop would report a leak that is not
     there."""
     scale = 10 if quick else 1
-    specs: list[dict[str, Any]] = [dict(spec) for spec in SEED_SPECS]
+    specs: list[dict[str, Any]] = [dict(spec) for spec in VALIDATION_SPECS]
     for spec in specs:
         iterations = spec.get("iterations")
         if isinstance(iterations, int) and spec["target"] != "leaks":

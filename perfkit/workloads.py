@@ -9,7 +9,8 @@ session closes everything.
 Only taskorch's public API is used here, so the asv suite can load this file from the working tree
 and run it against older commits of the engine: a session whose engine lacks what it needs raises
 ``NotImplementedError`` when it is opened. The plans come from :mod:`perfkit.plans`, the fresh
-databases from :mod:`perfkit.harness.store`; nothing else of perfkit is imported.
+databases from :mod:`perfkit.harness.store`, and the agent-fleet workload's demo work from
+:mod:`perfkit.demo` (imported when that workload is opened); nothing else of perfkit is imported.
 """
 
 from __future__ import annotations

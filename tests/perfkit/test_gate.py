@@ -119,11 +119,11 @@ def test_perf_validate_takes_leak_verdicts_from_a_leakcheck_file(tmp_path: Path)
 
 def test_a_quick_validation_shortens_the_benchmarks_but_not_the_leak_check() -> None:
     from perfkit.cli import validation_specs
-    from perfkit.spec import SEED_SPECS
+    from perfkit.spec import VALIDATION_SPECS
 
     full = {s["target"]: s for s in validation_specs(60.0, quick=False)}
     quick = {s["target"]: s for s in validation_specs(5.0, quick=True)}
-    seed = {s["target"]: s for s in SEED_SPECS}
+    seed = {s["target"]: s for s in VALIDATION_SPECS}
     assert quick["task_creation"]["iterations"] == full["task_creation"]["iterations"] // 10
     assert (
         quick["leaks"]["iterations"] == full["leaks"]["iterations"] == seed["leaks"]["iterations"]

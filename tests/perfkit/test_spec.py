@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 import taskorch
-from perfkit import SEED_SPECS, InvalidSpecError, parse_specs
+from perfkit import VALIDATION_SPECS, InvalidSpecError, parse_specs
 
 BENCH = {"type": "benchmark", "target": "task_creation", "iterations": 10}
 
 
 def test_the_validation_specs_are_accepted_with_defaults_filled_in() -> None:
-    specs = parse_specs(SEED_SPECS)
+    specs = parse_specs(VALIDATION_SPECS)
     assert [s.target for s in specs] == [
         "task_creation", "database_operations", "concurrent_agents", "baseline", "leaks"
     ]  # fmt: skip
