@@ -1,7 +1,9 @@
 """The regression rule: is a benchmark worse at one commit than at another?
 
-The nightly job, the performance report and the figures of a commit all ask this module, so what
-the report lists as regressed is what the nightly verdict fails on. :func:`judge` compares two
+The nightly job, the performance report and the figures of a commit all ask this module, so two
+of them given the same pair of result sets agree. (They are not always given the same pair: the
+nightly job compares its baseline with its target and marks what the range's commits declared as
+expected; the report compares the two newest kept commits.) :func:`judge` compares two
 measurements of one benchmark and :func:`compare` two commits' result sets; both return
 :class:`Change` values, and what decides inside :func:`judge` can be replaced without touching
 its callers.
