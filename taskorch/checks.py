@@ -19,6 +19,9 @@ MAX_ID = 2**63 - 1
 #: The longest lease, timeout or interval accepted: long enough for "a year" (perfkit holds a task
 #: that long), short enough that adding it to a clock's reading stays finite and exact to the ms.
 MAX_SECONDS = 1e9
+#: The longest busy or statement timeout: SQLite and PostgreSQL take these in milliseconds in a C
+#: int, and a larger value overflows (SQLite then gives up at once, PostgreSQL refuses it).
+MAX_DB_TIMEOUT = 2_147_483
 
 
 def _describe(value: object) -> str:
@@ -144,12 +147,12 @@ def artifacts(value: object) -> list[Any]:
 #: URL's query is text and is parsed by the same rule as a keyword's.
 STORE_OPTIONS: dict[str, Callable[[object, str], object]] = {
     "durability": lambda v, a: choice(v, a, ("normal", "full", "off")),
-    "busy_timeout": lambda v, a: seconds(v, a, zero=True, parse=True),
+    "busy_timeout": lambda v, a: seconds(v, a, zero=True, high=MAX_DB_TIMEOUT, parse=True),
     "schema": lambda v, a: text(v, a),
     "pool_size": lambda v, a: count(v, a, low=1, high=10_000, parse=True),
     "pool_timeout": lambda v, a: seconds(v, a, parse=True),
     "connect_timeout": lambda v, a: seconds(v, a, parse=True),
-    "statement_timeout": lambda v, a: seconds(v, a, zero=True, parse=True),
+    "statement_timeout": lambda v, a: seconds(v, a, zero=True, high=MAX_DB_TIMEOUT, parse=True),
 }
 
 

@@ -199,6 +199,9 @@ def test_a_circular_value_is_refused(orch: taskorch.Orchestrator) -> None:
         ({"busy_timeout": math.nan}, "busy_timeout"),
         ({"busy_timeout": -1}, "busy_timeout"),
         ({"busy_timeout": "soon"}, "busy_timeout"),
+        # Milliseconds in a C int: more would overflow in SQLite and PostgreSQL.
+        ({"busy_timeout": 2_147_484}, "busy_timeout"),
+        ({"busy_timeout": 3e6}, "busy_timeout"),
         ({"durability": "sometimes"}, "durability"),
     ],
 )
@@ -214,6 +217,8 @@ def test_open_checks_its_options(db_url: str, options: dict[str, Any], argument:
         ("busy_timeout=abc", "busy_timeout"),
         ("busy_timeout=nan", "busy_timeout"),
         ("busy_timeout=-3", "busy_timeout"),
+        ("busy_timeout=3e6", "busy_timeout"),
+        ("busy_timeout=", "busy_timeout"),
         ("durability=sometimes", "durability"),
     ],
 )
