@@ -148,7 +148,9 @@ class Fleet:
         self._claim_latency = Samples()
         self._completed = self._failed = self._retried = self._released = self._lost = 0
         self._progress_at = time.monotonic()  # when something last finished (or a handler ran)
-        self._seen: dict[str, int] | None = None  # the store's counts at the last stall check
+        self._seen: dict[str, int] | None = None  # the store's counts when the idle period began
+        self._seen_for: float | None = None  # the _progress_at that _seen was taken for
+        self._last_progress_at: float | None = None  # _progress_at at the previous stall check
         self._orphans: dict[int, str] = {}  # tasks a failed call left claimed: id -> agent
 
     # -- public ------------------------------------------------------------------------------
@@ -414,15 +416,26 @@ class Fleet:
         if self._in_handler:  # waiting on the user's handlers is not a stall
             self._progress_at = mono
             return
-        idle_for = mono - self._progress_at
+        progress_at = self._progress_at
+        steady = progress_at == self._last_progress_at
+        self._last_progress_at = progress_at
+        idle_for = mono - progress_at
+        if self._seen_for != progress_at and steady:
+            # The idle period began since the last check: the store's counts are taken now, so
+            # that progress elsewhere is judged against them and a stall is raised one
+            # stall_timeout after the idle period began (not two). Waiting for one quiet check
+            # keeps steady local progress from costing a status query per check.
+            status: Status = await self._answer(self.worker.submit(self.orch.status))
+            self._seen = dict(status.subtasks)
+            self._seen_for = progress_at
         if idle_for < self.stall_timeout:
             return
-        status: Status = await self._answer(self.worker.submit(self.orch.status))
+        status = await self._answer(self.worker.submit(self.orch.status))
         left = status["pending"] + status["ready"] + status["claimed"]
         if status.subtasks != self._seen or not left:
             # Someone finished something since the last look (or there is nothing to wait for).
             self._seen = dict(status.subtasks)
-            self._progress_at = mono
+            self._progress_at = self._seen_for = self._last_progress_at = mono
             return
         claimed = await self._answer(self.worker.submit(self.orch.tasks, "claimed", 0, 50))
         raise FleetStalledError(
