@@ -41,8 +41,11 @@ def task_id(value: object, argument: str = "task_id") -> int:
 
 
 def text(value: object, argument: str, *, empty: bool = False) -> str:
-    """A string, non-empty unless ``empty``."""
+    """A string, non-empty unless ``empty``, without NUL (PostgreSQL cannot store one in text;
+    refusing it on both backends keeps them alike)."""
     if type(value) is str or isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidArgumentError(argument, "must not contain a NUL character ('\\x00')")
         if value or empty:
             return str(value)
         raise InvalidArgumentError(argument, "must be a non-empty string")

@@ -108,6 +108,30 @@ def test_a_bad_agent_is_refused(orch: taskorch.Orchestrator, bad: Any) -> None:
     assert snapshot(orch) == before
 
 
+def test_a_nul_character_is_refused_in_every_text_argument(orch: taskorch.Orchestrator) -> None:
+    # PostgreSQL cannot store NUL in text and SQLite can: both refuse it, before writing.
+    task = held(orch)
+    before = snapshot(orch)
+    for argument, call in (
+        ("agent", lambda: orch.claim("a\x00")),
+        ("specialist", lambda: orch.claim("b", specialist="s\x00")),
+        ("agent", lambda: orch.complete(task.id, "\x00")),
+        ("agent", lambda: orch.fail(task.id, "a\x00b", "e")),
+        ("error", lambda: orch.fail(task.id, "a", "boom\x00")),
+        ("agent", lambda: orch.renew(task.id, "a\x00")),
+        ("agent", lambda: orch.release(task.id, "a\x00")),
+        ("goal", lambda: orch.plan("g\x00", chain(1))),
+    ):
+        with pytest.raises(taskorch.InvalidArgumentError) as caught:
+            call()
+        assert caught.value.argument == argument, argument
+    for field in ("key", "title", "specialist", "description"):
+        spec = {"key": "k", "title": "t", "specialist": "s", field: "x\x00y"}
+        with pytest.raises(taskorch.InvalidSubtaskError, match=f"subtask 0: '{field}'.*NUL"):
+            orch.plan("g", [spec])
+    assert snapshot(orch) == before
+
+
 def test_other_arguments_are_checked(orch: taskorch.Orchestrator) -> None:
     task = held(orch)
     before = snapshot(orch)
