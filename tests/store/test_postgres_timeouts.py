@@ -94,3 +94,22 @@ def test_timeouts_fit_the_servers_millisecond_int(name: str) -> None:
     with pytest.raises(taskorch.InvalidArgumentError) as caught:
         parse_url(f"postgresql://u@h/x?{name}=2147484", {})
     assert caught.value.argument == name
+
+
+def test_a_statement_timeout_is_a_retryable_error_naming_the_option() -> None:
+    from psycopg import errors as pg
+
+    from taskorch.store.postgres_errors import translate
+
+    class Fake:
+        _, options = parse_url("postgresql://u@h/x?statement_timeout=2.5", {})
+
+        def describe(self) -> str:
+            return "fake"
+
+    error = translate(
+        pg.QueryCanceled("canceling statement due to statement timeout"),
+        Fake(),  # type: ignore[arg-type]
+    )
+    assert type(error) is taskorch.StorageError and error.retryable
+    assert "statement_timeout=2.5s" in str(error), error
