@@ -43,6 +43,10 @@ class Result:
     artifacts: tuple[Any, ...] = ()
 
 
+#: The most agents one fleet runs (each is an asyncio task; more is surely a mistake).
+MAX_AGENTS = 1_000_000
+
+
 @dataclass(frozen=True, slots=True)
 class FleetCounters:
     """How many subtasks the fleet completed, failed (``retried``: made ready again), gave back
@@ -123,18 +127,22 @@ class Fleet:
         ledger: Counter[int] | None = None,
         stall_timeout: float | None = 60.0,
     ) -> None:
-        if agents < 1:
-            raise ValueError("a fleet needs at least one agent")
+        # Checked here, not when the run is under way: a NaN lease or interval would otherwise
+        # surface as a stall or a busy loop long after the mistake.
         self.stall_timeout = (
             None if stall_timeout is None else checks.seconds(stall_timeout, "stall_timeout")
         )
         self.orch = orch
-        self.handler = handler
-        self.agents = agents
-        self.specialist = specialist
-        self.lease_seconds = orch.lease_seconds if lease_seconds is None else lease_seconds
-        self.max_attempts = max_attempts
-        self.poll_interval = poll_interval
+        self.handler = checks.callable_(handler, "handler")
+        self.agents = checks.count(agents, "agents", low=1, high=MAX_AGENTS)
+        self.specialist = checks.optional_text(specialist, "specialist")
+        self.lease_seconds = (
+            orch.lease_seconds
+            if lease_seconds is None
+            else checks.seconds(lease_seconds, "lease_seconds")
+        )
+        self.max_attempts = checks.count(max_attempts, "max_attempts", low=1)
+        self.poll_interval = checks.seconds(poll_interval, "poll_interval")
         self.name = name
         self.ledger = ledger
         self.worker = DatabaseWorker(
