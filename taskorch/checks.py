@@ -132,14 +132,14 @@ def callable_(value: object, argument: str) -> Callable[..., Any]:
     raise InvalidArgumentError(argument, f"must be callable, got {_describe(value)}")
 
 
-def artifacts(value: object) -> list[Any]:
-    """A list of artifacts from any iterable but a string, bytes or a mapping (each of which would
-    be taken apart silently)."""
-    if type(value) is list:
-        return value
-    if type(value) is tuple or (
-        isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping))
-    ):
+def artifacts(value: object) -> list[Any] | tuple[Any, ...]:
+    """A list or tuple of artifacts, or a list of them from any other iterable but a string, bytes
+    or a mapping (each of which would be taken apart silently). A list or tuple is passed through
+    uncopied: it is only encoded."""
+    t = type(value)
+    if t is list or t is tuple:
+        return value  # type: ignore[return-value]
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping)):
         return list(value)
     raise InvalidArgumentError(
         "artifacts", f"must be a list of JSON values, got {_describe(value)}"

@@ -185,7 +185,7 @@ class Orchestrator:
             type(specialist) is not str or not specialist or "\x00" in specialist
         ):
             specialist = checks.text(specialist, "specialist")
-        lease = self._lease(lease_seconds)
+        lease = self.lease_seconds if lease_seconds is None else self._lease(lease_seconds)
         now = self.clock()
         with self._lock:
             checked = now >= self._next_lease_check

@@ -258,3 +258,22 @@ def test_an_unknown_option_is_a_configuration_error(db_url: str) -> None:
         taskorch.open(db_url, cache_size=5)
     with pytest.raises(taskorch.InvalidArgumentError, match=r"^url: "):
         taskorch.open(b"sqlite:///x.db")  # type: ignore[arg-type]
+
+
+def test_a_list_or_tuple_of_artifacts_is_not_copied() -> None:
+    from taskorch import checks
+
+    items: tuple[Any, ...] = ({"a": 1}, "b")
+    assert checks.artifacts(items) is items
+    listed = list(items)
+    assert checks.artifacts(listed) is listed
+    assert checks.artifacts(iter(items)) == listed
+
+
+def test_claim_with_the_default_lease_does_not_check_it(
+    orch: taskorch.Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orch.plan("g", chain(1))
+    monkeypatch.setattr(orch, "_lease", None)  # the default lease was checked when opening
+    task = orch.claim("a")
+    assert task is not None and task.lease_expires == orch.clock() + orch.lease_seconds
