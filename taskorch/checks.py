@@ -19,6 +19,9 @@ MAX_ID = 2**63 - 1
 #: The longest lease, timeout or interval accepted: long enough for "a year" (perfkit holds a task
 #: that long), short enough that adding it to a clock's reading stays finite and exact to the ms.
 MAX_SECONDS = 1e9
+#: The longest busy or statement timeout: SQLite and PostgreSQL take these in milliseconds in a C
+#: int, and a larger value overflows (SQLite then gives up at once, PostgreSQL refuses it).
+MAX_DB_TIMEOUT = 2_147_483
 
 
 def _describe(value: object) -> str:
@@ -38,8 +41,11 @@ def task_id(value: object, argument: str = "task_id") -> int:
 
 
 def text(value: object, argument: str, *, empty: bool = False) -> str:
-    """A string, non-empty unless ``empty``."""
+    """A string, non-empty unless ``empty``, without NUL (PostgreSQL cannot store one in text;
+    refusing it on both backends keeps them alike)."""
     if type(value) is str or isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidArgumentError(argument, "must not contain a NUL character ('\\x00')")
         if value or empty:
             return str(value)
         raise InvalidArgumentError(argument, "must be a non-empty string")
@@ -126,14 +132,14 @@ def callable_(value: object, argument: str) -> Callable[..., Any]:
     raise InvalidArgumentError(argument, f"must be callable, got {_describe(value)}")
 
 
-def artifacts(value: object) -> list[Any]:
-    """A list of artifacts from any iterable but a string, bytes or a mapping (each of which would
-    be taken apart silently)."""
-    if type(value) is list:
-        return value
-    if type(value) is tuple or (
-        isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping))
-    ):
+def artifacts(value: object) -> list[Any] | tuple[Any, ...]:
+    """A list or tuple of artifacts, or a list of them from any other iterable but a string, bytes
+    or a mapping (each of which would be taken apart silently). A list or tuple is passed through
+    uncopied: it is only encoded."""
+    t = type(value)
+    if t is list or t is tuple:
+        return value  # type: ignore[return-value]
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, bytearray, Mapping)):
         return list(value)
     raise InvalidArgumentError(
         "artifacts", f"must be a list of JSON values, got {_describe(value)}"
@@ -144,12 +150,12 @@ def artifacts(value: object) -> list[Any]:
 #: URL's query is text and is parsed by the same rule as a keyword's.
 STORE_OPTIONS: dict[str, Callable[[object, str], object]] = {
     "durability": lambda v, a: choice(v, a, ("normal", "full", "off")),
-    "busy_timeout": lambda v, a: seconds(v, a, zero=True, parse=True),
+    "busy_timeout": lambda v, a: seconds(v, a, zero=True, high=MAX_DB_TIMEOUT, parse=True),
     "schema": lambda v, a: text(v, a),
     "pool_size": lambda v, a: count(v, a, low=1, high=10_000, parse=True),
     "pool_timeout": lambda v, a: seconds(v, a, parse=True),
     "connect_timeout": lambda v, a: seconds(v, a, parse=True),
-    "statement_timeout": lambda v, a: seconds(v, a, zero=True, parse=True),
+    "statement_timeout": lambda v, a: seconds(v, a, zero=True, high=MAX_DB_TIMEOUT, parse=True),
 }
 
 

@@ -170,7 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_demo
     )
     for command in entry_points(group=COMMANDS_GROUP):
-        command.load()(sub, DB_HELP)
+        # A broken plugin must not take the built-in commands down with it.
+        try:
+            command.load()(sub, DB_HELP)
+        except Exception as exc:
+            print(
+                f"taskorch: warning: plugin command {command.name!r} ({command.value}) not"
+                f" loaded: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
     return parser
 
 

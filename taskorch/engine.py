@@ -51,6 +51,8 @@ def _bad_spec(i: int, spec: object) -> InvalidSubtaskError:
         if not isinstance(value, str) or (field != "description" and not value):
             what = "a string" if field == "description" else "a non-empty string"
             return InvalidSubtaskError(f"{where}: {field!r} must be {what}, got {value!r}")
+        if "\x00" in value:  # PostgreSQL cannot store it; refused on both backends alike
+            return InvalidSubtaskError(f"{where}: {field!r} must not contain a NUL character")
     return InvalidSubtaskError(
         f"{where}: 'depends_on' must be a list of keys (strings), got {spec['depends_on']!r}"
     )
@@ -80,6 +82,8 @@ def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
         if not (
             isinstance(key, str) and key and isinstance(title, str) and title
             and isinstance(specialist, str) and specialist and isinstance(description, str)
+        ) or (
+            "\x00" in key or "\x00" in title or "\x00" in specialist or "\x00" in description
         ):  # fmt: skip
             raise _bad_spec(i, spec)
         deps = spec.get("depends_on") or ()
@@ -151,8 +155,8 @@ class Orchestrator:
         Raises a :class:`~taskorch.PlanError` (cycle, unknown dependency, bad field) and writes
         nothing when the plan is invalid.
         """
-        if not isinstance(goal, str) or not goal:
-            raise InvalidSubtaskError(f"the goal must be a non-empty string, got {goal!r}")
+        if type(goal) is not str or not goal or "\x00" in goal:
+            goal = checks.text(goal, "goal")
         rows = parse_subtasks(subtasks)
         encoded = None if context is None else codec.dumps(context, "context")
         now = self.clock()
@@ -175,11 +179,13 @@ class Orchestrator:
         ``lease_check_interval`` seconds (default 1) after the previous check.
         """
         # Each check is a type test and a comparison when the argument is right (see checks.py).
-        if type(agent) is not str or not agent:
+        if type(agent) is not str or not agent or "\x00" in agent:
             agent = checks.text(agent, "agent")
-        if specialist is not None and (type(specialist) is not str or not specialist):
+        if specialist is not None and (
+            type(specialist) is not str or not specialist or "\x00" in specialist
+        ):
             specialist = checks.text(specialist, "specialist")
-        lease = self._lease(lease_seconds)
+        lease = self.lease_seconds if lease_seconds is None else self._lease(lease_seconds)
         now = self.clock()
         with self._lock:
             checked = now >= self._next_lease_check
@@ -203,7 +209,7 @@ class Orchestrator:
         """
         if type(task_id) is not int or not 0 < task_id <= MAX_ID:
             task_id = checks.task_id(task_id)
-        if type(agent) is not str or not agent:
+        if type(agent) is not str or not agent or "\x00" in agent:
             agent = checks.text(agent, "agent")
         encoded_result = None if result is None else codec.dumps(result, "result")
         if type(artifacts) is not tuple or artifacts:  # the default, (), is the common case

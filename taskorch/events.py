@@ -147,7 +147,8 @@ class EventBus:
         maxsize = checks.count(maxsize, "maxsize", low=1, high=MAX_QUEUE)
         if kinds is not None:
             kinds = _kinds(kinds)
-        sub = Subscription(self, maxsize, frozenset(kinds) if kinds else None)
+        # An empty set subscribes to no kind; only None means every kind.
+        sub = Subscription(self, maxsize, None if kinds is None else frozenset(kinds))
         with self._lock:
             self._subscribers = (*self._subscribers, sub)
         return sub

@@ -43,6 +43,10 @@ class Result:
     artifacts: tuple[Any, ...] = ()
 
 
+#: The most agents one fleet runs (each is an asyncio task; more is surely a mistake).
+MAX_AGENTS = 1_000_000
+
+
 @dataclass(frozen=True, slots=True)
 class FleetCounters:
     """How many subtasks the fleet completed, failed (``retried``: made ready again), gave back
@@ -123,18 +127,22 @@ class Fleet:
         ledger: Counter[int] | None = None,
         stall_timeout: float | None = 60.0,
     ) -> None:
-        if agents < 1:
-            raise ValueError("a fleet needs at least one agent")
+        # Checked here, not when the run is under way: a NaN lease or interval would otherwise
+        # surface as a stall or a busy loop long after the mistake.
         self.stall_timeout = (
             None if stall_timeout is None else checks.seconds(stall_timeout, "stall_timeout")
         )
         self.orch = orch
-        self.handler = handler
-        self.agents = agents
-        self.specialist = specialist
-        self.lease_seconds = orch.lease_seconds if lease_seconds is None else lease_seconds
-        self.max_attempts = max_attempts
-        self.poll_interval = poll_interval
+        self.handler = checks.callable_(handler, "handler")
+        self.agents = checks.count(agents, "agents", low=1, high=MAX_AGENTS)
+        self.specialist = checks.optional_text(specialist, "specialist")
+        self.lease_seconds = (
+            orch.lease_seconds
+            if lease_seconds is None
+            else checks.seconds(lease_seconds, "lease_seconds")
+        )
+        self.max_attempts = checks.count(max_attempts, "max_attempts", low=1)
+        self.poll_interval = checks.seconds(poll_interval, "poll_interval")
         self.name = name
         self.ledger = ledger
         self.worker = DatabaseWorker(
@@ -148,7 +156,9 @@ class Fleet:
         self._claim_latency = Samples()
         self._completed = self._failed = self._retried = self._released = self._lost = 0
         self._progress_at = time.monotonic()  # when something last finished (or a handler ran)
-        self._seen: dict[str, int] | None = None  # the store's counts at the last stall check
+        self._seen: dict[str, int] | None = None  # the store's counts when the idle period began
+        self._seen_for: float | None = None  # the _progress_at that _seen was taken for
+        self._last_progress_at: float | None = None  # _progress_at at the previous stall check
         self._orphans: dict[int, str] = {}  # tasks a failed call left claimed: id -> agent
 
     # -- public ------------------------------------------------------------------------------
@@ -414,15 +424,26 @@ class Fleet:
         if self._in_handler:  # waiting on the user's handlers is not a stall
             self._progress_at = mono
             return
-        idle_for = mono - self._progress_at
+        progress_at = self._progress_at
+        steady = progress_at == self._last_progress_at
+        self._last_progress_at = progress_at
+        idle_for = mono - progress_at
+        if self._seen_for != progress_at and steady:
+            # The idle period began since the last check: the store's counts are taken now, so
+            # that progress elsewhere is judged against them and a stall is raised one
+            # stall_timeout after the idle period began (not two). Waiting for one quiet check
+            # keeps steady local progress from costing a status query per check.
+            status: Status = await self._answer(self.worker.submit(self.orch.status))
+            self._seen = dict(status.subtasks)
+            self._seen_for = progress_at
         if idle_for < self.stall_timeout:
             return
-        status: Status = await self._answer(self.worker.submit(self.orch.status))
+        status = await self._answer(self.worker.submit(self.orch.status))
         left = status["pending"] + status["ready"] + status["claimed"]
         if status.subtasks != self._seen or not left:
             # Someone finished something since the last look (or there is nothing to wait for).
             self._seen = dict(status.subtasks)
-            self._progress_at = mono
+            self._progress_at = self._seen_for = self._last_progress_at = mono
             return
         claimed = await self._answer(self.worker.submit(self.orch.tasks, "claimed", 0, 50))
         raise FleetStalledError(

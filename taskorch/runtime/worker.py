@@ -41,8 +41,9 @@ Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 @dataclass(frozen=True, slots=True)
 class WorkerActivity:
     """What a :class:`DatabaseWorker` is doing now: the call it runs (``None`` when idle; "BEGIN"
-    or "COMMIT" for the transaction itself), for how many seconds, how many calls wait behind it,
-    and whether its thread (or task) still runs."""
+    or "COMMIT" for the transaction itself), for how many seconds its batch (the transaction the
+    call runs in) has run, how many calls wait behind it, and whether its thread (or task) still
+    runs."""
 
     call: str | None
     running_for: float
@@ -185,21 +186,22 @@ class DatabaseWorker:
         """Run calls in one transaction. Each call's error goes to its own future (the engine
         undoes that call alone); an error of the transaction itself goes to every future."""
         outcomes: list[Outcome] = []
-        clock = time.monotonic
         # Without group commit every orchestrator call is its own transaction already.
         transaction = self.orch.batch() if self.group_commit else nullcontext()
-        self._busy, self._busy_since = "BEGIN", clock()
+        # The clock is read once per batch, not per call: a stall report gives the batch's age,
+        # which bounds the call's (and is how long the transaction has held its locks).
+        self._busy, self._busy_since = "BEGIN", time.monotonic()
         try:
             with transaction:
                 for fn, args, future in calls:
                     if future.cancelled():  # its agent is gone: a stalled fleet gave up
                         continue
-                    self._busy, self._busy_since = fn, clock()
+                    self._busy = fn
                     try:
                         outcomes.append((future, fn(*args), None))
                     except Exception as exc:
                         outcomes.append((future, None, exc))
-                self._busy, self._busy_since = "COMMIT", clock()
+                self._busy = "COMMIT"
         except Exception as exc:  # BEGIN or COMMIT failed: nothing of this batch happened
             error = storage_error(self.orch, exc)
             return [(future, None, error) for _, _, future in calls]

@@ -4,7 +4,9 @@ Lock conflicts (a row lock held past ``busy_timeout``, a deadlock, a serializati
 :class:`~taskorch.DatabaseLockedError`; a pool with no free connection,
 :class:`~taskorch.PoolTimeoutError`; a lost or refused connection, a retryable
 :class:`~taskorch.StorageError`. An operation that is not inside a caller's transaction is retried
-a few times after a deadlock: PostgreSQL rolled it back whole, so running it again is safe.
+a few times after a deadlock: PostgreSQL rolled it back whole, so running it again is safe. A
+statement cancelled by ``statement_timeout`` is a retryable :class:`~taskorch.StorageError`
+naming the option.
 """
 
 from __future__ import annotations
@@ -73,6 +75,13 @@ def translate(exc: psycopg.Error, store: PostgresStore) -> StorageError:
         return DatabaseLockedError(
             f"{where}: the transaction conflicted with another one and was rolled back"
             f" ({exc.diag.message_primary}); retry it"
+        )
+    if isinstance(exc, pg.QueryCanceled):  # SQLSTATE 57014: statement_timeout ran out
+        return _retryable(
+            f"{where}: a statement ran longer than"
+            f" statement_timeout={store.options.statement_timeout:g}s and was cancelled"
+            f" ({_message(exc)}); the transaction was rolled back, so retry it, or raise"
+            " ?statement_timeout= in the URL (0: no limit)"
         )
     if _connection_lost(exc):
         return _retryable(

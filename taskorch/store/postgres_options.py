@@ -52,12 +52,17 @@ class Options:
             "search_path": sql.Identifier(self.schema).as_string(None),
             # A writer waits this long for a row lock, then gets DatabaseLockedError
             # (0 means "forever" to PostgreSQL, so the shortest wait is 1 ms).
-            "lock_timeout": f"{max(1, round(self.busy_timeout * 1000))}ms",
-            "statement_timeout": f"{round(self.statement_timeout * 1000)}ms",
+            "lock_timeout": f"{max(1, self._ms(self.busy_timeout))}ms",
+            # 0 is "no limit"; any other value keeps at least 1 ms, lest rounding make it 0.
+            "statement_timeout": f"{self._ms(self.statement_timeout)}ms",
         }
         if self.durability is not None:
             settings["synchronous_commit"] = DURABILITY[self.durability]
         return settings
+
+    @staticmethod
+    def _ms(seconds: float) -> int:
+        return max(1, round(seconds * 1000)) if seconds else 0
 
     def libpq_timeout(self) -> str:
         """``connect_timeout`` as libpq takes it: whole seconds (libpq waits at least 2)."""

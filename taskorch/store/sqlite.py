@@ -172,7 +172,8 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     rest, _, query = rest.partition("?")
     if not rest.startswith("/"):
         raise ConfigurationError(f"bad SQLite URL {url!r}: write sqlite:///relative/path.db")
-    options = {k: v[-1] for k, v in parse_qs(query).items()}
+    # Blank values are kept so that ?busy_timeout= is refused, not silently the default.
+    options = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
     return unquote(rest[1:]) or ":memory:", options
 
 

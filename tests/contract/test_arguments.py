@@ -108,6 +108,30 @@ def test_a_bad_agent_is_refused(orch: taskorch.Orchestrator, bad: Any) -> None:
     assert snapshot(orch) == before
 
 
+def test_a_nul_character_is_refused_in_every_text_argument(orch: taskorch.Orchestrator) -> None:
+    # PostgreSQL cannot store NUL in text and SQLite can: both refuse it, before writing.
+    task = held(orch)
+    before = snapshot(orch)
+    for argument, call in (
+        ("agent", lambda: orch.claim("a\x00")),
+        ("specialist", lambda: orch.claim("b", specialist="s\x00")),
+        ("agent", lambda: orch.complete(task.id, "\x00")),
+        ("agent", lambda: orch.fail(task.id, "a\x00b", "e")),
+        ("error", lambda: orch.fail(task.id, "a", "boom\x00")),
+        ("agent", lambda: orch.renew(task.id, "a\x00")),
+        ("agent", lambda: orch.release(task.id, "a\x00")),
+        ("goal", lambda: orch.plan("g\x00", chain(1))),
+    ):
+        with pytest.raises(taskorch.InvalidArgumentError) as caught:
+            call()
+        assert caught.value.argument == argument, argument
+    for field in ("key", "title", "specialist", "description"):
+        spec = {"key": "k", "title": "t", "specialist": "s", field: "x\x00y"}
+        with pytest.raises(taskorch.InvalidSubtaskError, match=f"subtask 0: '{field}'.*NUL"):
+            orch.plan("g", [spec])
+    assert snapshot(orch) == before
+
+
 def test_other_arguments_are_checked(orch: taskorch.Orchestrator) -> None:
     task = held(orch)
     before = snapshot(orch)
@@ -199,6 +223,9 @@ def test_a_circular_value_is_refused(orch: taskorch.Orchestrator) -> None:
         ({"busy_timeout": math.nan}, "busy_timeout"),
         ({"busy_timeout": -1}, "busy_timeout"),
         ({"busy_timeout": "soon"}, "busy_timeout"),
+        # Milliseconds in a C int: more would overflow in SQLite and PostgreSQL.
+        ({"busy_timeout": 2_147_484}, "busy_timeout"),
+        ({"busy_timeout": 3e6}, "busy_timeout"),
         ({"durability": "sometimes"}, "durability"),
     ],
 )
@@ -214,6 +241,8 @@ def test_open_checks_its_options(db_url: str, options: dict[str, Any], argument:
         ("busy_timeout=abc", "busy_timeout"),
         ("busy_timeout=nan", "busy_timeout"),
         ("busy_timeout=-3", "busy_timeout"),
+        ("busy_timeout=3e6", "busy_timeout"),
+        ("busy_timeout=", "busy_timeout"),
         ("durability=sometimes", "durability"),
     ],
 )
@@ -229,3 +258,22 @@ def test_an_unknown_option_is_a_configuration_error(db_url: str) -> None:
         taskorch.open(db_url, cache_size=5)
     with pytest.raises(taskorch.InvalidArgumentError, match=r"^url: "):
         taskorch.open(b"sqlite:///x.db")  # type: ignore[arg-type]
+
+
+def test_a_list_or_tuple_of_artifacts_is_not_copied() -> None:
+    from taskorch import checks
+
+    items: tuple[Any, ...] = ({"a": 1}, "b")
+    assert checks.artifacts(items) is items
+    listed = list(items)
+    assert checks.artifacts(listed) is listed
+    assert checks.artifacts(iter(items)) == listed
+
+
+def test_claim_with_the_default_lease_does_not_check_it(
+    orch: taskorch.Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orch.plan("g", chain(1))
+    monkeypatch.setattr(orch, "_lease", None)  # the default lease was checked when opening
+    task = orch.claim("a")
+    assert task is not None and task.lease_expires == orch.clock() + orch.lease_seconds

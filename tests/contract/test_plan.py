@@ -107,8 +107,10 @@ def test_unserializable_context_is_refused(orch: taskorch.Orchestrator) -> None:
 
 
 def test_empty_goal_is_refused(orch: taskorch.Orchestrator) -> None:
-    with pytest.raises(taskorch.InvalidSubtaskError, match="goal"):
-        orch.plan("", chain(1))
+    for goal in ("", None, 5):
+        with pytest.raises(taskorch.InvalidArgumentError, match=r"^goal: ") as caught:
+            orch.plan(goal, chain(1))  # type: ignore[arg-type]
+        assert caught.value.argument == "goal"
     _nothing_written(orch)
 
 

@@ -118,3 +118,17 @@ def test_main_maps_errors_to_exit_statuses(
     with pytest.raises(SystemExit) as usage:
         main(["show", "--db", url, "x"])
     assert usage.value.code == 2
+
+
+def test_a_broken_plugin_is_a_warning_not_a_failure(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    import taskorch.cli
+
+    broken = EntryPoint("broken", "taskorch_no_such_plugin:register", taskorch.cli.COMMANDS_GROUP)
+    monkeypatch.setattr(taskorch.cli, "entry_points", lambda group: [broken])
+    assert main(["init", "--db", f"sqlite:///{tmp_path}/t.db"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "'broken'" in err[0] and "taskorch_no_such_plugin" in err[0], err

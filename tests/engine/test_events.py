@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import inspect
 
 import pytest
 
+import taskorch.engine
+import taskorch.events
 from taskorch import Event, EventBus
 
 
@@ -43,6 +47,26 @@ def test_kind_filter_and_unsubscribe() -> None:
     assert not bus.active
     with pytest.raises(ValueError):
         bus.subscribe(maxsize=0)
+
+
+def test_an_empty_kinds_set_subscribes_to_nothing() -> None:
+    bus = EventBus()
+    with bus.subscribe(kinds=set()) as sub:
+        bus.publish(event(1, "claimed"))
+        assert sub.poll() is None
+
+
+def test_kinds_are_those_the_engine_publishes() -> None:
+    tree = ast.parse(inspect.getsource(taskorch.engine))
+    published = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("_publish", "_finished")
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert published == taskorch.events.KINDS
 
 
 def test_async_get_wakes_on_publish() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import sqlite3
 import time
@@ -242,9 +243,33 @@ def test_a_closed_worker_refuses_calls(orch: taskorch.Orchestrator) -> None:
     asyncio.run(main())
 
 
+@pytest.mark.parametrize(
+    ("options", "argument"),
+    [
+        ({"agents": 0}, "agents"),
+        ({"agents": True}, "agents"),
+        ({"agents": 2.0}, "agents"),
+        ({"lease_seconds": math.nan}, "lease_seconds"),
+        ({"lease_seconds": -1}, "lease_seconds"),
+        ({"poll_interval": 0}, "poll_interval"),
+        ({"poll_interval": math.inf}, "poll_interval"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"max_attempts": "3"}, "max_attempts"),
+        ({"specialist": ""}, "specialist"),
+        ({"handler": None}, "handler"),
+    ],
+)
+def test_fleet_arguments_are_checked(
+    orch: taskorch.Orchestrator, options: dict[str, Any], argument: str
+) -> None:
+    given: dict[str, Any] = {"handler": DemoHandler(), **options}
+    handler = given.pop("handler")
+    with pytest.raises(taskorch.InvalidArgumentError) as caught:
+        Fleet(orch, handler, **given)
+    assert caught.value.argument == argument
+
+
 def test_fleet_options_are_checked(orch: taskorch.Orchestrator) -> None:
-    with pytest.raises(ValueError, match="at least one agent"):
-        Fleet(orch, DemoHandler(), agents=0)
     with pytest.raises(ValueError, match="max_batch"):
         DatabaseWorker(orch, max_batch=0)
 

@@ -5,8 +5,10 @@ nothing lost: every subtask completed exactly once or still ready/pending, nothi
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +79,20 @@ def test_waiting_on_a_lease_held_elsewhere_ends_with_a_stall_error(
     assert len(ledger) == 5
     assert_nothing_lost(orch, ledger, claimed=1)
     assert orch.get(outside.id).agent == "outsider"
+
+
+def test_a_stall_is_raised_one_stall_timeout_after_the_last_progress(
+    orch: taskorch.Orchestrator,
+) -> None:
+    orch.plan("g", [{"key": "a", "title": "t", "specialist": "tester"}])
+    fleet = Fleet(orch, quick, specialist="coder", stall_timeout=0.6, poll_interval=0.02)
+    started = time.monotonic()
+    with pytest.raises(taskorch.FleetStalledError) as caught:
+        run(fleet)
+    elapsed = time.monotonic() - started
+    assert 0.6 <= elapsed < 1.0, elapsed  # not twice stall_timeout
+    reported = float(re.search(r"nothing finished for ([0-9.]+)s", str(caught.value))[1])  # type: ignore[index]
+    assert abs(reported - elapsed) < 0.2, (reported, elapsed)
 
 
 def test_ready_work_for_another_specialist_is_a_stall_not_a_silent_wait(

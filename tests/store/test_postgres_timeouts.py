@@ -79,3 +79,37 @@ def test_the_bounds_are_options_of_the_url_and_of_open() -> None:
     assert options.settings()["statement_timeout"] == "250ms"
     _, options = parse_url("postgresql://u@h/x?statement_timeout=1", {"statement_timeout": 0})
     assert options.settings()["statement_timeout"] == "0ms"  # 0: no limit, said explicitly
+
+
+def test_a_short_statement_timeout_is_never_zero() -> None:
+    # "0ms" would mean no limit at all; the shortest limit is 1 ms, as for lock_timeout.
+    _, options = parse_url("postgresql://u@h/x?statement_timeout=0.0004", {})
+    assert options.settings()["statement_timeout"] == "1ms"
+
+
+@pytest.mark.parametrize("name", ["busy_timeout", "statement_timeout"])
+def test_timeouts_fit_the_servers_millisecond_int(name: str) -> None:
+    _, options = parse_url(f"postgresql://u@h/x?{name}=2147483", {})
+    assert max(int(v[:-2]) for v in options.settings().values() if v.endswith("ms")) < 2**31
+    with pytest.raises(taskorch.InvalidArgumentError) as caught:
+        parse_url(f"postgresql://u@h/x?{name}=2147484", {})
+    assert caught.value.argument == name
+
+
+def test_a_statement_timeout_is_a_retryable_error_naming_the_option() -> None:
+    from psycopg import errors as pg
+
+    from taskorch.store.postgres_errors import translate
+
+    class Fake:
+        _, options = parse_url("postgresql://u@h/x?statement_timeout=2.5", {})
+
+        def describe(self) -> str:
+            return "fake"
+
+    error = translate(
+        pg.QueryCanceled("canceling statement due to statement timeout"),
+        Fake(),  # type: ignore[arg-type]
+    )
+    assert type(error) is taskorch.StorageError and error.retryable
+    assert "statement_timeout=2.5s" in str(error), error

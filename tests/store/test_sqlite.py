@@ -132,7 +132,6 @@ def test_a_locked_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> Non
 
 def test_translated_errors_chain_the_driver_error(tmp_path: Path) -> None:
     path = tmp_path / "junk.db"
-    path.write_bytes(b"\x00" * 4096)
     path.write_bytes(b"junk" * 1024)
     with pytest.raises(taskorch.StorageError) as info:
         taskorch.open(f"sqlite:///{path}")
