@@ -84,3 +84,28 @@ def _described(results: Path) -> dict[str, Any]:
 def spread(center: float, n: int = 20, width: float = 0.01) -> list[float]:
     """``n`` samples tightly around ``center`` (± ``width`` relative), deterministic."""
     return [center * (1 + width * math.sin(i)) for i in range(n)]
+
+
+#: The smallest configuration asv accepts, for a toy repository.
+TOY_CONFIG = """// comments and trailing commas are allowed
+{"version": 1, "project": "toy", "repo": ".", "branches": ["main"],
+ "results_dir": "results", "html_dir": "html",}
+"""
+
+
+def toy_repository(root: Path, commits: int) -> list[str]:
+    """A git repository at ``root`` with an asv configuration and ``commits`` commits, each
+    changing one file; returns their hashes, oldest first."""
+    from perfkit.gitrepo import git
+
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    (root / "asv.conf.json").write_text(TOY_CONFIG)
+    hashes = []
+    for i in range(commits):
+        (root / "code.txt").write_text(f"version {i}\n")
+        git(root, "add", ".")
+        git(root, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+            "commit", "-q", "-m", f"commit {i}")  # fmt: skip
+        hashes.append(git(root, "rev-parse", "HEAD"))
+    return hashes

@@ -17,7 +17,7 @@ from perfkit.gitrepo import git
 from perfkit.instructions import Count
 from perfkit.regression import COUNT_THRESHOLD, Change, Status, expect, judge
 from perfkit.summary import markdown
-from tests.asvfiles import spread, write_results
+from tests.asvfiles import spread, toy_repository, write_results
 
 CLAIM = "instructions.Instructions.track_instructions('claim')"
 GET = "instructions.Instructions.track_instructions('get')"
@@ -174,24 +174,12 @@ def test_the_markdown_summary_has_verdict_ratio_culprit_and_evidence() -> None:
 
 # -- the job, end to end on fixed result files ------------------------------------------------
 
-CONFIG = """{"version": 1, "project": "toy", "repo": ".", "branches": ["main"],
- "results_dir": "results", "html_dir": "html"}"""
-
 
 def test_the_job_names_culprit_and_evidence_and_writes_markdown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    (root / "asv.conf.json").write_text(CONFIG)
-    commits = []
-    for i in range(6):
-        (root / "code.txt").write_text(str(i))
-        git(root, "add", ".")
-        git(root, "-c", "user.name=t", "-c", "user.email=t@e.invalid", "commit", "-q", "-m",
-            f"commit {i}")  # fmt: skip
-        commits.append(git(root, "rev-parse", "HEAD"))
+    commits = toy_repository(root, 6)
     base, new = commits[0], commits[-1]
     params = {"instructions.Instructions.track_instructions": [["'claim'", "'get'"]]}
     units = {"instructions.Instructions.track_instructions": "instructions"}

@@ -20,15 +20,10 @@ from typing import Any
 import pytest
 
 from perfkit import nightly
-from perfkit.gitrepo import git
 from perfkit.history import load_history
-from tests.asvfiles import Value, spread, write_results
+from tests.asvfiles import Value, spread, toy_repository, write_results
 from tests.support import ROOT
 
-CONFIG = """// the smallest configuration asv accepts
-{"version": 1, "project": "toy", "repo": ".", "branches": ["main"],
- "results_dir": "results", "html_dir": "html",}
-"""
 PLAN, LOOPS, GET = "lifecycle.Plan.time_plan", "agents.A.track_loops_per_second", "db.Get.time_get"
 PARAMS = {PLAN: [["1", "10"]]}
 UNITS = {LOOPS: "loops/s"}
@@ -74,17 +69,7 @@ class Fake:
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    (root / "asv.conf.json").write_text(CONFIG)
-    commits = []
-    for i in range(3):
-        (root / "code.txt").write_text(f"version {i}\n")
-        git(root, "add", ".")
-        git(root, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
-            "commit", "-q", "-m", f"commit {i}")  # fmt: skip
-        commits.append(git(root, "rev-parse", "HEAD"))
-    return Repo(root, commits)
+    return Repo(root, toy_repository(root, 3))
 
 
 def run(repo: Repo, fake: Fake, *extra: str) -> int:
