@@ -12,6 +12,7 @@ import pytest
 from perfkit import instructions
 from perfkit.callgrind import parse
 from perfkit.instructions import Count, Operation, count, count_bytecodes, grown
+from tests.support import ROOT
 
 needs_valgrind = pytest.mark.skipif(
     instructions.valgrind() is None, reason=instructions.INSTALL_HINT
@@ -128,3 +129,18 @@ def test_count_instructions_refuses_bad_arguments_before_counting(argv: list[str
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+def test_an_operation_the_engine_under_test_lacks_is_skipped_not_failed(tmp_path: Path) -> None:
+    from perfkit.gitrepo import git
+
+    if git(ROOT, "rev-parse", "--is-shallow-repository") == "true":
+        pytest.skip("a shallow clone has no history of the engine")
+    first = git(ROOT, "log", "--reverse", "--format=%H", "--", "taskorch/engine.py").split()
+    old = tmp_path / "old"
+    git(ROOT, "worktree", "add", "--detach", "-q", str(old), first[0])
+    try:  # the first engine had no Orchestrator.batch, which the complete workload needs
+        found = count({"complete": Operation("complete", {})}, engine=old, quick=True)
+    finally:
+        git(ROOT, "worktree", "remove", "--force", str(old))
+    assert "Orchestrator.batch does not exist" in found["complete"].skipped
