@@ -7,8 +7,11 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from typing import TypeVar
 
 from leakcheck.errors import UsageError
+
+T = TypeVar("T", int, float)
 
 __all__ = [
     "MAX_BUDGET",
@@ -49,22 +52,18 @@ def amount(name: str, value: object, minimum: float, maximum: float) -> float:
 
 def count_option(minimum: int, maximum: int = MAX_ITERATIONS) -> Callable[[str], int]:
     """An argparse ``type`` for :func:`count`; argparse names the option in its message."""
-
-    def parse(text: str) -> int:
-        try:
-            return count("the value", int(text), minimum, maximum)
-        except (ValueError, UsageError) as exc:
-            raise argparse.ArgumentTypeError(_reason(exc, text)) from None
-
-    return parse
+    return _option(int, lambda value: count("the value", value, minimum, maximum))
 
 
 def amount_option(minimum: float, maximum: float) -> Callable[[str], float]:
     """An argparse ``type`` for :func:`amount`."""
+    return _option(float, lambda value: amount("the value", value, minimum, maximum))
 
-    def parse(text: str) -> float:
+
+def _option(convert: Callable[[str], T], checked: Callable[[T], T]) -> Callable[[str], T]:
+    def parse(text: str) -> T:
         try:
-            return amount("the value", float(text), minimum, maximum)
+            return checked(convert(text))
         except (ValueError, UsageError) as exc:
             raise argparse.ArgumentTypeError(_reason(exc, text)) from None
 
