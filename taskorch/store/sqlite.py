@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -265,7 +266,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
         try:
-            self._prepare()
+            self._prepare(timeout)
         except sqlite3.Error as exc:
             self.conn.close()
             raise translate(exc, self.path) from exc
@@ -273,12 +274,11 @@ class SQLiteStore:
             self.conn.close()
             raise
 
-    def _prepare(self) -> None:
+    def _prepare(self, timeout: float) -> None:
         conn = self.conn
         conn.execute(f"PRAGMA synchronous = {DURABILITY[self.durability]}")
         if self.path != ":memory:":
-            # Switching to WAL waits on the busy timeout when another process is doing the same.
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._enter_wal(timeout)
         conn.execute("PRAGMA foreign_keys = OFF")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
@@ -301,6 +301,23 @@ class SQLiteStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def _enter_wal(self, timeout: float) -> None:
+        """``PRAGMA journal_mode = WAL``, retried for up to ``timeout`` seconds: while another
+        process opening the same new file holds its lock, SQLite may refuse the switch at once
+        instead of calling the busy handler (it would deadlock waiting), so the busy timeout
+        alone does not cover it."""
+        deadline = time.monotonic() + timeout
+        pause = 0.001
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def describe(self) -> str:
         """The database file (or ``:memory:``), for messages."""
