@@ -62,6 +62,13 @@ def _import_working_tree(name: str) -> None:
     spec.loader.exec_module(module)
 
 
+def working_tree_module(name: str) -> ModuleType:
+    """Package ``name`` (``leakcheck``) from the working tree, after the engine."""
+    workloads()
+    _import_working_tree(name)
+    return sys.modules[name]
+
+
 def perfkit_module(name: str) -> ModuleType:
     """``perfkit.<name>`` from the working tree (after the engine, as :func:`workloads`)."""
     workloads()

@@ -1,17 +1,17 @@
 """Memory growth per iteration of the core-operation loops, as measured by ``leakcheck``.
 
-The place for leakcheck's bytes-per-iteration API. Skipped until the ``leakcheck`` package is
-importable and has it. The contract expected here: ``leakcheck.bytes_per_iteration(step,
-iterations=N) -> float``, the steady-state growth of the process's memory per call of ``step``.
+``leakcheck.bytes_per_iteration(step, iterations=N) -> float`` is the steady-state growth of the
+process's memory per call of ``step``. leakcheck is a measuring tool, so like the workloads it
+comes from the working tree whatever the commit under test shipped; it needs memray, which asv
+installs into every environment (asv.conf.json).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
-from ._support import quick_run, require, session
+from ._support import quick_run, require, session, working_tree_module
 
 ITERATIONS = 20_000
 QUICK_ITERATIONS = 500  # asv run --quick: the loop runs, its figure is not kept
@@ -34,9 +34,9 @@ class LeakRate:
 
     def setup(self, operation: str) -> None:
         try:
-            leakcheck: Any = importlib.import_module("leakcheck")
+            leakcheck: Any = working_tree_module("leakcheck")
         except ImportError as exc:
-            raise NotImplementedError("the leakcheck package is not installed") from exc
+            raise NotImplementedError(f"leakcheck cannot run here: {exc}") from exc
         measure = getattr(leakcheck, "bytes_per_iteration", None)
         if measure is None:
             raise NotImplementedError("leakcheck has no bytes_per_iteration yet")

@@ -17,6 +17,16 @@ what ``asv continuous --factor`` decides, read from the result files instead of 
 Counted values (unit ``instructions``, :data:`COUNTED_UNITS`) repeat exactly on the same code, so
 they are judged by a tight threshold instead (:data:`COUNT_THRESHOLD`), with no significance test.
 
+Timings and other measured values are judged best on independent observations of both sides:
+:func:`weigh` takes two groups of them (the medians of fresh processes for the nightly job, the
+values of the commits on either side of a change point for the history) and answers
+:attr:`Answer.DIFFERENT`, :attr:`Answer.SAME` or :attr:`Answer.UNKNOWN` (measure more). A
+difference needs both a t-test on the logarithms (p <= ``alpha``) and an effect, the ratio of the
+two medians, beyond the benchmark's threshold (:func:`threshold_of`: measured from the noise of
+identical code by the A/A calibration, else :data:`DEFAULT_THRESHOLD`). They are "the same" when
+the 90 % confidence interval of the ratio lies within the threshold (two one-sided tests at 5 %,
+the usual test of equivalence).
+
 Which direction is bad comes from the benchmark's unit: a rate (``loops/s``, any unit per second)
 is better when larger; every other value (time, bytes, statements, blocks) when smaller.
 
@@ -26,26 +36,36 @@ change is intended); :func:`expect` marks as expected the changes a commit decla
 
 from __future__ import annotations
 
+import json
 import math
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 from .asvdata import Measurement
 
 __all__ = [
+    "ALPHA",
     "COUNTED_UNITS",
     "COUNT_THRESHOLD",
     "DEFAULT_FACTOR",
+    "DEFAULT_THRESHOLD",
+    "Answer",
     "Change",
     "Status",
+    "Weighing",
     "compare",
     "counted",
     "expect",
     "higher_is_better",
     "judge",
+    "load_thresholds",
+    "threshold_of",
+    "weigh",
 ]
 
 # Chosen from the noise measured on the reference machine (docs/benchmarks.md); the site's
@@ -57,6 +77,116 @@ COUNTED_UNITS = frozenset({"instructions"})
 # repeated run (fixed hash seed); a change to one operation moved the counts of the others by up
 # to 0.56 % (docs/benchmarks.md). 1 % stays above that and below the 2 % changes to catch.
 COUNT_THRESHOLD = 0.01
+# Significance of a difference between two groups of independent observations: about 30 timed
+# benchmarks are weighed a night, so 0.001 keeps chance alone to about one night in 30 before
+# the effect-size condition, which the A/A calibration sets per benchmark, removes the rest.
+ALPHA = 0.001
+# The smallest relative change of a timing that counts when the benchmark has no calibrated
+# threshold: below the 10 % slowdowns to catch, above the 1-2 % spread within one process.
+DEFAULT_THRESHOLD = 0.05
+# Each of the two one-sided tests of equivalence ("the same within the threshold").
+_EQUIVALENCE = 0.05
+
+
+class Answer(StrEnum):
+    DIFFERENT = "different"
+    SAME = "same"
+    UNKNOWN = "unknown"  # neither shown: measure more
+
+
+@dataclass(frozen=True, slots=True)
+class Weighing:
+    """Two groups of independent observations compared: ``ratio`` is the median of ``after``
+    over the median of ``before``, ``low``..``high`` the 90 % confidence interval of the ratio
+    of the geometric means, ``p`` the t-test's two-sided p-value on the logarithms."""
+
+    answer: Answer
+    ratio: float
+    low: float
+    high: float
+    p: float
+    threshold: float
+    n_before: int
+    n_after: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "answer": str(self.answer),
+            "ratio": self.ratio,
+            "low": self.low,
+            "high": self.high,
+            "p": self.p,
+            "threshold": self.threshold,
+            "n_before": self.n_before,
+            "n_after": self.n_after,
+        }
+
+
+def weigh(
+    before: Sequence[float],
+    after: Sequence[float],
+    threshold: float = DEFAULT_THRESHOLD,
+    alpha: float = ALPHA,
+) -> Weighing:
+    """Whether ``after`` differs from ``before`` by more than ``threshold`` (a relative change,
+    0.05 = 5 %). Both hold positive values; three in all at least (one side may have one)."""
+    if not 0 < threshold < 10:
+        raise ValueError(f"threshold must be a relative change in (0, 10), not {threshold!r}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), not {alpha!r}")
+    logs = []
+    for name, values in (("before", before), ("after", after)):
+        if not values or any(not (math.isfinite(v) and v > 0) for v in values):
+            raise ValueError(f"{name} must hold finite positive values, not {list(values)!r}")
+        logs.append([math.log(v) for v in values])
+    (a, b), (na, nb) = logs, (len(before), len(after))
+    if na + nb < 3:
+        raise ValueError("weighing needs three observations in all")
+    from scipy import stats  # type: ignore[import-untyped]
+
+    ratio = statistics.median(after) / statistics.median(before)
+    mean_a, mean_b = statistics.fmean(a), statistics.fmean(b)
+    squares = sum((x - mean_a) ** 2 for x in a) + sum((x - mean_b) ** 2 for x in b)
+    df = na + nb - 2
+    spread = math.sqrt(squares / df * (1 / na + 1 / nb))
+    shift = mean_b - mean_a
+    if spread == 0:
+        p = 1.0 if shift == 0 else 0.0
+        half = 0.0
+    else:
+        p = float(2 * stats.t.sf(abs(shift) / spread, df))
+        half = float(stats.t.ppf(1 - _EQUIVALENCE, df)) * spread
+    bound = math.log1p(threshold)
+    if p <= alpha and abs(math.log(ratio)) >= bound:
+        answer = Answer.DIFFERENT
+    elif -bound < shift - half and shift + half < bound:
+        answer = Answer.SAME
+    else:
+        answer = Answer.UNKNOWN
+    return Weighing(answer, ratio, math.exp(shift - half), math.exp(shift + half), p,
+                    threshold, na, nb)  # fmt: skip
+
+
+def load_thresholds(path: Path) -> dict[str, float]:
+    """The thresholds an A/A calibration wrote (:mod:`perfkit.calibration`), by benchmark; an
+    absent file is no thresholds."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a calibration file: {exc}") from exc
+    found = data.get("thresholds") if isinstance(data, dict) else None
+    if not isinstance(found, dict) or not all(
+        isinstance(v, int | float) and 0 < v < 10 for v in found.values()
+    ):
+        raise ValueError(f"{path}: no 'thresholds' mapping of benchmark to a relative change")
+    return {str(k): float(v) for k, v in found.items()}
+
+
+def threshold_of(benchmark: str, thresholds: Mapping[str, float]) -> float:
+    """The benchmark's calibrated threshold, else :data:`DEFAULT_THRESHOLD`."""
+    return thresholds.get(benchmark, DEFAULT_THRESHOLD)
 
 
 class Status(StrEnum):
