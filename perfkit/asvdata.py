@@ -26,11 +26,14 @@ __all__ = [
     "Measurement",
     "Run",
     "Scan",
+    "benchmark_list",
+    "environment_python",
     "human",
     "load_commit",
     "load_config",
     "machines",
     "results_dir",
+    "runner_script",
     "scan",
     "units",
 ]
@@ -110,8 +113,10 @@ class Scan:
 
 def _asv() -> Any:
     try:
+        import asv.benchmarks  # type: ignore[import-untyped]
         import asv.commands.compare  # type: ignore[import-untyped]
         import asv.config  # type: ignore[import-untyped]
+        import asv.environment  # type: ignore[import-untyped]
         import asv.results  # type: ignore[import-untyped]
         import asv.util  # type: ignore[import-untyped]
     except ImportError as exc:
@@ -137,6 +142,42 @@ def load_config(root: Path) -> AsvConfig:
         )
     except (asv.util.UserError, *_DAMAGED) as exc:
         raise ConfigurationError(f"cannot read {path}: {exc}") from exc
+
+
+def benchmark_list(root: Path) -> dict[str, dict[str, Any]]:
+    """What asv discovered of ``root``'s benchmarks (its ``benchmarks.json``), by name; empty
+    before the first ``asv run`` or ``asv check``."""
+    asv = _asv()
+    try:
+        conf = asv.config.Config.load(str(root / CONFIG_FILE))
+        found = asv.benchmarks.Benchmarks.load(conf)
+    except (asv.util.UserError, *_DAMAGED):
+        return {}
+    return {str(name): dict(found[name]) for name in found}
+
+
+def environment_python(root: Path) -> Path | None:
+    """The interpreter of the first asv environment of ``root``'s configuration that exists;
+    None before ``asv setup`` or a first ``asv run`` made one."""
+    asv = _asv()
+    try:
+        conf = asv.config.Config.load(str(root / CONFIG_FILE))
+        envs = list(asv.environment.get_environments(conf, None))
+    except (asv.util.UserError, *_DAMAGED) as exc:
+        raise ConfigurationError(f"cannot read {root / CONFIG_FILE}: {exc}") from exc
+    for env in envs:
+        python = Path(env._path) / "bin" / "python"
+        if python.is_file():
+            return python
+    return None
+
+
+def runner_script() -> str:
+    """asv's script that runs one benchmark in a process of its own (``run``, ``setup_cache``)."""
+    _asv()
+    from asv.runner import BENCHMARK_RUN_SCRIPT  # type: ignore[import-untyped]
+
+    return str(BENCHMARK_RUN_SCRIPT)
 
 
 def results_dir(root: Path) -> Path:

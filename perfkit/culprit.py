@@ -18,13 +18,12 @@ import math
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .gitrepo import git
+from .gitrepo import worktree
 from .instructions import Count, CountError, count, count_bytecodes, grown
 from .regression import COUNT_THRESHOLD, Change
 
@@ -182,18 +181,10 @@ class WorktreeCounter:
         self.root, self.python, self.bytecodes = root, python or sys.executable, bytecodes
 
     def __call__(self, commit: str, operations: Sequence[str]) -> Mapping[str, Count]:
-        with tempfile.TemporaryDirectory(prefix="taskorch-engine-") as tmp:
-            tree = Path(tmp) / "tree"
-            git(self.root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
-            try:
-                if self.bytecodes:
-                    return count_bytecodes(operations, python=self.python, engine=tree)
-                return count(operations, python=self.python, engine=tree)
-            finally:
-                try:
-                    git(self.root, "worktree", "remove", "--force", str(tree))
-                except subprocess.CalledProcessError as exc:  # leave it to `git worktree prune`
-                    print(f"could not remove the worktree {tree}: {exc.stderr}", file=sys.stderr)
+        with worktree(self.root, commit) as tree:
+            if self.bytecodes:
+                return count_bytecodes(operations, python=self.python, engine=tree)
+            return count(operations, python=self.python, engine=tree)
 
 
 def safely(counter: Counter) -> Counter:

@@ -6,11 +6,15 @@ Not from this package's location: perfkit may be installed as a wheel, away from
 from __future__ import annotations
 
 import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from taskorch.errors import ConfigurationError
 
-__all__ = ["git", "toplevel"]
+__all__ = ["git", "toplevel", "worktree"]
 
 
 def git(root: Path, *args: str) -> str:
@@ -27,3 +31,19 @@ def toplevel(start: Path | None = None) -> Path:
     except (OSError, subprocess.CalledProcessError) as exc:
         detail = getattr(exc, "stderr", "") or exc
         raise ConfigurationError(f"not inside a git repository ({detail}): use --repo") from exc
+
+
+@contextmanager
+def worktree(root: Path, commit: str) -> Iterator[Path]:
+    """A detached git worktree of ``commit`` in a temporary directory, removed afterwards: the
+    engine of that commit, importable with the worktree on ``PYTHONPATH``."""
+    with tempfile.TemporaryDirectory(prefix="taskorch-engine-") as tmp:
+        tree = Path(tmp) / "tree"
+        git(root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
+        try:
+            yield tree
+        finally:
+            try:
+                git(root, "worktree", "remove", "--force", str(tree))
+            except subprocess.CalledProcessError as exc:  # leave it to `git worktree prune`
+                print(f"could not remove the worktree {tree}: {exc.stderr}", file=sys.stderr)

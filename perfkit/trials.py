@@ -1,0 +1,266 @@
+"""Timings judged on per-process evidence: two commits measured in many fresh processes each,
+alternated benchmark by benchmark.
+
+On a shared machine the noise of a timing lives between processes (a process that lands on a busy
+core, or draws an unlucky memory layout, is slow throughout), so one process is one observation:
+its value is the median of its samples. For each benchmark the two commits run in turns, in the
+order A B B A A B ..., so that a noisy stretch of minutes falls on both sides alike, and the
+process medians are weighed by the regression rule (:func:`perfkit.regression.weigh`). An
+inconclusive answer measures more processes, up to a limit, before it says anything.
+
+Each process is asv's own benchmark runner (``asv/benchmark.py run``, from ``asv_runner``) in the
+asv environment's interpreter, with the benchmarks of the working tree and the engine of the
+commit: a git worktree of it on ``PYTHONPATH``, ahead of whatever the environment installed. A
+benchmark with a ``setup_cache`` gets it once per commit, in a directory its processes share.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import asvdata
+from .gitrepo import worktree
+from .regression import ALPHA, Answer, Weighing, threshold_of, weigh
+
+__all__ = [
+    "FIRST",
+    "MOST",
+    "Benchmark",
+    "Side",
+    "Trial",
+    "TrialError",
+    "environment_python",
+    "process_value",
+    "sides",
+    "timed_benchmarks",
+    "trial",
+]
+
+# Processes per commit before the first weighing, and the most a benchmark gets when the answer
+# stays unknown; each further weighing adds STEP to both sides.
+FIRST = 8
+STEP = 4
+MOST = 16
+# Each process samples for about half a second: its median is steady to 1-2 % by then, and the
+# variance that matters is between processes.
+EXTRA = {"repeat": [10, 200, 0.5], "warmup_time": 0.05}
+
+
+class TrialError(Exception):
+    """A benchmark process failed, or the environment to run it in is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    """One benchmark with one set of parameters: ``name`` as asv's results name it
+    (``database.Get.time_get(1000)``), ``id`` as its runner takes it
+    (``database.Get.time_get-0``)."""
+
+    name: str
+    id: str
+    unit: str
+    setup_cache_key: str | None = None
+    timeout: float = 120.0
+
+
+@dataclass
+class Side:
+    """One commit under test: the engine's worktree, and where its processes' files and cached
+    setups live."""
+
+    commit: str
+    engine: Path
+    scratch: Path
+    caches: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """The evidence on one benchmark: each commit's process medians, in the order they ran, and
+    the weighing of them (None when the benchmark was skipped on either commit)."""
+
+    benchmark: Benchmark
+    before: tuple[float, ...]
+    after: tuple[float, ...]
+    weighing: Weighing | None
+    skipped: str = ""
+
+    @property
+    def answer(self) -> Answer | None:
+        return None if self.weighing is None else self.weighing.answer
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "benchmark": self.benchmark.name,
+            "unit": self.benchmark.unit,
+            "before": list(self.before),
+            "after": list(self.after),
+            "weighing": None if self.weighing is None else self.weighing.as_dict(),
+            "skipped": self.skipped,
+        }
+
+
+# Runs one process: (argv, cwd, env, timeout) -> exit status; the default is subprocess.run.
+Launch = Callable[[Sequence[str], Path, Mapping[str, str], float], int]
+
+
+def _launch(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> int:
+    try:
+        done = subprocess.run(list(argv), cwd=cwd, env=dict(env), timeout=timeout,
+                              capture_output=True, text=True)  # fmt: skip
+    except subprocess.TimeoutExpired as exc:
+        raise TrialError(f"{argv[4]} ran past its timeout of {timeout:g} s") from exc
+    if done.returncode != 0:
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        raise TrialError(f"{argv[4]} failed (exit status {done.returncode}):\n{tail}")
+    return done.returncode
+
+
+def environment_python(root: Path) -> Path:
+    """The interpreter of ``root``'s asv environment; :class:`TrialError` when there is none."""
+    python = asvdata.environment_python(root)
+    if python is None:
+        raise TrialError("no asv environment yet: run `asv setup` (or any `asv run`) first")
+    return python
+
+
+def timed_benchmarks(root: Path, pattern: str | None = None) -> list[Benchmark]:
+    """The ``time_`` benchmarks asv discovered, one per parameter set, whose name matches the
+    regular expression ``pattern`` when given."""
+    found = asvdata.benchmark_list(root)
+    if not found:
+        raise TrialError("no benchmark list: run `asv run` or `asv check` first")
+    wanted = re.compile(pattern) if pattern else None
+    out = []
+    for name, info in sorted(found.items()):
+        if info.get("type") != "time":
+            continue
+        combos = list(itertools.product(*(info.get("params") or [])))
+        for index, combo in enumerate(combos):
+            full = f"{name}({', '.join(combo)})" if combo else name
+            if wanted is not None and not wanted.search(full):
+                continue
+            out.append(
+                Benchmark(
+                    name=full,
+                    id=f"{name}-{index}" if info.get("params") else name,
+                    unit=str(info.get("unit") or "seconds"),
+                    setup_cache_key=info.get("setup_cache_key"),
+                    timeout=float(info.get("timeout") or 120),
+                )
+            )
+    return out
+
+
+@contextmanager
+def sides(root: Path, *commits: str) -> Iterator[list[Side]]:
+    """A :class:`Side` for each commit (a git worktree of it), removed afterwards."""
+    with ExitStack() as stack:
+        out = []
+        for commit in commits:
+            engine = stack.enter_context(worktree(root, commit))
+            temporary = tempfile.TemporaryDirectory(prefix="taskorch-trial-")
+            scratch = Path(stack.enter_context(temporary))
+            out.append(Side(commit, engine, scratch))
+        yield out
+
+
+def process_value(result: Any) -> float:
+    """The one observation a benchmark process gives: the median of its samples (a timing), or
+    its value (a ``track_``); NaN when it was skipped."""
+    if isinstance(result, dict):
+        samples = [float(s) for s in result.get("samples") or []]
+        return statistics.median(samples) if samples else math.nan
+    if result is None:
+        return math.nan
+    return float(result)
+
+
+class Runner:
+    """Runs benchmark processes for the sides of a trial."""
+
+    def __init__(self, root: Path, python: Path, launch: Launch = _launch) -> None:
+        self.root, self.python, self.launch = root, python, launch
+        self.script = asvdata.runner_script()
+        self.benchmark_dir = root / "benchmarks"
+
+    def env(self, side: Side) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHASHSEED")}
+        env["PYTHONPATH"] = str(side.engine)
+        return env
+
+    def workdir(self, side: Side, benchmark: Benchmark) -> Path:
+        """Where a process of ``benchmark`` runs: the directory of its cached setup (made the
+        first time), else a fresh one."""
+        key = benchmark.setup_cache_key
+        if key is None:
+            return Path(tempfile.mkdtemp(dir=side.scratch))
+        cached = side.caches.get(key)
+        if cached is None:
+            cached = Path(tempfile.mkdtemp(dir=side.scratch))
+            argv = [str(self.python), self.script, "setup_cache", str(self.benchmark_dir),
+                    benchmark.id, json.dumps(EXTRA)]  # fmt: skip
+            self.launch(argv, cached, self.env(side), benchmark.timeout)
+            side.caches[key] = cached
+        return cached
+
+    def once(self, side: Side, benchmark: Benchmark) -> float:
+        """One fresh process of ``benchmark`` at ``side``'s commit: its value."""
+        cwd = self.workdir(side, benchmark)
+        out = Path(tempfile.mkstemp(dir=side.scratch, suffix=".json")[1])
+        argv = [str(self.python), self.script, "run", str(self.benchmark_dir), benchmark.id,
+                json.dumps(EXTRA), "None", str(out)]  # fmt: skip
+        try:
+            self.launch(argv, cwd, self.env(side), benchmark.timeout)
+            return process_value(json.loads(out.read_text() or "null"))
+        finally:
+            out.unlink(missing_ok=True)
+            if benchmark.setup_cache_key is None:
+                shutil.rmtree(cwd, ignore_errors=True)
+
+
+def trial(
+    runner: Runner,
+    benchmark: Benchmark,
+    before: Side,
+    after: Side,
+    thresholds: Mapping[str, float],
+    first: int = FIRST,
+    most: int = MOST,
+    alpha: float = ALPHA,
+) -> Trial:
+    """Measure ``benchmark`` at both sides in turns until the rule answers, or ``most`` processes
+    a side have left it unknown."""
+    if not 2 <= first <= most:
+        raise ValueError(f"need 2 <= first <= most, not first={first}, most={most}")
+    values: tuple[list[float], list[float]] = ([], [])
+    threshold = threshold_of(benchmark.name, thresholds)
+    turn = 0
+    target = first
+    while True:
+        while len(values[1]) < target:
+            order = (0, 1) if turn % 2 == 0 else (1, 0)
+            for i in order:
+                values[i].append(runner.once((before, after)[i], benchmark))
+            turn += 1
+            if any(math.isnan(v) for side in values for v in side):
+                which = "before" if any(math.isnan(v) for v in values[0]) else "after"
+                return Trial(benchmark, tuple(values[0]), tuple(values[1]), None,
+                             f"skipped {which}")  # fmt: skip
+        weighing = weigh(values[0], values[1], threshold, alpha)
+        if weighing.answer is not Answer.UNKNOWN or target >= most:
+            return Trial(benchmark, tuple(values[0]), tuple(values[1]), weighing)
+        target = min(most, target + STEP)
