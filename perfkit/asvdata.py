@@ -163,7 +163,7 @@ def environment_python(root: Path) -> Path | None:
     try:
         conf = asv.config.Config.load(str(root / CONFIG_FILE))
         envs = list(asv.environment.get_environments(conf, None))
-    except (asv.util.UserError, *_DAMAGED) as exc:
+    except (asv.util.UserError, RuntimeError, *_DAMAGED) as exc:
         raise ConfigurationError(f"cannot read {root / CONFIG_FILE}: {exc}") from exc
     for env in envs:
         python = Path(env._path) / "bin" / "python"

@@ -5,15 +5,21 @@ Steps:
 1. the repository is the git work tree of the working directory (or ``--repo``); the target is
    ``main`` (or ``--target``); the baseline is the newest first-parent ancestor of the target that
    has results for this machine (or ``--baseline``);
-2. ``asv continuous BASELINE TARGET`` measures both commits in the same run; the result files it
-   saves are read back (:mod:`perfkit.asvdata`) and judged by the regression rule
-   (:mod:`perfkit.regression`), the same rule the performance report applies: instruction counts
-   by a tight threshold, timings by the factor and asv's significance test. What a commit of the
-   range declared (an ``Expected-Change:`` trailer, :mod:`perfkit.expected`) is expected, not
-   regressed. A timing that regressed is measured again in new processes and judged again, and
-   counts only when it regresses twice (counts are deterministic: no second measurement);
-3. for each counted regression, the first commit of the range where the count moved (bisection
-   on the counts) and the functions that grew most (:mod:`perfkit.culprit`);
+2. ``asv run`` records the target (and the baseline, when it has no results yet) for the
+   history; the saved values that do not depend on load are judged pair by pair by the
+   regression rule (:mod:`perfkit.regression`): instruction counts by a tight threshold, memory
+   sizes and statement counts by the factor;
+3. the timings (``time_`` benchmarks) are weighed on fresh processes of both commits,
+   alternated benchmark by benchmark (:mod:`perfkit.trials`), with each benchmark's threshold
+   from the A/A calibration (``calibration/<machine>.json``, :mod:`perfkit.calibration`). A
+   timing that moved together with its raw sqlite3 reference, or a raw reference itself, is the
+   machine, not the code. What a commit of the range declared (an ``Expected-Change:`` trailer,
+   :mod:`perfkit.expected`) is expected, not regressed;
+   timings of the agent runtime and the import are watched in the history (change points), not
+   here;
+   for each regression, the first commit of the range that shows it: bisection on the counts,
+   or on new trials for a timing; and for counts the functions that grew most
+   (:mod:`perfkit.culprit`);
 4. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
 5. ``python -m leakcheck suite`` when the leakcheck package exists (a leak counts as a
    regression), unless ``--no-leakcheck``;
@@ -40,29 +46,47 @@ import os
 import platform
 import re
 import shlex
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 from taskorch.errors import ConfigurationError
 
 from .asvdata import AsvConfig, Measurement, human, load_commit, load_config, scan
-from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
+from .calibration import calibration_path
+from .culprit import Counter, Finding, WorktreeCounter, first_moved, investigate, safely
 from .expected import declared
 from .gitrepo import git, toplevel
-from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, compare, counted, expect
+from .history import raw_twins
+from .regression import (
+    COUNT_THRESHOLD,
+    DEFAULT_FACTOR,
+    Change,
+    Status,
+    compare,
+    counted,
+    expect,
+    load_thresholds,
+    timed,
+    weighed,
+)
 from .site import make_offline
 from .summary import markdown
+from .trials import MOST, Runner, Trial, TrialError, environment_python, sides, timed_benchmarks
+from .trials import trial as run_trial
 
 __all__ = ["CANNOT_RUN", "Job", "JobError", "Report", "main", "nightly", "summary"]
 
 OK, REGRESSED, BROKE, CANNOT_RUN = 0, 1, 2, 4
 
 # Runs a command in a folder, its output going to ours, and returns its exit status.
-Runner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
+CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
+# Weighs timings at two commits: (baseline, target, benchmark names or None for all) -> trials.
+Weigher = Callable[[str, str, Sequence[str] | None], Sequence[Trial]]
 
 
 def run_command(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> int:
@@ -83,7 +107,10 @@ class Job:
     root: Path
     config: AsvConfig
     machine: str
-    run: Runner = run_command
+    run: CommandRunner = run_command
+    # Timing trials (default: perfkit.trials in the asv environment, every time_ benchmark that
+    # matches --bench).
+    weigher: Weigher | None = None
     # Count operations at a commit, for the culprit and the evidence (default: a git worktree of
     # the commit under valgrind, and the same without valgrind for Python bytecodes).
     counter: Counter | None = None
@@ -106,8 +133,12 @@ class Report:
     regressed: list[Change] = field(default_factory=list)
     improved: list[Change] = field(default_factory=list)
     broke: list[Change] = field(default_factory=list)
-    # Regressed once, not when measured again.
-    unconfirmed: list[Change] = field(default_factory=list)
+    # Timings that moved with their raw sqlite3 reference, and the references that moved.
+    machine: list[Change] = field(default_factory=list)
+    # Timings still unknown after the most processes a side.
+    inconclusive: list[Change] = field(default_factory=list)
+    # Every timing trial: the process values of both sides and their weighing.
+    trials: list[dict[str, Any]] = field(default_factory=list)
     # Moved, and a commit of the range said it would.
     expected: list[Change] = field(default_factory=list)
     # Culprit and evidence of each counted regression.
@@ -125,7 +156,7 @@ class Report:
         return regressed | (BROKE if self.broke else OK)
 
     def as_dict(self) -> dict[str, Any]:
-        lists = ("regressed", "improved", "broke", "unconfirmed", "expected")
+        lists = ("regressed", "improved", "broke", "machine", "inconclusive", "expected")
         return {
             "baseline": self.baseline,
             "target": self.target,
@@ -134,6 +165,7 @@ class Report:
             "commits": self.commits,
             **{name: [c.as_dict() for c in getattr(self, name)] for name in lists},
             "findings": [f.as_dict() for f in self.findings],
+            "trials": self.trials,
             "counts_judged": self.counts_judged,
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
@@ -155,13 +187,14 @@ def previous_baseline(job: Job, target: str) -> str:
 def judge_commits(
     job: Job, baseline: str, target: str, factor: float, count_threshold: float = COUNT_THRESHOLD
 ) -> list[Change]:
-    """Every benchmark of the two commits' saved results, judged by the regression rule, with
-    what the commits in between declared marked expected."""
+    """Every benchmark of the two commits' saved results that is no timing, judged by the
+    regression rule, with what the commits in between declared marked expected. (A timing is
+    one value a side here: the trials weigh them instead.)"""
     before, after = job.results(baseline), job.results(target)
     for commit, found in ((target, after), (baseline, before)):
         if not found:
             raise JobError(f"no results for {commit[:8]}: did it build? (see asv's output above)")
-    changes = compare(before, after, factor, count_threshold)
+    changes = [c for c in compare(before, after, factor, count_threshold) if not timed(c.unit)]
     return expect(changes, declared(job.root, baseline, target))
 
 
@@ -182,19 +215,86 @@ def bench_pattern(changes: Sequence[Change]) -> str:
     return "^(" + "|".join(re.escape(n) for n in names) + r")(\(.*\))?$"
 
 
-def confirm(
-    job: Job, flagged: list[Change], baseline: str, target: str, factor: float, rounds: list[str]
+def default_weigher(job: Job, pattern: str | None, most: int) -> Weigher:
+    """Trials in the asv environment of every ``time_`` benchmark matching ``pattern``, with the
+    machine's calibrated thresholds."""
+    thresholds = load_thresholds(calibration_path(job.root, job.machine))
+
+    def weigh(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
+        runner = Runner(job.root, environment_python(job.root))
+        benchmarks = [b for b in timed_benchmarks(job.root, pattern)
+                      if names is None or b.name in names]  # fmt: skip
+        out = []
+        with sides(job.root, baseline, target) as (before, after):
+            for i, bench in enumerate(benchmarks, 1):
+                found = run_trial(runner, bench, before, after, thresholds,
+                                  most=max(most, 2))  # fmt: skip
+                w = found.weighing
+                said = found.skipped if w is None else f"{w.answer} x{w.ratio:.3f}"
+                print(f"[{i}/{len(benchmarks)}] {bench.name}: {said}", flush=True)
+                out.append(found)
+        return out
+
+    return weigh
+
+
+def timing_changes(
+    trials: Sequence[Trial], baseline: str, target: str
 ) -> tuple[list[Change], list[Change]]:
-    """Measure ``flagged`` again, in new processes, and judge again: a real slowdown shows again,
-    a false alarm (on a shared machine, mostly a process that ran slow throughout) rarely does.
-    Returns the confirmed changes (as measured the second time) and the others."""
-    job.asv("continuous", "--factor", str(factor), "--machine", job.machine, *rounds,
-            "-b", bench_pattern(flagged), baseline, target)  # fmt: skip
-    names = {c.benchmark for c in flagged}
-    again = {c.benchmark: c for c in judge_commits(job, baseline, target, factor)}
-    confirmed = [c for n, c in sorted(again.items()) if n in names and c.regressed]
-    still = {c.benchmark for c in confirmed}
-    return confirmed, [c for c in flagged if c.benchmark not in still]
+    """The trials as changes, and the moves the raw sqlite3 references show to be the
+    machine's: a raw reference that moved, and a timing that moved the same way as its raw
+    twin (the reference runs no engine code, so the code cannot have moved it)."""
+    changes = {}
+    for t in trials:
+        if t.weighing is None:
+            continue
+        values = (_typical(t.before), _typical(t.after))
+        changes[t.benchmark.name] = weighed(t.benchmark.name, t.benchmark.unit, t.weighing,
+                                            values, (baseline, target))  # fmt: skip
+    twins = raw_twins(changes)
+    moved = (Status.REGRESSED, Status.IMPROVED)
+    machine, out = [], []
+    for name, change in sorted(changes.items()):
+        twin = changes.get(twins.get(name, ""))
+        if change.status in moved and name.startswith("raw."):
+            why = "a raw sqlite3 reference moved"
+        elif change.status in moved and twin is not None and twin.status is change.status:
+            why = f"moved with its raw reference {twin.benchmark} (x{twin.ratio:.3f})"
+        else:
+            why = ""
+        if why:
+            machine.append(
+                replace(change, status=Status.UNCHANGED, reason=f"{why}: {change.reason}")
+            )
+        else:
+            out.append(change)
+    return out, machine
+
+
+def _typical(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def timing_culprits(
+    weigher: Weigher, commits: Sequence[str], baseline: str, regressed: Sequence[Change]
+) -> list[Finding]:
+    """For each timing that regressed, the first commit of the range that is slower than the
+    baseline by the same rule: bisection, one new trial per commit asked about."""
+    findings = []
+    for change in regressed:
+        if len(commits) == 1:
+            findings.append(Finding(change.benchmark, "", commits[0], change.before, change.after))
+            continue
+
+        def slower(commit: str, name: str = change.benchmark) -> bool:
+            if commit == commits[-1]:
+                return True
+            found = timing_changes(weigher(baseline, commit, [name]), baseline, commit)[0]
+            return any(c.regressed for c in found)
+
+        culprit = first_moved(commits, slower)
+        findings.append(Finding(change.benchmark, "", culprit, change.before, change.after))
+    return findings
 
 
 def run_leakcheck(job: Job) -> tuple[str, bool]:
@@ -240,26 +340,31 @@ def nightly(job: Job, options: argparse.Namespace) -> Report:
         report.commits = len(commits)
         bench = ["-b", options.bench] if options.bench else []
         rounds = ["-a", f"rounds={options.rounds}"] if options.rounds else []
-        job.asv("continuous", "--factor", str(options.factor), "--machine", job.machine,
-                *rounds, *bench, baseline, target)  # fmt: skip
+        measured = {run.commit for run in scan(job.config.results_dir, job.machine).runs}
+        for commit in (baseline, target):
+            if commit == target or commit not in measured:
+                job.asv("run", "--machine", job.machine, *rounds, *bench, f"{commit}^!")
         changes = judge_commits(job, baseline, target, options.factor, options.count_threshold)
+        weigher = job.weigher or default_weigher(job, options.bench, options.processes)
+        found = weigher(baseline, target, None)
+        report.trials = [t.as_dict() for t in found]
+        timings, report.machine = timing_changes(found, baseline, target)
+        report.inconclusive = [c for c in timings if c.reason.startswith("unknown")]
+        changes += expect(timings, declared(job.root, baseline, target))
         report.regressed, report.improved, report.broke = split(changes)
         report.counts_judged = any(
             is_counted(c) and c.status is not Status.INCOMPARABLE for c in changes
         )
         report.expected = [c for c in changes if c.status is Status.EXPECTED]
         counts = [c for c in report.regressed if is_counted(c)]
-        timed = [c for c in report.regressed if not is_counted(c)]
-        if timed and options.confirm:
-            timed, report.unconfirmed = confirm(
-                job, timed, baseline, target, options.factor, rounds
-            )
-        report.regressed = sorted(counts + timed, key=lambda c: c.benchmark)
+        slower = [c for c in report.regressed if timed(c.unit)]
         if counts:
             counter = job.counter or safely(WorktreeCounter(job.root))
             bytecodes = job.bytecodes or safely(WorktreeCounter(job.root, bytecodes=True))
             report.findings = investigate(commits, baseline, counts, counter, bytecodes,
                                           options.count_threshold)  # fmt: skip
+        if slower:
+            report.findings += timing_culprits(weigher, commits, baseline, slower)
         if options.backfill:
             job.asv("run", "--skip-existing-commits", "--machine", job.machine, *bench,
                     f"{baseline}..{target}")  # fmt: skip
@@ -276,7 +381,8 @@ def summary(report: Report) -> str:
     lines = [f"nightly: {report.baseline} -> {report.target} ({report.commits} commits), factor"
              f" {report.factor}, counts {report.count_threshold:.1%}"]  # fmt: skip
     for title, changes in (("REGRESSED", report.regressed), ("BROKE", report.broke),
-                           ("not confirmed", report.unconfirmed),
+                           ("the machine", report.machine),
+                           ("inconclusive", report.inconclusive),
                            ("expected", report.expected),
                            ("improved", report.improved)):  # fmt: skip
         lines += [f"  {title}: {_describe(c)}" for c in changes]
@@ -356,13 +462,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=COUNT_THRESHOLD,
         help=f"relative change of an instruction count that counts (default: {COUNT_THRESHOLD})",
     )
-    parser.add_argument("--rounds", type=_positive, help="asv rounds per commit")
+    parser.add_argument(
+        "--rounds", type=_positive, help="asv rounds per commit, for the recorded history"
+    )
     parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
     parser.add_argument(
-        "--no-confirm",
-        dest="confirm",
-        action="store_false",
-        help="report what the first comparison finds, without measuring it again",
+        "--processes",
+        type=_positive,
+        default=MOST,
+        help=f"the most fresh processes a side a timing gets while its answer is unknown"
+        f" (default: {MOST})",
     )
     parser.add_argument("--no-backfill", dest="backfill", action="store_false")
     parser.add_argument("--no-leakcheck", dest="leakcheck", action="store_false")
@@ -372,20 +481,24 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(
     argv: Sequence[str] | None = None,
-    run: Runner = run_command,
+    run: CommandRunner = run_command,
     counter: Counter | None = None,
     bytecodes: Counter | None = None,
+    weigher: Weigher | None = None,
 ) -> int:
     options = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         root = (options.repo or toplevel()).resolve()
-        job = Job(root, load_config(root), options.machine, run, counter, bytecodes)
+        job = Job(root, load_config(root), options.machine, run, weigher, counter, bytecodes)
         report = nightly(job, options)
     except (JobError, ConfigurationError) as exc:
         print(f"nightly: cannot run: {exc}", file=sys.stderr)
         return CANNOT_RUN
     except subprocess.CalledProcessError as exc:
         print(f"nightly: cannot run: {exc}\n{exc.stderr or ''}", file=sys.stderr)
+        return CANNOT_RUN
+    except TrialError as exc:
+        print(f"nightly: cannot weigh the timings: {exc}", file=sys.stderr)
         return CANNOT_RUN
     print("\n" + summary(report))
     out = root / ".asv" / "nightly.json"

@@ -64,7 +64,9 @@ __all__ = [
     "judge",
     "load_thresholds",
     "threshold_of",
+    "timed",
     "weigh",
+    "weighed",
 ]
 
 # Chosen from the noise measured on the reference machine (docs/benchmarks.md); the site's
@@ -239,6 +241,36 @@ class Change:
             "unit": self.unit,
             "reason": self.reason,
         }
+
+
+def timed(unit: str) -> bool:
+    """Whether values of ``unit`` are times or rates (``seconds``, ``ms``, ``loops/s``): noisy
+    between processes, so never judged from one saved value a side."""
+    unit = unit.strip()
+    return unit in ("seconds", "s", "ms", "µs", "us", "ns") or unit.endswith("/s")
+
+
+def weighed(
+    benchmark: str,
+    unit: str,
+    weighing: Weighing,
+    values: tuple[float | None, float | None] = (None, None),
+    commits: tuple[str, str] = ("", ""),
+) -> Change:
+    """The change :func:`weigh` found between two commits' observations of ``benchmark``
+    (``values``: a typical one of each side, ``commits``: baseline and target). Its reason holds
+    the evidence: ratio, confidence interval, p-value and observations a side."""
+    higher = higher_is_better(unit)
+    w = weighing
+    evidence = (f"x{w.ratio:.3f}, 90 % CI {w.low:.3f}-{w.high:.3f}, p {w.p:.1e}, threshold"
+                f" {w.threshold:.1%}, {w.n_before}+{w.n_after} processes")  # fmt: skip
+    status = Status.UNCHANGED
+    if w.answer is Answer.DIFFERENT:
+        worse = (w.ratio < 1) if higher else (w.ratio > 1)
+        status = Status.REGRESSED if worse else Status.IMPROVED
+    elif w.answer is Answer.UNKNOWN:
+        evidence = f"unknown: {evidence}"
+    return Change(benchmark, status, w.ratio, higher, *values, *commits, unit, evidence)
 
 
 def higher_is_better(unit: str) -> bool:

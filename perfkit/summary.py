@@ -45,20 +45,23 @@ def _direction(change: Mapping[str, Any]) -> str:
 
 def _table(changes: Sequence[Mapping[str, Any]], culprits: Mapping[str, str]) -> list[str]:
     lines = [
-        "| benchmark | before | after | ratio | direction | culprit |",
-        "|---|---|---|---|---|---|",
+        "| benchmark | before | after | ratio | direction | culprit | evidence |",
+        "|---|---|---|---|---|---|---|",
     ]
     for c in changes:
         unit = str(c.get("unit") or "")
+        evidence = str(c.get("reason") or "").replace("|", "/") or "—"
         lines.append(
             f"| `{c['benchmark']}` | {_number(c.get('before'), unit)} |"
             f" {_number(c.get('after'), unit)} | {_ratio(c)} | {_direction(c)} |"
-            f" {culprits.get(c['benchmark'], '—')} |"
+            f" {culprits.get(c['benchmark'], '—')} | {evidence} |"
         )
     return lines
 
 
 def _evidence(finding: Mapping[str, Any]) -> list[str]:
+    if not finding.get("operation"):  # a timing: its trial is the evidence, in the table
+        return []
     lines = [f"**`{finding['benchmark']}`**: counted again, {_number(finding.get('before'), '')}"
              f" → {_number(finding.get('after'), '')} instructions per call."]  # fmt: skip
     for key, title, unit in (("py_functions", "Python functions", "bytecodes"),
@@ -90,15 +93,17 @@ def markdown(report: Mapping[str, Any]) -> str:
         "",
         f"`{report.get('baseline')}` → `{report.get('target')}` ({report.get('commits', 0)} new"
         f" commits). Instruction counts fail beyond {float(report.get('count_threshold', 0)):.1%};"
-        f" timings beyond x{report.get('factor')} and asv's significance test, measured twice."
-        f" Exit status {status}.",
+        " timings are weighed over fresh processes of both commits (a trimmed t-test, and a"
+        " change beyond each benchmark's calibrated threshold); sizes beyond"
+        f" x{report.get('factor')}. Exit status {status}.",
         "",
     ]
     sections = (
         ("Regressed", "regressed"),
         ("Broke", "broke"),
         ("Expected (declared)", "expected"),
-        ("Not confirmed when measured again", "unconfirmed"),
+        ("The machine (moved with the raw sqlite3 references)", "machine"),
+        ("Inconclusive (the most processes, no answer)", "inconclusive"),
         ("Improved", "improved"),
     )
     for title, key in sections:
@@ -111,10 +116,9 @@ def markdown(report: Mapping[str, Any]) -> str:
         else:
             lines += _table(changes, culprits if key == "regressed" else {})
         lines.append("")
-        if key == "regressed" and findings:
-            lines += ["#### What grew", ""]
-            for finding in findings:
-                lines += _evidence(finding)
+        grew = [line for f in findings for line in _evidence(f)]
+        if key == "regressed" and grew:
+            lines += ["#### What grew", "", *grew]
     lines += [
         f"Leak check: {report.get('leakcheck')}. Site published: {report.get('published')}.",
         "",

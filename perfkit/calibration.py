@@ -1,0 +1,275 @@
+"""A/A calibration of the timing verdict: how often does it call identical code different?
+
+One commit is measured in a pool of fresh processes per benchmark (:mod:`perfkit.trials`, the
+processes the nightly job would run). Each simulated night then deals every benchmark's pool
+out into the two sides of a trial, in a fresh random order, exactly as the nightly job would
+consume processes (``FIRST`` a side, then ``STEP`` more while the answer is unknown, up to
+``MOST``), and weighs them by the regression rule. A night is red when any benchmark comes out
+slower. Every observation is a real process; only the pairing is resampled, so many nights cost
+one pool.
+
+From the same pool each benchmark gets its threshold: the relative change that resampled A/A
+trials of ``FIRST`` processes a side exceed one time in a thousand, with a margin, and never
+below :data:`FLOOR`. The thresholds are written to ``calibration/<machine>.json``, where the
+nightly job, the report and the site read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .command import EXIT_ERROR, guarded, integer
+from .gitrepo import git, toplevel
+from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
+from .trials import (
+    FIRST,
+    MOST,
+    STEP,
+    Benchmark,
+    Runner,
+    TrialError,
+    environment_python,
+    sides,
+    timed_benchmarks,
+)
+
+__all__ = [
+    "FLOOR",
+    "Night",
+    "calibration_path",
+    "deal",
+    "main",
+    "measure_pool",
+    "simulate",
+    "thresholds_from",
+]
+
+# The smallest threshold calibration sets: below it the spread within one process (1-2 %) and
+# the machine's slow drift decide more than the code does.
+FLOOR = 0.03
+# The quantile of resampled A/A changes a threshold sits above, and the margin over it.
+QUANTILE = 0.999
+MARGIN = 1.25
+SPLITS = 4000
+
+
+def calibration_path(root: Path, machine: str) -> Path:
+    """Where the thresholds of ``machine`` are kept: ``calibration/<machine>.json``."""
+    return root / "calibration" / f"{machine}.json"
+
+
+def measure_pool(
+    runner: Runner, benchmarks: Sequence[Benchmark], commit: str, processes: int
+) -> dict[str, list[float]]:
+    """``processes`` fresh processes of each benchmark at ``commit``: their values, by name.
+    Benchmarks skipped at the commit are left out."""
+    pool: dict[str, list[float]] = {}
+    with sides(runner.root, commit) as (side,):
+        for i, bench in enumerate(benchmarks, 1):
+            start = time.monotonic()
+            values = [runner.once(side, bench) for _ in range(processes)]
+            if any(math.isnan(v) for v in values):
+                print(f"[{i}/{len(benchmarks)}] {bench.name}: skipped", file=sys.stderr)
+                continue
+            pool[bench.name] = values
+            print(f"[{i}/{len(benchmarks)}] {bench.name}: median {statistics.median(values):.4g}"
+                  f" ({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
+    return pool
+
+
+def deal(
+    values: Sequence[float],
+    rng: random.Random,
+    threshold: float,
+    first: int = FIRST,
+    most: int = MOST,
+    alpha: float = ALPHA,
+) -> Weighing:
+    """One A/A trial dealt from a pool: the values shuffled, then taken as the nightly job takes
+    processes, ``first`` a side and ``STEP`` more while the answer is unknown."""
+    if len(values) < 2 * most:
+        raise ValueError(f"a pool of {len(values)} cannot fill two sides of {most}")
+    order = list(values)
+    rng.shuffle(order)
+    n = first
+    while True:
+        weighing = weigh(order[:n], order[most : most + n], threshold, alpha)
+        if weighing.answer is not Answer.UNKNOWN or n >= most:
+            return weighing
+        n = min(most, n + STEP)
+
+
+def thresholds_from(
+    pool: Mapping[str, Sequence[float]], rng: random.Random, first: int = FIRST
+) -> dict[str, float]:
+    """Each benchmark's threshold from its pool: the :data:`QUANTILE` of the relative change
+    between two random groups of ``first`` processes, times :data:`MARGIN`, at least
+    :data:`FLOOR`, rounded up to half a percent."""
+    out = {}
+    for name, values in pool.items():
+        changes = []
+        for _ in range(SPLITS):
+            a, b = _two_groups(values, first, rng)
+            changes.append(abs(math.log(statistics.median(b) / statistics.median(a))))
+        changes.sort()
+        edge = math.expm1(changes[min(len(changes) - 1, int(QUANTILE * len(changes)))]) * MARGIN
+        out[name] = max(FLOOR, math.ceil(edge * 200) / 200)
+    return out
+
+
+def _two_groups(
+    values: Sequence[float], n: int, rng: random.Random
+) -> tuple[list[float], list[float]]:
+    chosen = rng.sample(list(values), 2 * n)
+    return chosen[:n], chosen[n:]
+
+
+@dataclass(frozen=True, slots=True)
+class Night:
+    """One simulated night: the benchmarks called slower or faster, and those left unknown."""
+
+    slower: tuple[str, ...]
+    faster: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def red(self) -> bool:
+        return bool(self.slower)
+
+
+def simulate(
+    pool: Mapping[str, Sequence[float]],
+    thresholds: Mapping[str, float],
+    nights: int,
+    rng: random.Random,
+    most: int = MOST,
+) -> list[Night]:
+    """``nights`` resampled A/A nights over every benchmark of ``pool``."""
+    out = []
+    for _ in range(nights):
+        slower: list[str] = []
+        faster: list[str] = []
+        unknown: list[str] = []
+        for name, values in pool.items():
+            w = deal(values, rng, threshold_of(name, thresholds), most=most)
+            if w.answer is Answer.DIFFERENT:
+                (slower if w.ratio > 1 else faster).append(name)
+            elif w.answer is Answer.UNKNOWN:
+                unknown.append(name)
+        out.append(Night(tuple(slower), tuple(faster), tuple(unknown)))
+    return out
+
+
+def table(
+    pool: Mapping[str, Sequence[float]],
+    before: Sequence[Night],
+    after: Sequence[Night],
+    thresholds: Mapping[str, float],
+) -> str:
+    """Per benchmark: the process spread, the threshold, and how often a resampled A/A trial
+    called it different with the default threshold and with the calibrated one."""
+    rows = [f"{'benchmark':<52} {'spread':>7} {'thresh':>7} {'FA default':>10} {'FA calib':>9}"]
+    for name, values in pool.items():
+        centre = statistics.median(values)
+        spread = statistics.median(abs(v / centre - 1) for v in values)
+        rate = [
+            sum(name in n.slower or name in n.faster for n in nights) / max(1, len(nights))
+            for nights in (before, after)
+        ]
+        rows.append(f"{name:<52} {spread:>6.1%} {thresholds.get(name, 0):>6.1%}"
+                    f" {rate[0]:>10.2%} {rate[1]:>9.2%}")  # fmt: skip
+    for title, nights in (("default thresholds", before), ("calibrated", after)):
+        red = sum(n.red for n in nights)
+        rows.append(f"nights red with {title}: {red} of {len(nights)}"
+                    f" ({red / max(1, len(nights)):.2%})")  # fmt: skip
+    return "\n".join(rows)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="calibrate.py", description=(__doc__ or "").split("\n\n")[0]
+    )
+    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
+    parser.add_argument(
+        "--machine",
+        default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
+        help="whose thresholds these are ($TASKORCH_ASV_MACHINE, else the host name)",
+    )
+    parser.add_argument("--commit", default="HEAD", help="the code measured (default: HEAD)")
+    parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
+    parser.add_argument(
+        "--processes",
+        type=integer(2 * MOST, 100_000),
+        default=2 * MOST,
+        help=f"processes per benchmark in the pool (default and least: {2 * MOST})",
+    )
+    parser.add_argument(
+        "--nights",
+        type=integer(1, 1_000_000),
+        default=1000,
+        help="nights to resample (default: 1000)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
+    parser.add_argument("--pool", type=Path, help="reuse the pool of an earlier calibration file")
+    parser.add_argument("--out", type=Path, help="default: calibration/<machine>.json")
+    return parser.parse_args(list(argv))
+
+
+@guarded
+def calibrate(options: argparse.Namespace) -> int:
+    try:
+        return _calibrate(options)
+    except (TrialError, subprocess.CalledProcessError) as exc:
+        print(f"calibrate: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _calibrate(options: argparse.Namespace) -> int:
+    root = (options.repo or toplevel()).resolve()
+    out = options.out or calibration_path(root, options.machine)
+    if options.pool:
+        kept = json.loads(options.pool.read_text(encoding="utf-8"))
+        pool, commit = kept["pool"], kept["commit"]
+    else:
+        commit = git(root, "rev-parse", options.commit)
+        runner = Runner(root, environment_python(root))
+        benchmarks = timed_benchmarks(root, options.bench)
+        print(f"measuring {len(benchmarks)} benchmarks at {commit[:8]} in {options.processes}"
+              " processes each", file=sys.stderr)  # fmt: skip
+        pool = measure_pool(runner, benchmarks, commit, options.processes)
+    rng = random.Random(options.seed)
+    thresholds = thresholds_from(pool, rng)
+    before = simulate(pool, {name: DEFAULT_THRESHOLD for name in pool}, options.nights, rng)
+    after = simulate(pool, thresholds, options.nights, rng)
+    print(table(pool, before, after, thresholds))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "machine": options.machine,
+        "commit": commit,
+        "processes": len(next(iter(pool.values()), [])),
+        "nights": options.nights,
+        "seed": options.seed,
+        "red_nights_default": sum(n.red for n in before),
+        "red_nights_calibrated": sum(n.red for n in after),
+        "thresholds": thresholds,
+        "pool": pool,
+    }
+    out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"thresholds written to {out}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return calibrate(parse_args(sys.argv[1:] if argv is None else argv))
