@@ -4,7 +4,6 @@ what the raw sqlite3 references share is the machine; on hand-made result files.
 from __future__ import annotations
 
 import math
-import random
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from perfkit.asvdata import Measurement
 from perfkit.changepoints import Label, noise, shifts
 from perfkit.history import History, load_history
 from perfkit.regression import Answer
-from tests.asvfiles import Value, write_results
+from tests.asvfiles import Value, noisy, step, write_results
 
 PLAN = "lifecycle.Plan.time_plan"
 RAW = "raw.RawInsert.time_raw_insert"
@@ -24,15 +23,6 @@ PARAMS = {PLAN: [["10"]], RAW: [["10"]], GET: [["1000"]], RAW_GET: [["1000"]]}
 
 def commit(i: int) -> str:
     return f"{i + 1:08x}" + "0" * 32
-
-
-def noisy(n: int, seed: int, sigma: float = 0.02, center: float = 1e-5) -> list[float]:
-    r = random.Random(seed)
-    return [center * math.exp(r.gauss(0, sigma)) for _ in range(n)]
-
-
-def step(values: list[float], at: int, factor: float) -> list[float]:
-    return [v * (factor if i >= at else 1) for i, v in enumerate(values)]
 
 
 def series(values: list[float], unit: str = "seconds") -> list[Measurement]:
