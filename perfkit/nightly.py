@@ -55,6 +55,7 @@ from .expected import declared
 from .gitrepo import git, toplevel
 from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, compare, counted, expect
 from .site import make_offline
+from .sitedata import write_regressions
 from .summary import markdown
 
 __all__ = ["CANNOT_RUN", "Job", "JobError", "Report", "main", "nightly", "summary"]
@@ -220,6 +221,7 @@ def run_leakcheck(job: Job) -> tuple[str, bool]:
 def publish(job: Job) -> bool:
     if job.asv("publish") != 0:
         return False
+    write_regressions(job.config.html_dir, job.config.results_dir, job.root)
     problems = make_offline(job.config.html_dir)
     for line in problems:
         print(line, file=sys.stderr)
