@@ -1,6 +1,7 @@
 """The figures of one commit's asv results, as a Markdown table: each benchmark's median, the
 spread of its samples, each operation's ratio to its raw sqlite3 reference measured in the same
-run, and what the regression rule says against the commit kept before it.
+run, and whether a benchmark's level changed at this commit: a change point of its history
+(:meth:`perfkit.history.History.changes`), with its label (regression, improvement, machine).
 
 The spread is the interquartile range of the samples over their median (asv's ``q_25`` and
 ``q_75``), in percent: how much one sample differs from the next inside a run.
@@ -11,41 +12,47 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from taskorch.errors import ConfigurationError
 
 from .asvdata import Measurement, human, load_config
+from .changepoints import Shift
 from .gitrepo import git, toplevel
 from .history import load_history, raw_twins
-from .regression import DEFAULT_FACTOR, Change, Status, judge
 
 __all__ = ["figures", "main"]
 
 
 def figures(
-    results: Path, machine: str, commit: str, factor: float = DEFAULT_FACTOR
+    results: Path,
+    machine: str,
+    commit: str,
+    *,
+    root: Path | None = None,
+    thresholds: Mapping[str, float] | None = None,
 ) -> list[str] | None:
     """The table's lines for ``commit`` (a hash or a prefix of one); None when it has no results
-    on ``machine``."""
-    history = load_history(results, machine)
+    on ``machine``. The history's thresholds are ``thresholds``, else the calibration of
+    ``machine`` under ``root``, else the defaults."""
+    history = load_history(results, machine, root=root, thresholds=thresholds)
     commits = [] if history is None else history.commits
     matching = [i for i, c in enumerate(commits) if c.startswith(commit)]
     if history is None or not matching:
         return None
     index = matching[-1]
     table = history.at(commits[index])
-    before = history.at(commits[index - 1]) if index > 0 else {}
+    here = {s.benchmark: s for s in history.changes() if s.commit == commits[index]}
     twins = raw_twins(table)
-    against = f"vs {commits[index - 1][:8]}" if before else "vs the commit before"
     lines = [
-        f"| benchmark | params | median | spread (IQR/median) | ours/raw | {against} |",
+        "| benchmark | params | median | spread (IQR/median) | ours/raw | level change here |",
         "|---|---|---|---|---|---|",
     ]
     for name, m in sorted(table.items()):
         twin = table.get(twins.get(name, ""))
         ratio = f"{m.value / twin.value:.1f}x" if twin and m.usable and twin.value > 0 else "—"
-        change = _change(judge(before.get(name), m, factor)) if before else "—"
+        change = _change(here[name]) if name in here else "—"
         median = human(None if m.failed else m.value, m.unit)
         cells = [f"`{m.name}`", m.params or "—", median, _spread(m), ratio, change]
         lines.append(f"| {' | '.join(cells)} |")
@@ -59,12 +66,9 @@ def _spread(m: Measurement) -> str:
     return f"{(stats['q_75'] - stats['q_25']) / m.value * 100:.1f} %"
 
 
-def _change(change: Change) -> str:
-    if change.status in (Status.REGRESSED, Status.IMPROVED):
-        return f"{change.ratio:.2f}x {change.status}"
-    if change.status is Status.UNCHANGED:
-        return "—"
-    return change.reason or str(change.status)
+def _change(shift: Shift) -> str:
+    p = "" if shift.p is None else f", p {shift.p:.2g}"
+    return f"{shift.ratio:.2f}x {shift.label}{p}"
 
 
 def main(argv: list[str]) -> int:
@@ -77,7 +81,7 @@ def main(argv: list[str]) -> int:
     try:
         root = options.repo or toplevel()
         commit = git(root, "rev-parse", options.commit)
-        lines = figures(load_config(root).results_dir, options.machine, commit)
+        lines = figures(load_config(root).results_dir, options.machine, commit, root=root)
     except (ConfigurationError, subprocess.CalledProcessError) as exc:
         print(f"asv_figures: {getattr(exc, 'stderr', '') or exc}", file=sys.stderr)
         return 1

@@ -1,22 +1,32 @@
-"""The benchmark history of one machine, for the report: series to plot, the regressions of the
-newest commit, and each operation's ratio to its raw sqlite3 reference.
+"""The benchmark history of one machine, for the report, the figures and the site: series to
+plot, the change points of every series and which of them are regressions, and each operation's
+ratio to its raw sqlite3 reference.
 
-Read through :mod:`perfkit.asvdata`; the regressions come from :mod:`perfkit.regression`, the
-rule the nightly job applies to the same two commits.
+Read through :mod:`perfkit.asvdata`. The history is read as a history: each series' change points
+(:mod:`perfkit.changepoints`, kept by the rule the nightly job applies, with the benchmark's
+calibrated threshold), those the raw references explain labelled machine
+(:mod:`perfkit.controls`); a regression is a change point in the bad direction that the machine
+does not explain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .asvdata import Measurement, Run, machines, scan
-from .regression import DEFAULT_FACTOR, Change, compare
+from .changepoints import Shift, shifts
+from .controls import is_raw, label_machine
+from .regression import load_thresholds
 from .workloads import references
 
-__all__ = ["History", "load_history", "operation", "raw_twins"]
+__all__ = ["CALIBRATION_DIR", "History", "calibration_file", "load_history", "operation",
+           "raw_twins"]  # fmt: skip
+
+# Where the A/A calibration keeps each machine's thresholds, under the repository root.
+CALIBRATION_DIR = "calibration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +39,8 @@ class History:
     # skipped values left out, and only the points of the newest benchmark version.
     series: Mapping[str, tuple[Measurement, ...]]
     skipped: tuple[str, ...] = ()  # result files that could not be read, with why
+    # Each benchmark's calibrated threshold (a relative change); the default for the others.
+    thresholds: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def commits(self) -> list[str]:
@@ -50,13 +62,20 @@ class History:
         points = self.series.get(key)
         return points[-1].unit if points else ""
 
-    def regressions(self, factor: float = DEFAULT_FACTOR) -> list[Change]:
-        """What regressed at the newest commit against the one before it."""
+    def changes(self, thresholds: Mapping[str, float] | None = None) -> list[Shift]:
+        """Every change point over the whole history, labelled, in commit order then by
+        benchmark; ``thresholds`` replace the history's own."""
+        chosen = self.thresholds if thresholds is None else thresholds
+        found = [s for key, points in self.series.items() for s in shifts(key, points, chosen)]
         commits = self.commits
-        if len(commits) < 2:
-            return []
-        changes = compare(self.at(commits[-2]), self.at(commits[-1]), factor)
-        return [c for c in changes if c.regressed]
+        raw = [key for key in self.series if is_raw(key)]
+        labelled = label_machine(found, commits, raw_twins(self.series), raw)
+        order = {c: i for i, c in enumerate(commits)}
+        return sorted(labelled, key=lambda s: (order.get(s.commit, -1), s.benchmark))
+
+    def regressions(self, thresholds: Mapping[str, float] | None = None) -> list[Shift]:
+        """The change points in the bad direction that the machine does not explain."""
+        return [s for s in self.changes(thresholds) if s.regressed]
 
     def raw_ratios(self) -> list[dict[str, Any]]:
         """At the newest commit: each operation over its raw sqlite3 reference."""
@@ -68,14 +87,28 @@ class History:
         ]
 
 
-def load_history(results: Path, machine: str | None = None) -> History | None:
+def load_history(
+    results: Path,
+    machine: str | None = None,
+    *,
+    root: Path | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> History | None:
     """The history of ``machine`` (by default the one with most result files) in ``results``;
-    None when there is none."""
+    None when there is none. Its thresholds are ``thresholds`` when given, else the machine's
+    calibration under ``root`` (:func:`calibration_file`) when there is one, else the defaults."""
     names = [n for n in machines(results) if machine is None or n == machine]
     if not names:
         return None
     found = max((scan(results, n) for n in names), key=lambda s: len(s.runs))
-    return History(found.machine, found.runs, _series(found.runs), found.skipped)
+    if thresholds is None:
+        thresholds = {} if root is None else load_thresholds(calibration_file(root, found.machine))
+    return History(found.machine, found.runs, _series(found.runs), found.skipped, thresholds)
+
+
+def calibration_file(root: Path, machine: str) -> Path:
+    """The thresholds the A/A calibration measured for ``machine`` in the repository ``root``."""
+    return root / CALIBRATION_DIR / f"{machine}.json"
 
 
 def _series(runs: Iterable[Run]) -> dict[str, tuple[Measurement, ...]]:

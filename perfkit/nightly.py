@@ -75,6 +75,7 @@ from .regression import (
     weighed,
 )
 from .site import make_offline
+from .sitedata import write_regressions
 from .summary import markdown
 from .trials import MOST, Runner, Trial, TrialError, environment_python, sides, timed_benchmarks
 from .trials import trial as run_trial
@@ -320,6 +321,7 @@ def run_leakcheck(job: Job) -> tuple[str, bool]:
 def publish(job: Job) -> bool:
     if job.asv("publish") != 0:
         return False
+    write_regressions(job.config.html_dir, job.config.results_dir, job.root)
     problems = make_offline(job.config.html_dir)
     for line in problems:
         print(line, file=sys.stderr)

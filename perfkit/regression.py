@@ -1,9 +1,9 @@
 """The regression rule: is a benchmark worse at one commit than at another?
 
-The nightly job, the performance report and the figures of a commit all ask this module, so two
-of them given the same pair of result sets agree. (They are not always given the same pair: the
-nightly job compares its baseline with its target and marks what the range's commits declared as
-expected; the report compares the two newest kept commits.) :func:`judge` compares two
+The nightly job compares its baseline with its target here and marks what the range's commits
+declared as expected; the performance report, the figures of a commit and the published site
+read the kept history instead (:mod:`perfkit.changepoints`), keeping a change of level only when
+:func:`weigh` says the levels differ. :func:`judge` compares two
 measurements of one benchmark and :func:`compare` two commits' result sets; both return
 :class:`Change` values, and what decides inside :func:`judge` can be replaced without touching
 its callers.
@@ -69,8 +69,9 @@ __all__ = [
     "weighed",
 ]
 
-# Chosen from the noise measured on the reference machine (docs/benchmarks.md); the site's
-# regressions page uses the same step (regressions_thresholds in asv.conf.json).
+# Chosen from the noise measured on the reference machine (docs/benchmarks.md); asv's own step
+# detection, before perfkit.sitedata rewrites the site's regressions, uses the same step
+# (regressions_thresholds in asv.conf.json).
 DEFAULT_FACTOR = 1.15
 # Units of deterministic counts, judged by COUNT_THRESHOLD alone.
 COUNTED_UNITS = frozenset({"instructions"})
@@ -87,12 +88,12 @@ ALPHA = 0.001
 DEFAULT_THRESHOLD = 0.05
 # Each of the two one-sided tests of equivalence ("the same within the threshold").
 _EQUIVALENCE = 0.05
-# The share of each side's observations trimmed from either end before the test. A process or
-# commit that ran slow throughout (a busy core) is common on a shared machine: a quarter of
-# the processes of identical code measured 1.5-2 x the others at times. Yuen's trimmed t-test
-# sets those aside, where a plain t-test loses its power and a rank test needs far more
-# observations than a history of a few commits has.
-TRIM = 0.25
+# The share of each side's observations trimmed from either end before the test (Yuen's test at
+# its usual 20 %). A process or commit that ran slow throughout (a busy core) is common on a
+# shared machine; the trimmed test sets a few of those aside, where a plain t-test loses its
+# power and a rank test needs more observations than a history of a few commits has. Fewer
+# than five values a side are not trimmed at all.
+TRIM = 0.2
 
 
 class Answer(StrEnum):

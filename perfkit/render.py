@@ -18,8 +18,10 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from . import plots
+from .asvdata import human
 
 if TYPE_CHECKING:
+    from .changepoints import Shift
     from .monitor import Sample
     from .report import PerformanceReport
 
@@ -237,17 +239,34 @@ def _history_html(report: PerformanceReport) -> list[str]:
         if ratios
         else "<p>No raw sqlite3 pairs found.</p>"
     )
-    regressions = history.regressions()
-    parts.append("<h3>Detected regressions</h3>")
+    changes = history.changes()
+    regressions = sum(1 for c in changes if c.regressed)
+    parts.append("<h3>Change points over the history</h3>")
     parts.append(
-        _rows(
-            ["benchmark", "commit", "ratio to the commit before"],
-            [[_text(r.benchmark), _text(r.commit[:8]), f"{r.ratio:.2f}"] for r in regressions],
-        )
-        if regressions
-        else "<p>None.</p>"
+        f"<p>{len(changes)} change point(s), {regressions} regression(s); those labelled"
+        " machine moved with the raw sqlite3 references and are not regressions.</p>"
     )
+    if changes:
+        parts.append(
+            _rows(
+                ["benchmark", "level changed at", "before → after", "ratio", "p", "label"],
+                [[_text(c.benchmark), _text(c.commit[:8]), _text(_levels(c)), _num(c.ratio),
+                  _text(_p(c.p)), _text(_label(c))] for c in changes],
+            )
+        )  # fmt: skip
     return parts
+
+
+def _levels(change: Shift) -> str:
+    return f"{human(change.before, change.unit)} → {human(change.after, change.unit)}"
+
+
+def _p(p: float | None) -> str:
+    return "—" if p is None else f"{p:.2g}"
+
+
+def _label(change: Shift) -> str:
+    return f"{change.label} ({change.reason})" if change.reason else str(change.label)
 
 
 def markdown(report: PerformanceReport) -> str:
@@ -274,14 +293,19 @@ def markdown(report: PerformanceReport) -> str:
             detail = (r.error or _metrics(r.metrics)).replace("|", "\\|")
             lines.append(f"| {_md(r.spec.get('name'))} | {verdict} | {detail} |")
     if report.history is not None:
-        regressions = report.history.regressions()
+        changes = report.history.changes()
+        regressions = sum(1 for c in changes if c.regressed)
         n = len(report.history.series)
         lines += [
             "",
             f"asv history: {n} series on machine {report.history.machine};"
-            f" {len(regressions)} regression(s) detected.",
+            f" {len(changes)} change point(s), {regressions} regression(s).",
         ]
-        lines += [f"- {r.benchmark} at {r.commit[:8]}: {r.ratio:.2f}x" for r in regressions]
+        lines += [
+            f"- {_md(c.benchmark)} at {c.commit[:8]}: {_md(_levels(c))} ({c.ratio:.2f}x,"
+            f" p {_p(c.p)}), {_md(_label(c))}"
+            for c in changes
+        ]
     if report.leaks is not None:
         leaking = [e.workload for e in report.leaks if e.leaked]
         lines += ["", f"leakcheck: {len(report.leaks)} workloads, leaking: {leaking or 'none'}."]

@@ -49,13 +49,16 @@ class PerformanceReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": 1,
+            "format": 2,
             "title": self.title,
             "generated_at": self.generated_at,
             "passed": self.passed,
             "criteria": [v.as_dict() for v in self.verdicts],
             "session": None if self.session is None else self.session.as_dict(),
             "leaks": None if self.leaks is None else [vars_of(e) for e in self.leaks],
+            "changes": None
+            if self.history is None
+            else [c.as_dict() for c in self.history.changes()],
             "regressions": None
             if self.history is None
             else [c.as_dict() for c in self.history.regressions()],

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     history: History | None = None
     try:
-        history = load_history(args.asv_results or results_dir(root), args.machine)
+        history = load_history(args.asv_results or results_dir(root), args.machine, root=root)
     except ConfigurationError as exc:  # asv is not installed: the report goes without history
         print(f"asv history left out: {exc}", file=sys.stderr)
     for skipped in history.skipped if history else ():

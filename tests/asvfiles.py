@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ def write_results(
         benchmark = {
             "name": name,
             "params": params.get(name, []),
+            "param_names": [f"param{i + 1}" for i in range(len(params.get(name, [])))],
             "version": versions.get(name, "1"),
             "unit": units.get(name, "seconds"),
             "type": name.rsplit(".", 1)[-1].split("_", 1)[0],
@@ -84,6 +86,18 @@ def _described(results: Path) -> dict[str, Any]:
 def spread(center: float, n: int = 20, width: float = 0.01) -> list[float]:
     """``n`` samples tightly around ``center`` (± ``width`` relative), deterministic."""
     return [center * (1 + width * math.sin(i)) for i in range(n)]
+
+
+def noisy(n: int, seed: int, sigma: float = 0.02, center: float = 1e-5) -> list[float]:
+    """``n`` values around ``center``, each off by a log-normal factor of spread ``sigma``, as
+    the medians of separate runs are; the same for the same seed."""
+    r = random.Random(seed)
+    return [center * math.exp(r.gauss(0, sigma)) for _ in range(n)]
+
+
+def step(values: list[float], at: int, factor: float) -> list[float]:
+    """``values`` with those from index ``at`` on multiplied by ``factor``: a new level."""
+    return [v * (factor if i >= at else 1) for i, v in enumerate(values)]
 
 
 #: The smallest configuration asv accepts, for a toy repository.

@@ -1,5 +1,5 @@
-"""The figures of one commit: medians, spread, ours over the raw sqlite3 reference, the rule's
-verdict against the commit before; on a tiny results folder and on the kept results."""
+"""The figures of one commit: medians, spread, ours over the raw sqlite3 reference, whether the
+history's level changed there; on a tiny results folder and on the kept results."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from perfkit.history import operation, raw_twins
 from tests.asvfiles import Value, spread, write_results
 from tests.support import ROOT
 
-OLD, NEW = "1" * 40, "2" * 40
+COMMITS = [str(i) * 40 for i in range(1, 9)]
 PARAMS = {"lifecycle.Plan.time_plan": [["1"]], "raw.RawInsert.time_raw_insert": [["1"]]}
 
 
@@ -29,22 +29,28 @@ def test_a_commits_figures(tmp_path: Path) -> None:
         "codec.E.time_encode": [None],
     }
     units = {"memory.M.track_rss": "MiB"}
-    write_results(tmp_path, "box", OLD, values, date=1, params=PARAMS, units=units)
-    values["lifecycle.Plan.time_plan"] = [spread(4.5e-5)]
-    write_results(tmp_path, "box", NEW, values, date=2, params=PARAMS, units=units)
-    lines = figures(tmp_path, "box", NEW[:8]) or []
-    assert lines[0].endswith(f"| vs {OLD[:8]} |")
+    for i, commit in enumerate(COMMITS):
+        if i == 4:  # the operation's level rises by half here, its raw reference stays
+            values["lifecycle.Plan.time_plan"] = [spread(4.5e-5)]
+        write_results(tmp_path, "box", commit, values, date=i + 1, params=PARAMS, units=units)
+    step, after = COMMITS[4], COMMITS[5]
+    lines = figures(tmp_path, "box", step[:8]) or []
+    assert lines[0].endswith("| level change here |")
     table = rows(lines)
     median, spread_, ratio, change = table[("lifecycle.Plan.time_plan", "1")]
     assert median == "45.0μs" and spread_.endswith(" %") and float(spread_[:-2]) < 2
-    assert ratio == "4.5x" and change == "1.50x regressed"
+    assert ratio == "4.5x" and change.startswith("1.50x regression, p ")
     assert table[("raw.RawInsert.time_raw_insert", "1")][2:] == ["—", "—"]
     assert table[("memory.M.track_rss", "—")] == ["20 MiB", "—", "—", "—"]
     assert table[("codec.E.time_encode", "—")][0] == "failed"
-    first = rows(figures(tmp_path, "box", OLD) or [])
-    assert first[("lifecycle.Plan.time_plan", "1")][3] == "—"  # nothing before it
-    assert figures(tmp_path, "box", "3" * 40) is None
-    assert figures(tmp_path, "elsewhere", NEW) is None
+    later = rows(figures(tmp_path, "box", after) or [])
+    assert later[("lifecycle.Plan.time_plan", "1")][3] == "—"  # the level changed before it
+    # a calibrated threshold above the step: no change point
+    calm = rows(figures(tmp_path, "box", step, thresholds={"lifecycle.Plan.time_plan(1)": 0.6})
+                or [])  # fmt: skip
+    assert calm[("lifecycle.Plan.time_plan", "1")][3] == "—"
+    assert figures(tmp_path, "box", "9" * 40) is None
+    assert figures(tmp_path, "elsewhere", step) is None
 
 
 def test_only_operations_with_a_raw_reference_are_paired() -> None:

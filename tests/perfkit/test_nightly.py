@@ -103,8 +103,14 @@ def verdict(repo: Repo) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--bogus"], ["--factor", "1"], ["--factor", "fast"], ["--rounds", "0"], ["--rounds", "2.5"],
-     ["--processes", "0"]],  # fmt: skip
+    [
+        ["--bogus"],
+        ["--factor", "1"],
+        ["--factor", "fast"],
+        ["--rounds", "0"],
+        ["--rounds", "2.5"],
+        ["--processes", "0"],
+    ],
 )
 def test_bad_arguments_exit_4(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
@@ -190,7 +196,8 @@ def test_a_timing_that_moved_with_its_raw_reference_is_the_machine(repo: Repo) -
     old, _, new = repo.commits
     repo.write(old, {})
     repo.write(new, {})
-    trials = Trials(benchmarks=(OURS_GET, RAW_GET), slow={OURS_GET: {new: 1.2}, RAW_GET: {new: 1.25}})
+    slow = {OURS_GET: {new: 1.2}, RAW_GET: {new: 1.25}}
+    trials = Trials(benchmarks=(OURS_GET, RAW_GET), slow=slow)
     assert run(repo, Fake(), "--baseline", old, "--target", new, trials=trials) == 0
     report = verdict(repo)
     assert report["regressed"] == []

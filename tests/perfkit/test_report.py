@@ -15,36 +15,47 @@ from perfkit.sources import SourceError, load_leaks
 
 pytest.importorskip("matplotlib")
 
-from tests.reports import EVIL, full_report, write_asv
+from tests.reports import EVIL, STEP, full_report, write_asv
 from tests.support import ROOT
 
 
-def test_asv_history_regressions_and_raw_ratios(tmp_path: Path) -> None:
-    write_asv(tmp_path / "results", [40e-6, 41e-6, 39e-6, 60e-6], [30e-6] * 4)
+def test_asv_history_change_points_and_raw_ratios(tmp_path: Path) -> None:
+    write_asv(tmp_path / "results", STEP, [30e-6] * len(STEP))
     history = load_history(tmp_path / "results")
     assert history is not None and history.machine == "box"
-    assert [p.value for p in history.series["core.Plan.time_plan(1)"]] == [
-        40e-6,
-        41e-6,
-        39e-6,
-        60e-6,
-    ]
-    assert "core.Raw.time_raw_insert(10)" not in history.series  # a failed value is left out
+    assert [p.value for p in history.series["core.Plan.time_plan(1)"]] == STEP
+    assert "raw.RawInsert.time_raw_insert(10)" not in history.series  # a failed value is left out
     assert history.groups()["core.Plan.time_plan"] == [
         "core.Plan.time_plan(1)",
         "core.Plan.time_plan(10)",
     ]
-    # the newest commit against the one before it, as the nightly job judges them
+    # the level rose at the fifth commit, and the raw reference stayed: two regressions
     regressions = history.regressions()
+    assert regressions == history.changes()
     assert [r.benchmark for r in regressions] == [
         "core.Plan.time_plan(1)",
         "core.Plan.time_plan(10)",
     ]
-    assert regressions[0].ratio == pytest.approx(60 / 39)
-    assert regressions[0].commit == f"{3:040x}" and regressions[0].baseline == f"{2:040x}"
+    assert regressions[0].ratio == pytest.approx(60 / 40)
+    assert regressions[0].commit == f"{4:040x}" and regressions[0].baseline == f"{3:040x}"
+    assert regressions[0].p is not None and regressions[0].p < 1e-3
     [ratio] = history.raw_ratios()
-    assert ratio["reference"] == "core.Raw.time_raw_insert(1)"
+    assert ratio["reference"] == "raw.RawInsert.time_raw_insert(1)"
     assert ratio["ratio"] == pytest.approx(2)
+
+
+def test_a_raw_reference_moving_alike_is_reported_as_the_machine(tmp_path: Path) -> None:
+    write_asv(tmp_path / "results", STEP, [v * 0.75 for v in STEP])
+    report = generate_performance_report(None, history=load_history(tmp_path / "results"))
+    data = report.to_dict()
+    assert data["regressions"] == [c for c in data["changes"] if c["label"] == "regression"]
+    labels = {c["benchmark"]: c["label"] for c in data["changes"]}
+    assert labels == {
+        "core.Plan.time_plan(1)": "machine",  # its twin moved alike
+        "core.Plan.time_plan(10)": "machine",  # the only raw reference moved at this commit
+        "raw.RawInsert.time_raw_insert(1)": "machine",
+    }
+    assert "3 change point(s), 0 regression(s)" in report.to_markdown()
 
 
 def test_damaged_result_files_are_left_out_of_the_report(tmp_path: Path) -> None:
@@ -54,7 +65,7 @@ def test_damaged_result_files_are_left_out_of_the_report(tmp_path: Path) -> None
     assert history is not None and len(history.commits) == 2
     assert [s.split(":")[0] for s in history.skipped] == ["ffffffff-venv.json"]
     report = generate_performance_report(None, history=history)
-    assert "regression(s) detected" in report.to_markdown()
+    assert "0 change point(s), 0 regression(s)" in report.to_markdown()
 
 
 def test_absent_sources_are_tolerated(tmp_path: Path) -> None:
@@ -97,10 +108,11 @@ def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) 
     # spec bar chart, two asv history plots, the monitor plot
     assert page.count('<img class="plot"') == 4
     assert page.count('src="data:image/png;base64,') == 4
-    assert "Detected regressions" in page and "1.54" in page
+    assert "Change points over the history" in page and "1.5" in page
+    assert "<td>core.Plan.time_plan(1)</td><td>00000000</td><td>40.0μs → 60.0μs</td>" in page
     md = report.to_markdown()
     assert "| Task creation | < 10 ms | 0.06 | 9.94 | PASS |" in md
-    assert "RuntimeError" in md and "regression(s) detected" in md
+    assert "RuntimeError" in md and "2 change point(s), 2 regression(s)" in md
     assert "leaking: [" in md and "peak RSS 31.5 MB" in md
     paths = report.write(tmp_path / "out")
     assert json.loads(paths["json"].read_text())["passed"] is False
