@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .command import EXIT_ERROR, guarded, integer
+from .command import EXIT_ERROR, UsageError, guarded, integer
 from .gitrepo import git, toplevel
 from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
 from .trials import (
@@ -227,6 +227,20 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+def _kept_pool(path: Path) -> tuple[dict[str, list[float]], str]:
+    """The pool and commit of an earlier calibration file."""
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        pool = {str(k): [float(v) for v in values] for k, values in kept["pool"].items()}
+        commit = str(kept["commit"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(f"--pool {path}: not a calibration file ({exc})") from exc
+    for name, values in pool.items():
+        if len(values) < 2 * MOST or not all(math.isfinite(v) and v > 0 for v in values):
+            raise UsageError(f"--pool {path}: {name} needs {2 * MOST} positive values")
+    return pool, commit
+
+
 @guarded
 def calibrate(options: argparse.Namespace) -> int:
     try:
@@ -240,8 +254,7 @@ def _calibrate(options: argparse.Namespace) -> int:
     root = (options.repo or toplevel()).resolve()
     out = options.out or calibration_path(root, options.machine)
     if options.pool:
-        kept = json.loads(options.pool.read_text(encoding="utf-8"))
-        pool, commit = kept["pool"], kept["commit"]
+        pool, commit = _kept_pool(options.pool)
     else:
         commit = git(root, "rev-parse", options.commit)
         runner = Runner(root, environment_python(root))

@@ -1,0 +1,81 @@
+"""The A/A calibration: a pool dealt out as the nightly job takes processes, thresholds set
+from its noise, the false-alarm rate of resampled nights, and the command on a kept pool."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from perfkit import calibration
+from perfkit.calibration import FLOOR, deal, simulate, thresholds_from
+from perfkit.regression import Answer
+from perfkit.trials import MOST
+
+
+def pool(seed: int, sigma: float, n: int = 2 * MOST, slow: int = 0) -> list[float]:
+    r = random.Random(seed)
+    values = [1e-5 * math.exp(r.gauss(0, sigma)) for _ in range(n)]
+    return [v * 1.7 if i < slow else v for i, v in enumerate(values)]
+
+
+def test_a_pool_too_small_for_two_sides_is_refused() -> None:
+    with pytest.raises(ValueError, match="pool"):
+        deal(pool(1, 0.01, n=2 * MOST - 1), random.Random(0), 0.05)
+
+
+def test_thresholds_grow_with_the_noise_and_never_drop_below_the_floor() -> None:
+    found = thresholds_from({"quiet": pool(1, 0.002), "noisy": pool(2, 0.06)}, random.Random(0))
+    assert found["quiet"] == FLOOR
+    assert found["noisy"] > 0.05
+
+
+def test_identical_code_gives_no_red_night_with_calibrated_thresholds() -> None:
+    kept = {f"b{i}": pool(i, 0.03, slow=i % 3) for i in range(10)}
+    rng = random.Random(0)
+    thresholds = thresholds_from(kept, rng)
+    nights = simulate(kept, thresholds, 200, rng)
+    assert len(nights) == 200 and sum(n.red for n in nights) <= 2
+
+
+def test_a_dealt_trial_uses_the_nightly_jobs_process_counts() -> None:
+    w = deal(pool(1, 0.0001), random.Random(0), 0.05)
+    assert w.answer is Answer.SAME and w.n_before == w.n_after == 8
+    noisy = deal(pool(2, 0.2), random.Random(0), 0.05)
+    assert noisy.answer is not Answer.SAME or noisy.n_before == MOST
+
+
+def test_the_command_on_a_kept_pool_writes_thresholds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps({"commit": "c" * 40, "pool": {"t.T.time_t": pool(1, 0.02)}}))
+    out = tmp_path / "box.json"
+    argv = ["--repo", str(tmp_path), "--pool", str(kept), "--nights", "50", "--out", str(out)]
+    assert calibration.main(argv) == 0
+    written = json.loads(out.read_text())
+    assert set(written["thresholds"]) == {"t.T.time_t"} and written["nights"] == 50
+    assert written["red_nights_calibrated"] == 0
+    text = capsys.readouterr().out
+    assert "t.T.time_t" in text and "nights red with calibrated" in text
+
+
+def test_a_kept_pool_that_is_no_calibration_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps({"commit": "c", "pool": {"t.T.time_t": [1.0, 2.0]}}))
+    assert calibration.main(["--repo", str(tmp_path), "--pool", str(kept)]) == 2
+    assert "t.T.time_t needs" in capsys.readouterr().err
+    kept.write_text("[]")
+    assert calibration.main(["--repo", str(tmp_path), "--pool", str(kept)]) == 2
+
+
+@pytest.mark.parametrize("argv", [["--processes", "3"], ["--nights", "0"], ["--bogus"]])
+def test_bad_arguments_exit_2(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        calibration.parse_args(argv)
+    assert exited.value.code == 2

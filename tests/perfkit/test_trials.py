@@ -1,0 +1,105 @@
+"""Timing trials: processes alternated between the two commits, more measured while the answer
+is unknown, a skipped benchmark said so; and real benchmark processes of this repository run
+through asv's runner with a worktree as the engine."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfkit.regression import Answer
+from perfkit.trials import Benchmark, Runner, Side, process_value, sides, timed_benchmarks, trial
+from tests.support import ROOT
+
+CLAIM = Benchmark("lifecycle.Claim.time_claim", "lifecycle.Claim.time_claim", "seconds")
+
+
+class Scripted(Runner):
+    """Hands out each side's values in turn and records the order the sides ran in."""
+
+    def __init__(self, values: dict[str, list[float]]) -> None:
+        self.values = {k: list(v) for k, v in values.items()}
+        self.order: list[str] = []
+
+    def once(self, side: Side, benchmark: Benchmark) -> float:
+        self.order.append(side.commit)
+        return self.values[side.commit].pop(0)
+
+
+def side(commit: str) -> Side:
+    return Side(commit, Path("/nonexistent"), Path("/nonexistent"))
+
+
+QUIET = [1.0, 1.001, 0.999, 1.0005, 0.9995, 1.0, 1.001, 0.999] * 3
+NOISY = [1.0, 1.3, 0.8, 1.2, 0.9, 1.4, 0.7, 1.1] * 3
+
+
+def test_the_commits_run_in_turns_abba() -> None:
+    runner = Scripted({"a": QUIET, "b": QUIET})
+    trial(runner, CLAIM, side("a"), side("b"), {}, first=4, most=4)
+    assert runner.order == ["a", "b", "b", "a", "a", "b", "b", "a"]
+
+
+def test_a_clear_answer_stops_at_the_first_weighing() -> None:
+    runner = Scripted({"a": QUIET, "b": [v * 1.2 for v in QUIET]})
+    found = trial(runner, CLAIM, side("a"), side("b"), {}, first=8, most=16)
+    assert found.answer is Answer.DIFFERENT and len(found.before) == len(found.after) == 8
+
+
+def test_an_unknown_answer_measures_more_up_to_the_most() -> None:
+    runner = Scripted({"a": NOISY, "b": [v * 1.05 for v in NOISY]})
+    found = trial(runner, CLAIM, side("a"), side("b"), {}, first=8, most=16)
+    assert found.answer is Answer.UNKNOWN and len(found.before) == len(found.after) == 16
+
+
+def test_the_benchmarks_threshold_is_used() -> None:
+    slower = [v * 1.06 for v in QUIET]
+    loose = trial(Scripted({"a": QUIET, "b": slower}), CLAIM, side("a"), side("b"),
+                  {CLAIM.name: 0.10}, first=8, most=8)  # fmt: skip
+    tight = trial(Scripted({"a": QUIET, "b": slower}), CLAIM, side("a"), side("b"), {},
+                  first=8, most=8)  # fmt: skip
+    assert loose.answer is not Answer.DIFFERENT and tight.answer is Answer.DIFFERENT
+
+
+def test_a_benchmark_skipped_on_one_commit_is_said_so_after_one_turn() -> None:
+    runner = Scripted({"a": [math.nan] * 8, "b": QUIET})
+    found = trial(runner, CLAIM, side("a"), side("b"), {})
+    assert found.weighing is None and found.skipped == "skipped before"
+    assert len(runner.order) == 2
+
+
+def test_bad_process_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="first"):
+        trial(Scripted({}), CLAIM, side("a"), side("b"), {}, first=1, most=4)
+
+
+def test_a_process_value_is_the_median_of_its_samples() -> None:
+    assert process_value({"samples": [3.0, 1.0, 2.0], "number": 1}) == 2.0
+    assert process_value(5.5) == 5.5
+    assert math.isnan(process_value(None)) and math.isnan(process_value({"samples": []}))
+
+
+def test_the_timed_benchmarks_are_those_asv_discovered() -> None:
+    found = {b.name: b for b in timed_benchmarks(ROOT)}
+    assert found[CLAIM.name] == CLAIM
+    get = found["database.Get.time_get(100000)"]
+    assert get.id == "database.Get.time_get-1" and get.setup_cache_key is not None
+    assert not any("track_" in name for name in found)
+    assert [b.name for b in timed_benchmarks(ROOT, r"time_plan\(1\)")] == [
+        "lifecycle.Plan.time_plan(1)"
+    ]
+
+
+def test_real_processes_of_two_worktrees() -> None:
+    """Two processes a side of a real benchmark, through asv's runner, this interpreter, and a
+    worktree of HEAD as each side's engine."""
+    runner = Runner(ROOT, Path(sys.executable))
+    with sides(ROOT, "HEAD", "HEAD") as (before, after):
+        assert (before.engine / "taskorch" / "__init__.py").is_file()
+        found = trial(runner, CLAIM, before, after, {}, first=2, most=2)
+    assert len(found.before) == len(found.after) == 2
+    assert all(1e-7 < v < 1e-2 for v in (*found.before, *found.after))
+    assert found.weighing is not None and not before.engine.exists()
