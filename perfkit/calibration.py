@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .command import EXIT_ERROR, UsageError, guarded, integer
 from .gitrepo import git, toplevel
+from .history import calibration_file
 from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
 from .trials import (
     FIRST,
@@ -48,7 +49,6 @@ from .trials import (
 __all__ = [
     "FLOOR",
     "Night",
-    "calibration_path",
     "deal",
     "main",
     "measure_pool",
@@ -63,11 +63,6 @@ FLOOR = 0.03
 QUANTILE = 0.999
 MARGIN = 1.25
 SPLITS = 4000
-
-
-def calibration_path(root: Path, machine: str) -> Path:
-    """Where the thresholds of ``machine`` are kept: ``calibration/<machine>.json``."""
-    return root / "calibration" / f"{machine}.json"
 
 
 def measure_pool(
@@ -252,7 +247,7 @@ def calibrate(options: argparse.Namespace) -> int:
 
 def _calibrate(options: argparse.Namespace) -> int:
     root = (options.repo or toplevel()).resolve()
-    out = options.out or calibration_path(root, options.machine)
+    out = options.out or calibration_file(root, options.machine)
     if options.pool:
         pool, commit = _kept_pool(options.pool)
     else:

@@ -17,8 +17,8 @@ its own is as likely a slow process as a change.
 The search proposes; :func:`perfkit.regression.weigh` decides. Each proposed change point is
 kept only when the values of the segment before it and of the segment after it (between the
 neighbouring kept change points) are :attr:`~perfkit.regression.Answer.DIFFERENT` by the rule the
-nightly job applies to fresh processes: a t-test on the logarithms and an effect beyond the
-benchmark's threshold. The weakest candidate is dropped first and the rest weighed again, since
+nightly job applies to fresh processes: a trimmed t-test on the logarithms and an effect beyond
+the benchmark's threshold. The weakest candidate is dropped first and the rest weighed again, since
 dropping one merges two segments.
 
 Counts (unit ``instructions``) repeat exactly on the same code: each pair of neighbouring commits

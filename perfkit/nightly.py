@@ -57,11 +57,10 @@ from typing import Any, NoReturn
 from taskorch.errors import ConfigurationError
 
 from .asvdata import AsvConfig, Measurement, human, load_commit, load_config, scan
-from .calibration import calibration_path
 from .culprit import Counter, Finding, WorktreeCounter, first_moved, investigate, safely
 from .expected import declared
 from .gitrepo import git, toplevel
-from .history import raw_twins
+from .history import calibration_file, raw_twins
 from .regression import (
     COUNT_THRESHOLD,
     DEFAULT_FACTOR,
@@ -219,7 +218,7 @@ def bench_pattern(changes: Sequence[Change]) -> str:
 def default_weigher(job: Job, pattern: str | None, most: int) -> Weigher:
     """Trials in the asv environment of every ``time_`` benchmark matching ``pattern``, with the
     machine's calibrated thresholds."""
-    thresholds = load_thresholds(calibration_path(job.root, job.machine))
+    thresholds = load_thresholds(calibration_file(job.root, job.machine))
 
     def weigh(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
         runner = Runner(job.root, environment_python(job.root))
