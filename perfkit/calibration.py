@@ -63,6 +63,8 @@ FLOOR = 0.03
 QUANTILE = 0.999
 MARGIN = 1.25
 SPLITS = 4000
+# The factors of plain ``asv continuous`` shown beside the weighing.
+ASV_FACTORS = (1.1, 1.15)
 
 
 def measure_pool(
@@ -167,6 +169,28 @@ def simulate(
     return out
 
 
+def asv_nights(
+    pool: Mapping[str, Sequence[float]], factor: float, nights: int, rng: random.Random
+) -> list[Night]:
+    """The same nights judged the way ``asv continuous --factor`` does with its default two
+    rounds: two processes a side, slower when the ratio of the medians passes ``factor``. (Its
+    rank test on the samples passes whenever two processes differ, since the samples of one
+    process agree among themselves to 1-2 %; so the factor alone decides.)"""
+    out = []
+    for _ in range(nights):
+        slower: list[str] = []
+        faster: list[str] = []
+        for name, values in pool.items():
+            a, b = _two_groups(values, 2, rng)
+            ratio = statistics.median(b) / statistics.median(a)
+            if ratio > factor:
+                slower.append(name)
+            elif ratio < 1 / factor:
+                faster.append(name)
+        out.append(Night(tuple(slower), tuple(faster), ()))
+    return out
+
+
 def table(
     pool: Mapping[str, Sequence[float]],
     before: Sequence[Night],
@@ -185,9 +209,15 @@ def table(
         ]
         rows.append(f"{name:<52} {spread:>6.1%} {thresholds.get(name, 0):>6.1%}"
                     f" {rate[0]:>10.2%} {rate[1]:>9.2%}")  # fmt: skip
-    for title, nights in (("default thresholds", before), ("calibrated", after)):
+    return "\n".join(rows)
+
+
+def red_nights(runs: Mapping[str, Sequence[Night]]) -> str:
+    """How many nights each way of judging called red."""
+    rows = []
+    for title, nights in runs.items():
         red = sum(n.red for n in nights)
-        rows.append(f"nights red with {title}: {red} of {len(nights)}"
+        rows.append(f"nights red, {title}: {red} of {len(nights)}"
                     f" ({red / max(1, len(nights)):.2%})")  # fmt: skip
     return "\n".join(rows)
 
@@ -261,7 +291,13 @@ def _calibrate(options: argparse.Namespace) -> int:
     thresholds = thresholds_from(pool, rng)
     before = simulate(pool, {name: DEFAULT_THRESHOLD for name in pool}, options.nights, rng)
     after = simulate(pool, thresholds, options.nights, rng)
+    plain = {f: asv_nights(pool, f, options.nights, rng) for f in ASV_FACTORS}
     print(table(pool, before, after, thresholds))
+    print(red_nights({
+        **{f"asv continuous --factor {f} (2 processes a side)": n for f, n in plain.items()},
+        "weighed, default 5 % threshold": before,
+        "weighed, calibrated thresholds": after,
+    }))  # fmt: skip
     out.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "machine": options.machine,
@@ -271,6 +307,7 @@ def _calibrate(options: argparse.Namespace) -> int:
         "seed": options.seed,
         "red_nights_default": sum(n.red for n in before),
         "red_nights_calibrated": sum(n.red for n in after),
+        "red_nights_asv": {str(f): sum(n.red for n in plain[f]) for f in ASV_FACTORS},
         "thresholds": thresholds,
         "pool": pool,
     }

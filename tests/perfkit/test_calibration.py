@@ -60,7 +60,11 @@ def test_the_command_on_a_kept_pool_writes_thresholds(
     assert set(written["thresholds"]) == {"t.T.time_t"} and written["nights"] == 50
     assert written["red_nights_calibrated"] == 0
     text = capsys.readouterr().out
-    assert "t.T.time_t" in text and "nights red with calibrated" in text
+    assert (
+        "t.T.time_t" in text
+        and "nights red, weighed, calibrated" in text
+        and "--factor 1.1" in text
+    )
 
 
 def test_a_kept_pool_that_is_no_calibration_file_exits_2(
