@@ -54,9 +54,10 @@ __all__ = [
 FIRST = 8
 STEP = 4
 MOST = 16
-# Each process samples for about half a second: its median is steady to 1-2 % by then, and the
-# variance that matters is between processes.
-EXTRA = {"repeat": [10, 200, 0.5], "warmup_time": 0.05}
+# Each process samples for about half a second (at least 3 samples, for the calls of a second):
+# the median of a microsecond call is steady to 1-2 % by then, and the variance that matters is
+# between processes.
+EXTRA = {"repeat": [3, 200, 0.5], "warmup_time": 0.05}
 
 
 class TrialError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import json
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from perfkit.sitedata import write_regressions
 from tests.support import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,6 +52,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     html = tmp_path_factory.mktemp("html")
     asv = [sys.executable, "-m", "asv"]
     subprocess.run([*asv, "publish", "--no-pull", "-o", str(html)], cwd=ROOT, check=True)
+    write_regressions(html, ROOT / "results", ROOT)
     assets = [sys.executable, str(ROOT / "scripts" / "asv_assets.py"), str(html)]
     subprocess.run(assets, cwd=ROOT, check=True)
     return html
@@ -108,6 +111,23 @@ def test_benchmark_page_draws_its_graph(server: str, tmp_path: Path) -> None:
     dom = render(f"{server}/index.html#lifecycle.Plan.time_plan", tmp_path / "profile")
     assert 'class="flot-base"' in dom, "the benchmark's history graph was not drawn"
     assert "lifecycle.Plan.time_plan" in dom
+
+
+def test_the_regressions_page_lists_the_historys_regressions(
+    site: Path, server: str, tmp_path: Path
+) -> None:
+    """The page shows what the history's rule found (``perfkit.sitedata``), and no raw sqlite3
+    reference, whose code never changes."""
+    listed = [
+        entry[0] for entry in json.loads((site / "regressions.json").read_text())["regressions"]
+    ]
+    dom = render(f"{server}/index.html#/regressions", tmp_path / "profile")
+    body = dom.split('id="regressions-body"', 1)[1]
+    assert not any(name.startswith("raw.") for name in listed)
+    assert "raw.Raw" not in body
+    for name in listed:
+        assert name.split("(", 1)[0] in body, f"{name} is not on the page"
+    assert ("<table" in body) == bool(listed)
 
 
 def test_the_check_is_really_offline(tmp_path: Path) -> None:
