@@ -33,6 +33,7 @@ __all__ = [
     "load_config",
     "machines",
     "results_dir",
+    "revisions",
     "runner_script",
     "scan",
     "units",
@@ -117,6 +118,7 @@ def _asv() -> Any:
         import asv.commands.compare  # type: ignore[import-untyped]
         import asv.config  # type: ignore[import-untyped]
         import asv.environment  # type: ignore[import-untyped]
+        import asv.repo  # type: ignore[import-untyped]
         import asv.results  # type: ignore[import-untyped]
         import asv.util  # type: ignore[import-untyped]
     except ImportError as exc:
@@ -170,6 +172,19 @@ def environment_python(root: Path) -> Path | None:
         if python.is_file():
             return python
     return None
+
+
+def revisions(root: Path, commits: set[str]) -> dict[str, int]:
+    """Each of ``commits`` numbered as ``asv publish`` orders its graphs (the repository's
+    commits, parents before children); empty when the repository cannot be read. Commit dates
+    do not give this order: a rebased or cherry-picked commit keeps its author's date."""
+    asv = _asv()
+    try:
+        conf = asv.config.Config.load(str(root / CONFIG_FILE))
+        conf.repo = str(root)
+        return {str(c): int(n) for c, n in asv.repo.get_repo(conf).get_revisions(commits).items()}
+    except (asv.util.UserError, asv.util.ProcessError, *_DAMAGED):
+        return {}
 
 
 def runner_script() -> str:

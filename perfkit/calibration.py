@@ -8,9 +8,9 @@ consume processes (``FIRST`` a side, then ``STEP`` more while the answer is unkn
 slower. Every observation is a real process; only the pairing is resampled, so many nights cost
 one pool.
 
-From the same pool each benchmark gets its threshold: the relative change that resampled A/A
-trials of ``FIRST`` processes a side exceed one time in a thousand, with a margin, and never
-below :data:`FLOOR`. The thresholds are written to ``calibration/<machine>.json``, where the
+From the same pool each benchmark gets its threshold: the relative change beyond which at most
+one resampled A/A trial in a thousand is also significant, with a margin, and never below
+:data:`FLOOR`. The thresholds are written to ``calibration/<machine>.json``, where the
 nightly job, the report and the site read them.
 """
 
@@ -59,10 +59,11 @@ __all__ = [
 # The smallest threshold calibration sets: below it the spread within one process (1-2 %) and
 # the machine's slow drift decide more than the code does.
 FLOOR = 0.03
-# The quantile of resampled A/A changes a threshold sits above, and the margin over it.
-QUANTILE = 0.999
+# The share of resampled A/A trials a threshold may let through (about 30 benchmarks a night:
+# one red night in 30 at most, before the margin), the margin over it, and the trials dealt.
+RATE = 0.001
 MARGIN = 1.25
-SPLITS = 4000
+SPLITS = 2000
 # The factors of plain ``asv continuous`` shown beside the weighing.
 ASV_FACTORS = (1.1, 1.15)
 
@@ -109,19 +110,20 @@ def deal(
 
 
 def thresholds_from(
-    pool: Mapping[str, Sequence[float]], rng: random.Random, first: int = FIRST
+    pool: Mapping[str, Sequence[float]], rng: random.Random, trials: int = SPLITS
 ) -> dict[str, float]:
-    """Each benchmark's threshold from its pool: the :data:`QUANTILE` of the relative change
-    between two random groups of ``first`` processes, times :data:`MARGIN`, at least
-    :data:`FLOOR`, rounded up to half a percent."""
+    """Each benchmark's threshold from its pool: the smallest relative change that leaves at
+    most :data:`RATE` of resampled A/A trials (dealt as the nightly job takes processes) both
+    significant and beyond it, times :data:`MARGIN`, at least :data:`FLOOR`, rounded up to half
+    a percent."""
     out = {}
     for name, values in pool.items():
-        changes = []
-        for _ in range(SPLITS):
-            a, b = _two_groups(values, first, rng)
-            changes.append(abs(math.log(statistics.median(b) / statistics.median(a))))
-        changes.sort()
-        edge = math.expm1(changes[min(len(changes) - 1, int(QUANTILE * len(changes)))]) * MARGIN
+        beyond = []
+        for _ in range(trials):
+            w = deal(values, rng, FLOOR)
+            beyond.append(abs(math.log(w.ratio)) if w.p <= ALPHA else 0.0)
+        beyond.sort()
+        edge = math.expm1(beyond[min(len(beyond) - 1, int((1 - RATE) * len(beyond)))]) * MARGIN
         out[name] = max(FLOOR, math.ceil(edge * 200) / 200)
     return out
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .asvdata import Measurement, Run, machines, scan
+from .asvdata import Measurement, Run, machines, revisions, scan
 from .changepoints import Shift, shifts
 from .controls import is_raw, label_machine
 from .regression import load_thresholds
@@ -101,9 +101,13 @@ def load_history(
     if not names:
         return None
     found = max((scan(results, n) for n in names), key=lambda s: len(s.runs))
+    runs = found.runs
+    if root is not None:  # in the repository's order, as the site draws it
+        order = revisions(root, {r.commit for r in runs})
+        runs = tuple(sorted(runs, key=lambda r: (order.get(r.commit, -1), r.date, r.commit)))
     if thresholds is None:
         thresholds = {} if root is None else load_thresholds(calibration_file(root, found.machine))
-    return History(found.machine, found.runs, _series(found.runs), found.skipped, thresholds)
+    return History(found.machine, runs, _series(runs), found.skipped, thresholds)
 
 
 def calibration_file(root: Path, machine: str) -> Path:

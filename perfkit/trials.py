@@ -54,10 +54,11 @@ __all__ = [
 FIRST = 8
 STEP = 4
 MOST = 16
-# Each process samples for about half a second (at least 3 samples, for the calls of a second):
-# the median of a microsecond call is steady to 1-2 % by then, and the variance that matters is
-# between processes.
-EXTRA = {"repeat": [3, 200, 0.5], "warmup_time": 0.05}
+# Each process samples for two seconds (at least 3 samples, for the calls of a second). On a
+# shared VM a microsecond call runs 1.5 x slower for stretches of a fraction of a second to a
+# few seconds: processes that sample for half a second differed by 20 % (claim, one standard
+# deviation), those that sample for two seconds by 5 %.
+EXTRA = {"repeat": [3, 1_000_000, 2.0], "warmup_time": 0.1}
 
 
 class TrialError(Exception):

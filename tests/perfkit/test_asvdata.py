@@ -148,3 +148,23 @@ def test_values_are_printed_as_asv_prints_them() -> None:
     assert asvdata.human(None, "seconds") == "failed"
     assert asvdata.human(math.nan, "bytes") == "n/a"
     assert asvdata.human(5541.03, "loops/s") == "5541 loops/s"
+
+
+def test_a_history_follows_the_repository_not_the_dates(tmp_path: Path) -> None:
+    """A rebased commit keeps its author's date: the history is in the repository's order, as
+    the site draws it, whatever the dates in the result files say."""
+    from perfkit.history import load_history
+    from tests.asvfiles import toy_repository
+
+    root = tmp_path / "repo"
+    commits = toy_repository(root, 3)
+    for i, commit in enumerate(commits):
+        write_results(root / "results", "box", commit, {"t.T.time_t": [spread(1e-5)]},
+                      date=10 - i)  # fmt: skip
+    by_date = load_history(root / "results", "box")
+    in_order = load_history(root / "results", "box", root=root)
+    assert by_date is not None and in_order is not None
+    assert by_date.commits == commits[::-1]
+    assert in_order.commits == commits
+    assert asvdata.revisions(root, set(commits)) == {c: i for i, c in enumerate(commits)}
+    assert asvdata.revisions(tmp_path / "nowhere", set(commits)) == {}

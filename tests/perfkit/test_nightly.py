@@ -110,6 +110,7 @@ def verdict(repo: Repo) -> dict[str, Any]:
         ["--rounds", "0"],
         ["--rounds", "2.5"],
         ["--processes", "0"],
+        ["--processes", "1"],
     ],
 )
 def test_bad_arguments_exit_4(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
