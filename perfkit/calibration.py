@@ -249,7 +249,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="nights to resample (default: 1000)",
     )
     parser.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
-    parser.add_argument("--pool", type=Path, help="reuse the pool of an earlier calibration file")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--pool", type=Path, help="reuse the pool of an earlier calibration file")
+    source.add_argument(
+        "--from-nights",
+        type=Path,
+        nargs="+",
+        metavar="NIGHTLY_JSON",
+        help="pool the processes of nightly reports (.asv/nightly.json) of identical code on"
+        " both sides, instead of measuring",
+    )
     parser.add_argument("--out", type=Path, help="default: calibration/<machine>.json")
     return parser.parse_args(list(argv))
 
@@ -268,6 +277,31 @@ def _kept_pool(path: Path) -> tuple[dict[str, list[float]], str]:
     return pool, commit
 
 
+def _nights_pool(paths: Sequence[Path]) -> tuple[dict[str, list[float]], str]:
+    """The process values of nightly A/A reports, both sides of every trial, by benchmark; a
+    benchmark with fewer than two full sides of processes is left out, saying so."""
+    pool: dict[str, list[float]] = {}
+    targets = []
+    for path in paths:
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+            trials = report["trials"]
+            targets.append(str(report["target"]))
+            for t in trials:
+                values = [float(v) for v in (*t["before"], *t["after"])]
+                pool.setdefault(str(t["benchmark"]), []).extend(values)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"--from-nights {path}: not a nightly report ({exc})") from exc
+    for name in sorted(pool):
+        if len(pool[name]) < 2 * MOST:
+            print(f"{name}: {len(pool[name])} processes, fewer than {2 * MOST}; left out",
+                  file=sys.stderr)  # fmt: skip
+            del pool[name]
+    if not pool:
+        raise UsageError("--from-nights: no benchmark has enough processes")
+    return pool, ",".join(sorted(set(targets)))
+
+
 @guarded
 def calibrate(options: argparse.Namespace) -> int:
     try:
@@ -282,6 +316,8 @@ def _calibrate(options: argparse.Namespace) -> int:
     out = options.out or calibration_file(root, options.machine)
     if options.pool:
         pool, commit = _kept_pool(options.pool)
+    elif options.from_nights:
+        pool, commit = _nights_pool(options.from_nights)
     else:
         commit = git(root, "rev-parse", options.commit)
         runner = Runner(root, environment_python(root))

@@ -238,7 +238,8 @@ def default_weigher(job: Job, pattern: str | None, most: int) -> Weigher:
     def weigh(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
         runner = Runner(job.root, environment_python(job.root))
         benchmarks = [b for b in timed_benchmarks(job.root, pattern)
-                      if re.search(TRIALS, b.name) and (names is None or b.name in names)]  # fmt: skip
+                      if re.search(TRIALS, b.name)
+                      and (names is None or b.name in names)]  # fmt: skip
         out = []
         with sides(job.root, baseline, target) as (before, after):
             for i, bench in enumerate(benchmarks, 1):

@@ -53,12 +53,13 @@ __all__ = [
 # stays unknown; each further weighing adds STEP to both sides.
 FIRST = 8
 STEP = 4
-MOST = 16
-# Each process samples for two seconds (at least 3 samples, for the calls of a second). On a
-# shared VM a microsecond call runs 1.5 x slower for stretches of a fraction of a second to a
-# few seconds: processes that sample for half a second differed by 20 % (claim, one standard
-# deviation), those that sample for two seconds by 5 %.
-EXTRA = {"repeat": [3, 1_000_000, 2.0], "warmup_time": 0.1}
+MOST = 12
+# Each process samples for a second (at least 3 samples, for the calls of a second). On a shared
+# VM a microsecond call runs 1.5 x slower for stretches of a fraction of a second to a few
+# seconds: the medians of processes that sample for half a second differed by 20 % (claim, one
+# standard deviation), for one second by 15 %, for two seconds by 5 %. One second keeps a night
+# of every timing under a quarter of an hour.
+EXTRA = {"repeat": [3, 1_000_000, 1.0], "warmup_time": 0.1}
 
 
 class TrialError(Exception):

@@ -83,3 +83,28 @@ def test_bad_arguments_exit_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         calibration.parse_args(argv)
     assert exited.value.code == 2
+
+
+def test_the_command_pools_the_processes_of_nightly_reports(tmp_path: Path) -> None:
+    nights = []
+    for i in range(2):
+        values = pool(i, 0.02)
+        half = MOST // 2
+        trials = [
+            {"benchmark": "t.T.time_t", "before": values[:half], "after": values[half:MOST]},
+            {"benchmark": "few.F.time_f", "before": [1.0, 1.1], "after": [1.0, 1.2]},
+        ]
+        report = {"target": "t" * 8, "trials": trials}
+        nights.append(tmp_path / f"night{i}.json")
+        nights[-1].write_text(json.dumps(report))
+    out = tmp_path / "box.json"
+    argv = ["--repo", str(tmp_path), "--from-nights", *map(str, nights), "--nights", "20",
+            "--out", str(out)]  # fmt: skip
+    assert calibration.main(argv) == 0
+    written = json.loads(out.read_text())
+    assert set(written["pool"]) == {"t.T.time_t"} and len(written["pool"]["t.T.time_t"]) == 2 * MOST
+    (tmp_path / "bad.json").write_text("{}")
+    assert (
+        calibration.main(["--repo", str(tmp_path), "--from-nights", str(tmp_path / "bad.json")])
+        == 2
+    )

@@ -174,3 +174,19 @@ def test_calibrated_thresholds_are_read_from_the_repository(tmp_path: Path) -> N
     assert len(default.regressions()) == 1
     assert calibrated.thresholds == {f"{PLAN}(10)": 0.4} and calibrated.regressions() == []
     assert len(calibrated.regressions(thresholds={})) == 1
+
+
+def test_the_kept_history_shows_the_known_changes() -> None:
+    """The history kept in results/: the status fix (count(*) replaced, 969a1fe) and the engine
+    tuning (62156e5) are found where they happened; nothing on a raw sqlite3 reference is a
+    regression."""
+    from tests.support import ROOT
+
+    history = load_history(ROOT / "results", "ref-2core", root=ROOT)
+    assert history is not None and len(history.commits) >= 12
+    found = {(s.benchmark, s.commit[:7]): s for s in history.changes()}
+    status = found[("database.Status.time_status(100000)", "969a1fe")]
+    assert status.ratio < 0.2 and status.label is Label.IMPROVEMENT
+    tuned = found[("instructions.Instructions.track_instructions('get')", "62156e5")]
+    assert tuned.ratio < 0.8 and tuned.label is Label.IMPROVEMENT
+    assert not any(s.benchmark.startswith("raw.") for s in history.regressions())
