@@ -10,7 +10,8 @@ inconclusive answer measures more processes, up to a limit, before it says anyth
 
 Each process is asv's own benchmark runner (``asv/benchmark.py run``, from ``asv_runner``) in the
 asv environment's interpreter, with the benchmarks of the working tree and the engine of the
-commit: a git worktree of it on ``PYTHONPATH``, ahead of whatever the environment installed. A
+commit: a git worktree of it ahead on the path (``ASV_PYTHONPATH``, which asv's runner script
+reads), before whatever the environment installed. A
 benchmark with a ``setup_cache`` gets it once per commit, in a directory its processes share.
 """
 
@@ -201,8 +202,12 @@ class Runner:
         self.benchmark_dir = root / "benchmarks"
 
     def env(self, side: Side) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHASHSEED")}
-        env["PYTHONPATH"] = str(side.engine)
+        """The benchmark process's environment: the side's engine first on its path. asv's
+        runner script takes the path from ``ASV_PYTHONPATH``; it strips ``PYTHONPATH``'s
+        entries from ``sys.path``, which would leave the environment's installed engine."""
+        drop = ("PYTHONPATH", "ASV_PYTHONPATH", "PYTHONHASHSEED")
+        env = {k: v for k, v in os.environ.items() if k not in drop}
+        env["ASV_PYTHONPATH"] = str(side.engine)
         return env
 
     def workdir(self, side: Side, benchmark: Benchmark) -> Path:

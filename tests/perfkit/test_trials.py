@@ -103,3 +103,18 @@ def test_real_processes_of_two_worktrees() -> None:
     assert len(found.before) == len(found.after) == 2
     assert all(1e-7 < v < 1e-2 for v in (*found.before, *found.after))
     assert found.weighing is not None and not before.engine.exists()
+
+
+def test_each_side_runs_its_own_engine(tmp_path: Path) -> None:
+    """A side whose engine is no engine at all (its taskorch cannot be imported) is skipped
+    there, while a real worktree on the other side measures: each process imports the engine of
+    its side, not the one the environment or this checkout holds."""
+    broken = tmp_path / "engine" / "taskorch"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('not an engine')\n")
+    runner = Runner(ROOT, Path(sys.executable))
+    with sides(ROOT, "HEAD") as (good,):
+        bad = Side("broken", tmp_path / "engine", tmp_path)
+        found = trial(runner, CLAIM, good, bad, {}, first=2, most=2)
+    assert found.weighing is None and found.skipped == "skipped after"
+    assert len(found.before) == 1 and 1e-7 < found.before[0] < 1e-2
