@@ -15,8 +15,8 @@ Steps:
    timing that moved together with its raw sqlite3 reference, or a raw reference itself, is the
    machine, not the code. What a commit of the range declared (an ``Expected-Change:`` trailer,
    :mod:`perfkit.expected`) is expected, not regressed;
-   timings of the agent runtime and the import are watched in the history (change points), not
-   here;
+   (:mod:`perfkit.timings`); timings of the agent runtime and the import are watched in the
+   history (change points), not here;
    for each regression, the first commit of the range that shows it: bisection on the counts,
    or on new trials for a timing; and for counts the functions that grew most
    (:mod:`perfkit.culprit`);
@@ -44,23 +44,20 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import shlex
-import statistics
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 from taskorch.errors import ConfigurationError
 
 from .asvdata import AsvConfig, Measurement, human, load_commit, load_config, scan
-from .culprit import Counter, Finding, WorktreeCounter, first_moved, investigate, safely
+from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
 from .expected import declared
 from .gitrepo import git, toplevel
-from .history import calibration_file, raw_twins
 from .regression import (
     COUNT_THRESHOLD,
     DEFAULT_FACTOR,
@@ -69,24 +66,16 @@ from .regression import (
     compare,
     counted,
     expect,
-    load_thresholds,
     timed,
-    weighed,
 )
 from .site import make_offline
 from .sitedata import write_regressions
 from .summary import markdown
+from .timings import Weigher, default_weigher, timing_changes, timing_culprits
 from .trials import (
-    FIRST,
     MOST,
-    Runner,
-    Trial,
     TrialError,
-    environment_python,
-    sides,
-    timed_benchmarks,
 )
-from .trials import trial as run_trial
 
 __all__ = ["CANNOT_RUN", "Job", "JobError", "Report", "main", "nightly", "summary"]
 
@@ -94,8 +83,6 @@ OK, REGRESSED, BROKE, CANNOT_RUN = 0, 1, 2, 4
 
 # Runs a command in a folder, its output going to ours, and returns its exit status.
 CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
-# Weighs timings at two commits: (baseline, target, benchmark names or None for all) -> trials.
-Weigher = Callable[[str, str, Sequence[str] | None], Sequence[Trial]]
 
 
 def run_command(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> int:
@@ -217,105 +204,6 @@ def is_counted(change: Change) -> bool:
     return counted(change.unit)
 
 
-def bench_pattern(changes: Sequence[Change]) -> str:
-    """An ``asv -b`` expression selecting these benchmarks, each with all its parameters
-    (asv matches it against names with their parameters, ``database.Get.time_get(1000)``)."""
-    names = sorted({c.benchmark.split("(", 1)[0] for c in changes})
-    return "^(" + "|".join(re.escape(n) for n in names) + r")(\(.*\))?$"
-
-
-# The timings weighed each night: all but the large graphs, whose calls take up to a second
-# (a process of them takes seconds); their counts (plan_graph_10000) gate them, and their
-# change points over the history are watched.
-TRIALS = r"^(?!graph\.)"
-
-
-def default_weigher(job: Job, pattern: str | None, most: int) -> Weigher:
-    """Trials in the asv environment of every ``time_`` benchmark matching :data:`TRIALS` and
-    ``pattern``, with the machine's calibrated thresholds."""
-    thresholds = load_thresholds(calibration_file(job.root, job.machine))
-
-    def weigh(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
-        runner = Runner(job.root, environment_python(job.root))
-        benchmarks = [b for b in timed_benchmarks(job.root, pattern)
-                      if re.search(TRIALS, b.name)
-                      and (names is None or b.name in names)]  # fmt: skip
-        out = []
-        with sides(job.root, baseline, target) as (before, after):
-            for i, bench in enumerate(benchmarks, 1):
-                try:
-                    found = run_trial(runner, bench, before, after, thresholds,
-                                      first=min(FIRST, most), most=most)  # fmt: skip
-                except TrialError as exc:  # broken: asv's own run of the target says so
-                    found = Trial(bench, (), (), None, f"failed: {str(exc).splitlines()[0]}")
-                w = found.weighing
-                said = found.skipped if w is None else f"{w.answer} x{w.ratio:.3f}"
-                print(f"[{i}/{len(benchmarks)}] {bench.name}: {said}", flush=True)
-                out.append(found)
-        return out
-
-    return weigh
-
-
-def timing_changes(
-    trials: Sequence[Trial], baseline: str, target: str
-) -> tuple[list[Change], list[Change]]:
-    """The trials as changes, and the moves the raw sqlite3 references show to be the
-    machine's: a raw reference that moved, and a timing that moved the same way as its raw
-    twin (the reference runs no engine code, so the code cannot have moved it)."""
-    changes = {}
-    for t in trials:
-        if t.weighing is None:
-            continue
-        values = (_typical(t.before), _typical(t.after))
-        changes[t.benchmark.name] = weighed(t.benchmark.name, t.benchmark.unit, t.weighing,
-                                            values, (baseline, target))  # fmt: skip
-    twins = raw_twins(changes)
-    moved = (Status.REGRESSED, Status.IMPROVED)
-    machine, out = [], []
-    for name, change in sorted(changes.items()):
-        twin = changes.get(twins.get(name, ""))
-        if change.status in moved and name.startswith("raw."):
-            why = "a raw sqlite3 reference moved"
-        elif change.status in moved and twin is not None and twin.status is change.status:
-            why = f"moved with its raw reference {twin.benchmark} (x{twin.ratio:.3f})"
-        else:
-            why = ""
-        if why:
-            machine.append(
-                replace(change, status=Status.UNCHANGED, reason=f"{why}: {change.reason}")
-            )
-        else:
-            out.append(change)
-    return out, machine
-
-
-def _typical(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
-def timing_culprits(
-    weigher: Weigher, commits: Sequence[str], baseline: str, regressed: Sequence[Change]
-) -> list[Finding]:
-    """For each timing that regressed, the first commit of the range that is slower than the
-    baseline by the same rule: bisection, one new trial per commit asked about."""
-    findings = []
-    for change in regressed:
-        if len(commits) == 1:
-            findings.append(Finding(change.benchmark, "", commits[0], change.before, change.after))
-            continue
-
-        def slower(commit: str, name: str = change.benchmark) -> bool:
-            if commit == commits[-1]:
-                return True
-            found = timing_changes(weigher(baseline, commit, [name]), baseline, commit)[0]
-            return any(c.regressed for c in found)
-
-        culprit = first_moved(commits, slower)
-        findings.append(Finding(change.benchmark, "", culprit, change.before, change.after))
-    return findings
-
-
 def run_leakcheck(job: Job) -> tuple[str, bool]:
     """``python -m leakcheck suite`` against the working tree, when the package exists; returns
     what happened and whether it counts as a leak."""
@@ -365,7 +253,9 @@ def nightly(job: Job, options: argparse.Namespace) -> Report:
             if commit == target or commit not in measured:
                 job.asv("run", "--machine", job.machine, *rounds, *bench, f"{commit}^!")
         changes = judge_commits(job, baseline, target, options.factor, options.count_threshold)
-        weigher = job.weigher or default_weigher(job, options.bench, options.processes)
+        weigher = job.weigher or default_weigher(
+            job.root, job.machine, options.bench, options.processes
+        )
         found = weigher(baseline, target, None)
         report.trials = [t.as_dict() for t in found]
         timings, report.machine = timing_changes(found, baseline, target)
