@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from .command import EXIT_ERROR, UsageError, guarded, integer
 from .gitrepo import git, toplevel
 from .history import calibration_file
 from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
+from .timings import TRIALS
 from .trials import (
     FIRST,
     MOST,
@@ -235,7 +237,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="whose thresholds these are ($TASKORCH_ASV_MACHINE, else the host name)",
     )
     parser.add_argument("--commit", default="HEAD", help="the code measured (default: HEAD)")
-    parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
+    parser.add_argument(
+        "--bench", "-b", help="only benchmarks matching this regex (of those the nightly weighs)"
+    )
     parser.add_argument(
         "--processes",
         type=integer(2 * MOST, 100_000),
@@ -321,7 +325,10 @@ def _calibrate(options: argparse.Namespace) -> int:
     else:
         commit = git(root, "rev-parse", options.commit)
         runner = Runner(root, environment_python(root))
-        benchmarks = timed_benchmarks(root, options.bench)
+        benchmarks = [b for b in timed_benchmarks(root, options.bench)
+                      if re.search(TRIALS, b.name)]  # fmt: skip
+        if not benchmarks:
+            raise UsageError(f"no timing the nightly job weighs matches --bench {options.bench}")
         print(f"measuring {len(benchmarks)} benchmarks at {commit[:8]} in {options.processes}"
               " processes each", file=sys.stderr)  # fmt: skip
         pool = measure_pool(runner, benchmarks, commit, options.processes)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .regression import DEFAULT_THRESHOLD
+
 __all__ = ["markdown"]
 
 VERDICTS = {
@@ -94,7 +96,8 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"`{report.get('baseline')}` → `{report.get('target')}` ({report.get('commits', 0)} new"
         f" commits). Instruction counts fail beyond {float(report.get('count_threshold', 0)):.1%};"
         " timings are weighed over fresh processes of both commits (a trimmed t-test, and a"
-        " change beyond each benchmark's calibrated threshold); sizes beyond"
+        " change beyond the benchmark's threshold, calibrated on the machine, else"
+        f" {DEFAULT_THRESHOLD:.0%}); sizes beyond"
         f" x{report.get('factor')}. Exit status {status}.",
         "",
     ]
