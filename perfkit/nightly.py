@@ -392,9 +392,24 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help=f"the most fresh processes a side a timing gets while its answer is unknown"
         f" (default: {MOST})",
     )
-    parser.add_argument("--no-backfill", dest="backfill", action="store_false")
-    parser.add_argument("--no-leakcheck", dest="leakcheck", action="store_false")
-    parser.add_argument("--no-publish", dest="publish", action="store_false")
+    parser.add_argument(
+        "--no-backfill",
+        dest="backfill",
+        action="store_false",
+        help="do not record the commits between baseline and target for the history",
+    )
+    parser.add_argument(
+        "--no-leakcheck",
+        dest="leakcheck",
+        action="store_false",
+        help="skip the leak checks (they take their own budget, 30 min)",
+    )
+    parser.add_argument(
+        "--no-publish",
+        dest="publish",
+        action="store_false",
+        help="do not regenerate the site (.asv/html)",
+    )
     return parser.parse_args(list(argv))
 
 
