@@ -323,12 +323,12 @@ def _calibrate(options: argparse.Namespace) -> int:
     elif options.from_nights:
         pool, commit = _nights_pool(options.from_nights)
     else:
-        commit = git(root, "rev-parse", options.commit)
-        runner = Runner(root, environment_python(root))
         benchmarks = [b for b in timed_benchmarks(root, options.bench)
                       if re.search(TRIALS, b.name)]  # fmt: skip
         if not benchmarks:
-            raise UsageError(f"no timing the nightly job weighs matches --bench {options.bench}")
+            raise UsageError(f"--bench {options.bench}: matches no timing the nightly weighs")
+        commit = git(root, "rev-parse", options.commit)
+        runner = Runner(root, environment_python(root))
         print(f"measuring {len(benchmarks)} benchmarks at {commit[:8]} in {options.processes}"
               " processes each", file=sys.stderr)  # fmt: skip
         pool = measure_pool(runner, benchmarks, commit, options.processes)

@@ -14,6 +14,7 @@ from perfkit import calibration
 from perfkit.calibration import FLOOR, deal, simulate, thresholds_from
 from perfkit.regression import Answer
 from perfkit.trials import MOST
+from tests.support import ROOT
 
 
 def pool(seed: int, sigma: float, n: int = 2 * MOST, slow: int = 0) -> list[float]:
@@ -83,6 +84,15 @@ def test_bad_arguments_exit_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         calibration.parse_args(argv)
     assert exited.value.code == 2
+
+
+def test_benchmarks_the_nightly_does_not_weigh_are_refused_before_measuring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "thresholds.json"
+    argv = ["--repo", str(ROOT), "--bench", r"^graph\.", "--out", str(out)]
+    assert calibration.main(argv) == 2
+    assert "--bench" in capsys.readouterr().err and not out.exists()
 
 
 def test_the_command_pools_the_processes_of_nightly_reports(tmp_path: Path) -> None:
