@@ -22,7 +22,6 @@ import math
 import os
 import platform
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from .command import EXIT_ERROR, UsageError, guarded, integer
 from .gitrepo import git, toplevel
 from .history import calibration_file
 from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
-from .timings import TRIALS
+from .timings import nightly_benchmarks
 from .trials import (
     FIRST,
     MOST,
@@ -45,7 +44,6 @@ from .trials import (
     TrialError,
     environment_python,
     sides,
-    timed_benchmarks,
 )
 
 __all__ = [
@@ -323,8 +321,7 @@ def _calibrate(options: argparse.Namespace) -> int:
     elif options.from_nights:
         pool, commit = _nights_pool(options.from_nights)
     else:
-        benchmarks = [b for b in timed_benchmarks(root, options.bench)
-                      if re.search(TRIALS, b.name)]  # fmt: skip
+        benchmarks = nightly_benchmarks(root, options.bench)
         if not benchmarks:
             raise UsageError(f"--bench {options.bench}: matches no timing the nightly weighs")
         commit = git(root, "rev-parse", options.commit)

@@ -10,13 +10,13 @@ Steps:
    regression rule (:mod:`perfkit.regression`): instruction counts by a tight threshold, memory
    sizes and statement counts by the factor;
 3. the timings (``time_`` benchmarks) are weighed on fresh processes of both commits,
-   alternated benchmark by benchmark (:mod:`perfkit.trials`), with each benchmark's threshold
-   from the A/A calibration (``calibration/<machine>.json``, :mod:`perfkit.calibration`). A
-   timing that moved together with its raw sqlite3 reference, or a raw reference itself, is the
-   machine, not the code. What a commit of the range declared (an ``Expected-Change:`` trailer,
-   :mod:`perfkit.expected`) is expected, not regressed;
-   (:mod:`perfkit.timings`); timings of the agent runtime and the import are watched in the
-   history (change points), not here;
+   alternated benchmark by benchmark (:mod:`perfkit.trials`, :mod:`perfkit.timings`), with each
+   benchmark's threshold from the A/A calibration (``calibration/<machine>.json``,
+   :mod:`perfkit.calibration`). A timing that moved together with its raw sqlite3 reference,
+   or a raw reference itself, is the machine, not the code. What a commit of the range declared
+   (an ``Expected-Change:`` trailer, :mod:`perfkit.expected`) is expected, not regressed;
+   timings of the agent runtime and the import are watched in the history (change points),
+   not here;
    for each regression, the first commit of the range that shows it: bisection on the counts,
    or on new trials for a timing; and for counts the functions that grew most
    (:mod:`perfkit.culprit`);
@@ -72,10 +72,7 @@ from .site import make_offline
 from .sitedata import write_regressions
 from .summary import markdown
 from .timings import Weigher, default_weigher, timing_changes, timing_culprits
-from .trials import (
-    MOST,
-    TrialError,
-)
+from .trials import MOST, TrialError
 
 __all__ = ["CANNOT_RUN", "Job", "JobError", "Report", "main", "nightly", "summary"]
 

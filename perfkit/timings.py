@@ -14,10 +14,26 @@ from pathlib import Path
 from .culprit import Finding, first_moved
 from .history import calibration_file, raw_twins
 from .regression import Change, Status, load_thresholds, weighed
-from .trials import FIRST, Runner, Trial, TrialError, environment_python, sides, timed_benchmarks
+from .trials import (
+    FIRST,
+    Benchmark,
+    Runner,
+    Trial,
+    TrialError,
+    environment_python,
+    sides,
+    timed_benchmarks,
+)
 from .trials import trial as run_trial
 
-__all__ = ["TRIALS", "Weigher", "default_weigher", "timing_changes", "timing_culprits"]
+__all__ = [
+    "TRIALS",
+    "Weigher",
+    "default_weigher",
+    "nightly_benchmarks",
+    "timing_changes",
+    "timing_culprits",
+]
 
 # Weighs timings at two commits: (baseline, target, benchmark names or None for all) -> trials.
 Weigher = Callable[[str, str, Sequence[str] | None], Sequence[Trial]]
@@ -29,6 +45,12 @@ Weigher = Callable[[str, str, Sequence[str] | None], Sequence[Trial]]
 TRIALS = r"^(?!graph\.)"
 
 
+def nightly_benchmarks(root: Path, pattern: str | None = None) -> list[Benchmark]:
+    """The timings the nightly job weighs (:data:`TRIALS`), those matching ``pattern`` when
+    given."""
+    return [b for b in timed_benchmarks(root, pattern) if re.search(TRIALS, b.name)]
+
+
 def default_weigher(root: Path, machine: str, pattern: str | None, most: int) -> Weigher:
     """Trials in the asv environment of every ``time_`` benchmark matching :data:`TRIALS` and
     ``pattern``, with the machine's calibrated thresholds."""
@@ -36,9 +58,8 @@ def default_weigher(root: Path, machine: str, pattern: str | None, most: int) ->
 
     def weigh(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
         runner = Runner(root, environment_python(root))
-        benchmarks = [b for b in timed_benchmarks(root, pattern)
-                      if re.search(TRIALS, b.name)
-                      and (names is None or b.name in names)]  # fmt: skip
+        benchmarks = [b for b in nightly_benchmarks(root, pattern)
+                      if names is None or b.name in names]  # fmt: skip
         out = []
         with sides(root, baseline, target) as (before, after):
             for i, bench in enumerate(benchmarks, 1):

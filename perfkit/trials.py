@@ -12,9 +12,9 @@ processes, up to a limit, before it says anything.
 
 Each process is asv's own benchmark runner (``asv/benchmark.py run``, from ``asv_runner``) in the
 asv environment's interpreter, with the benchmarks of the working tree and the engine of the
-commit: a git worktree of it ahead on the path (``ASV_PYTHONPATH``, which asv's runner script
-reads), before whatever the environment installed. A
-benchmark with a ``setup_cache`` gets it once per commit, in a directory its processes share.
+commit: a git worktree of it first on the path (``ASV_PYTHONPATH``, which asv's runner script
+reads), ahead of whatever the environment installed. A benchmark with a ``setup_cache`` gets it
+once per commit, in a directory its processes share.
 """
 
 from __future__ import annotations
