@@ -23,7 +23,10 @@ class FleetBenchmark:
     def setup(self, agents: int) -> None:
         if "agent_fleet" not in workloads().WORKLOADS:
             raise NotImplementedError("no 'agent_fleet' workload registered")
-        self.step = session("agent_fleet", None, agents=agents)
+        # The sizes the history holds: 2,000 subtasks (20 an agent past 100 agents), polled at
+        # the fleet's default interval.
+        tasks = max(2000, 20 * agents)
+        self.step = session("agent_fleet", None, agents=agents, tasks=tasks, poll_interval=0.05)
 
 
 class ConcurrentAgents(FleetBenchmark):
