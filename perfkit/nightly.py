@@ -398,7 +398,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--no-leakcheck",
         dest="leakcheck",
         action="store_false",
-        help="skip the leak checks (they take their own budget, 30 min)",
+        help="skip the leak checks (about 6 min: 180 s a workload at most)",
     )
     parser.add_argument(
         "--no-publish",
