@@ -368,14 +368,15 @@ def drain_session(directory: Path, n: int = 100) -> Iterator[Step]:
           " (group commit); the step returns the fleet's report", requires=("agents.Fleet",),
           agents=(1, 50, 1000))  # fmt: skip
 def agent_fleet_session(
-    directory: Path, agents: int = 10, tasks: int = 100, poll_interval: float = 0.002
+    directory: Path, agents: int = 10, tasks: int | None = None, poll_interval: float = 0.002
 ) -> Iterator[Step]:
-    """Each call drains ``tasks`` subtasks on a fresh database with ``agents`` agents, whose
-    supervisor looks every ``poll_interval`` seconds whether the work is done. The defaults are
-    what the leak check runs: about 25 ms a call, so that it affords the ~1,000 warm-up runs
-    asyncio's own caches take to fill."""
+    """Each call drains ``tasks`` subtasks (default: 10 an agent) on a fresh database with
+    ``agents`` agents, whose supervisor looks every ``poll_interval`` seconds whether the work is
+    done. The defaults are what the leak check runs: 100 subtasks, about 15 ms a call, so that it
+    affords the ~3,500 warm-up runs asyncio's own structures take to fill."""
     from .demo import drain_demo
 
+    tasks = 10 * agents if tasks is None else tasks
     counter = iter(range(1_000_000))
 
     def step() -> object:
