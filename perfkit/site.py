@@ -6,8 +6,12 @@ copies the files into ``HTML_DIR/vendor/`` and points the page at them. Where th
 byte-identical to the CDN's, the page's integrity hash is checked against it; the CDN-minified
 builds of flot and stupidtable have no npm twin, so the npm build of the same release is used.
 
-Run it after ``asv publish``: ``scripts/asv_assets.py [HTML_DIR]`` (default ``.asv/html``) exits
-0 when done, 1 when a library could not be fetched or a page still refers to the network.
+Publishing is one command, ``scripts/publish.py [--repo PATH] [-o HTML_DIR]`` (:func:`publish`):
+``asv publish``, the regressions page rewritten from the history's change points
+(:func:`perfkit.sitedata.write_regressions`), then the libraries vendored. On a site already
+published, ``scripts/asv_assets.py [HTML_DIR]`` (default ``.asv/html``) vendors alone. Both exit
+0 when done, 1 when a step failed, a library could not be fetched or a page still refers to the
+network.
 """
 
 from __future__ import annotations
@@ -16,14 +20,28 @@ import argparse
 import base64
 import hashlib
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
-__all__ = ["ASSETS", "make_offline", "remote_references", "vendor"]
+from taskorch.errors import ConfigurationError
+
+from .asvdata import load_config
+from .files import write_bytes_atomic, write_text_atomic
+from .gitrepo import toplevel
+from .sitedata import write_regressions
+
+__all__ = [
+    "ASSETS",
+    "complete_site",
+    "make_offline",
+    "publish",
+    "publish_main",
+    "remote_references",
+    "vendor",
+]
 
 # URL in asv 0.6.6's index.html -> (npm package@version, file inside the package)
 ASSETS = {
@@ -106,14 +124,13 @@ def vendor(html_dir: Path) -> list[str]:
         for spec, inner in sorted(set(ASSETS.values())):
             if spec not in roots:
                 roots[spec] = fetch(spec, Path(tmp))
-            target = html_dir / "vendor" / spec / inner
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(roots[spec] / inner, target)
+            _copy(roots[spec] / inner, html_dir / "vendor" / spec / inner)
         for spec, dirs in EXTRA.items():
             for inner in dirs:
-                shutil.copytree(
-                    roots[spec] / inner, html_dir / "vendor" / spec / inner, dirs_exist_ok=True
-                )
+                for source in sorted((roots[spec] / inner).rglob("*")):
+                    if source.is_file():
+                        relative = source.relative_to(roots[spec])
+                        _copy(source, html_dir / "vendor" / spec / relative)
 
         def local(match: re.Match[str]) -> str:
             tag, url = match.group(0), match.group(2)
@@ -127,15 +144,21 @@ def vendor(html_dir: Path) -> list[str]:
             return ATTRIBUTE.sub("", tag.replace(url, f"vendor/{spec}/{inner}"))
 
         for page in pages:
-            page.write_text(TAG.sub(local, page.read_text()))
+            write_text_atomic(page, TAG.sub(local, page.read_text(encoding="utf-8")))
     return report
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(target, source.read_bytes())
 
 
 def remote_references(html_dir: Path) -> list[str]:
     """Scripts and stylesheets that would still be fetched from the network."""
     found = []
     for page in sorted(html_dir.glob("*.html")):
-        found += [f"{page.name}: {m.group(2)}" for m in TAG.finditer(page.read_text())]
+        text = page.read_text(encoding="utf-8")
+        found += [f"{page.name}: {m.group(2)}" for m in TAG.finditer(text)]
     return found
 
 
@@ -167,4 +190,45 @@ def main(argv: list[str] | None = None) -> int:
     problems = make_offline(html_dir)
     for line in problems:
         print(line, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def complete_site(html_dir: Path, results: Path, root: Path | None = None) -> list[str]:
+    """What follows ``asv publish``: the regressions page rewritten from the history of
+    ``results`` (thresholds from the calibration under ``root``), then the libraries vendored;
+    returns what went wrong, nothing when the site is complete."""
+    count = write_regressions(html_dir, results, root)
+    print(f"{html_dir}/regressions.json: {count} regression(s) by the history's rule")
+    return make_offline(html_dir)
+
+
+def publish(root: Path, html_dir: Path | None = None) -> list[str]:
+    """Publish the site of ``root``'s kept results into ``html_dir`` (default: the config's):
+    ``asv publish``, then :func:`complete_site`; returns what went wrong."""
+    config = load_config(root)
+    html = (html_dir or config.html_dir).resolve()
+    done = subprocess.run([sys.executable, "-m", "asv", "publish", "-o", str(html)], cwd=root)
+    if done.returncode != 0:
+        return [f"asv publish failed with exit status {done.returncode}"]
+    return complete_site(html, config.results_dir, root)
+
+
+def publish_main(argv: list[str] | None = None) -> int:
+    """``scripts/publish.py [--repo PATH] [-o HTML_DIR]``."""
+    parser = argparse.ArgumentParser(
+        description="Publish the benchmark history site: `asv publish`, the regressions page"
+        " rewritten from the history's change points, the libraries vendored for offline use.",
+        epilog="Exit status: 0 done, 1 a step failed, a library could not be fetched or a page"
+        " still refers to the network.",
+    )
+    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
+    parser.add_argument("-o", "--html-dir", type=Path,
+                        help="where to publish (default: html_dir of asv.conf.json)")  # fmt: skip
+    options = parser.parse_args(argv)
+    try:
+        problems = publish(options.repo or toplevel(), options.html_dir)
+    except ConfigurationError as exc:
+        problems = [str(exc)]
+    for line in problems:
+        print(f"publish: {line}", file=sys.stderr)
     return 1 if problems else 0

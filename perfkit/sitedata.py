@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import itertools
 import json
 import subprocess
@@ -37,6 +38,7 @@ from taskorch.errors import ConfigurationError
 
 from .asvdata import human, load_config, machines
 from .changepoints import Shift
+from .files import write_bytes_atomic, write_text_atomic
 from .gitrepo import toplevel
 from .history import History, load_history
 
@@ -50,10 +52,11 @@ def write_regressions(html_dir: Path, results: Path, root: Path | None = None) -
     index = _index(html_dir)
     histories = [h for m in machines(results) if (h := load_history(results, m, root=root))]
     entries = [e for h in histories for e in regression_entries(index, html_dir, h)]
-    (html_dir / "regressions.json").write_text(
-        json.dumps({"regressions": entries}, separators=(",", ":")), encoding="utf-8"
-    )
-    _write_feed(html_dir / "regressions.xml", index, entries)
+    # Both made before either is written: a failure leaves the pair as it was.
+    page = json.dumps({"regressions": entries}, separators=(",", ":"))
+    feed = _feed(index, entries)
+    write_text_atomic(html_dir / "regressions.json", page)
+    write_bytes_atomic(html_dir / "regressions.xml", feed)
     return sum(len(e[6]) for e in entries)
 
 
@@ -136,7 +139,8 @@ def _param_index(key: str, described: Mapping[str, Any]) -> int | None:
     return None
 
 
-def _write_feed(path: Path, index: Mapping[str, Any], entries: Sequence[list[Any]]) -> None:
+def _feed(index: Mapping[str, Any], entries: Sequence[list[Any]]) -> bytes:
+    """The Atom feed of ``entries``, as asv writes ``regressions.xml``."""
     from asv import feed  # type: ignore[import-untyped]
 
     to_hash = {int(r): str(h) for r, h in index["revision_to_hash"].items()}
@@ -159,8 +163,10 @@ def _write_feed(path: Path, index: Mapping[str, Any], entries: Sequence[list[Any
             items.append(feed.FeedEntry(title, when, link, content, [key, commit], when))
     items.sort(key=lambda e: e.updated, reverse=True)
     project = str(index.get("project", "asv"))
-    feed.write_atom(str(path), items, title=f"{project} performance regressions",
+    out = io.BytesIO()
+    feed.write_atom(out, items, title=f"{project} performance regressions",
                     author="taskorch perfkit", address=f"{project}.asv")  # fmt: skip
+    return out.getvalue()
 
 
 def main(argv: list[str] | None = None) -> int:
