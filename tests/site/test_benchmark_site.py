@@ -1,8 +1,9 @@
-"""The published benchmark site renders with no network: pages load and the graphs draw.
+"""The published benchmark site lists the history's regressions and renders with no network.
 
-The kept results are published with ``asv publish``, the site's libraries are vendored from the
-npm registry (scripts/asv_assets.py), and headless Chromium loads the pages from a local server with
-every other host unreachable. Needs Debian's ``chromium`` and ``npm``; skipped without them.
+The kept results are published with the one publish command (scripts/publish.py: ``asv publish``,
+the regressions page from the history's change points, the site's libraries vendored from the npm
+registry), and headless Chromium loads the pages from a local server with every other host
+unreachable. Needs ``npm`` (skipped without it); the rendering also needs Debian's ``chromium``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from perfkit.sitedata import write_regressions
+from perfkit.history import load_history
 from tests.support import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -40,22 +42,50 @@ FLAGS = [
     "--virtual-time-budget=15000",
 ]
 
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium)"),
-    pytest.mark.skipif(shutil.which("npm") is None, reason="needs npm for the site libraries"),
-    pytest.mark.skipif(not any((ROOT / "results").glob("*/*.json")), reason="no kept results"),
-]
+pytestmark = pytest.mark.skipif(
+    not any((ROOT / "results").glob("*/*.json")), reason="no kept results"
+)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="needs chromium (apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("npm") is None:
+        pytest.skip("needs npm for the site libraries")
     html = tmp_path_factory.mktemp("html")
-    asv = [sys.executable, "-m", "asv"]
-    subprocess.run([*asv, "publish", "--no-pull", "-o", str(html)], cwd=ROOT, check=True)
-    write_regressions(html, ROOT / "results", ROOT)
-    assets = [sys.executable, str(ROOT / "scripts" / "asv_assets.py"), str(html)]
-    subprocess.run(assets, cwd=ROOT, check=True)
+    publish = [sys.executable, str(ROOT / "scripts" / "publish.py"), "-o", str(html)]
+    subprocess.run(publish, cwd=ROOT, check=True)
     return html
+
+
+def listed(html: Path) -> list[list[Any]]:
+    return list(json.loads((html / "regressions.json").read_text(encoding="utf-8"))["regressions"])
+
+
+def test_plain_asv_publish_lists_no_raw_reference(tmp_path: Path) -> None:
+    """asv.conf.json switches asv's own step detection off for ``raw.*``, so even a site
+    published by plain ``asv publish`` lists no raw sqlite3 reference."""
+    html = tmp_path / "html"
+    asv = [sys.executable, "-m", "asv", "publish", "--no-pull", "-o", str(html)]
+    subprocess.run(asv, cwd=ROOT, check=True, capture_output=True)
+    names = [entry[0] for entry in listed(html)]
+    assert not [name for name in names if name.startswith("raw.")]
+
+
+def test_the_publish_command_lists_exactly_the_historys_regressions(site: Path) -> None:
+    index = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    to_hash = {int(r): str(h) for r, h in index["revision_to_hash"].items()}
+    on_page = {(entry[0], to_hash[jump[1]]) for entry in listed(site) for jump in entry[6]}
+    expected = set()
+    for machine in sorted(p.name for p in (ROOT / "results").iterdir() if p.is_dir()):
+        history = load_history(ROOT / "results", machine, root=ROOT)
+        if history is not None:
+            expected |= {(s.benchmark, s.commit) for s in history.regressions()}
+    assert on_page == expected
+    assert not any(name.startswith("raw.") for name, _ in on_page)
+    assert "raw." not in (site / "regressions.xml").read_text(encoding="utf-8")
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -94,11 +124,12 @@ def render(url: str, profile: Path) -> str:
 
 def test_no_page_refers_to_the_network(site: Path) -> None:
     for page in site.glob("*.html"):
-        text = page.read_text()
+        text = page.read_text(encoding="utf-8")
         assert "cdnjs.cloudflare.com" not in text and "cdn.jsdelivr.net" not in text, page.name
         assert "code.jquery.com" not in text, page.name
 
 
+@needs_chromium
 def test_summary_page_draws_its_graphs(server: str, tmp_path: Path) -> None:
     dom = render(f"{server}/index.html", tmp_path / "profile")
     assert "js_load_failure" in dom  # the page itself, not error.html
@@ -107,29 +138,29 @@ def test_summary_page_draws_its_graphs(server: str, tmp_path: Path) -> None:
     assert dom.count('class="flot-base"') >= 1, "the summary grid drew no graphs"
 
 
+@needs_chromium
 def test_benchmark_page_draws_its_graph(server: str, tmp_path: Path) -> None:
     dom = render(f"{server}/index.html#lifecycle.Plan.time_plan", tmp_path / "profile")
     assert 'class="flot-base"' in dom, "the benchmark's history graph was not drawn"
     assert "lifecycle.Plan.time_plan" in dom
 
 
-def test_the_regressions_page_lists_the_historys_regressions(
+@needs_chromium
+def test_the_regressions_page_shows_the_historys_regressions(
     site: Path, server: str, tmp_path: Path
 ) -> None:
-    """The page shows what the history's rule found (``perfkit.sitedata``), and no raw sqlite3
-    reference, whose code never changes."""
-    listed = [
-        entry[0] for entry in json.loads((site / "regressions.json").read_text())["regressions"]
-    ]
+    """The page shows what the history's rule found, and no raw sqlite3 reference, whose code
+    never changes."""
+    names = [entry[0] for entry in listed(site)]
     dom = render(f"{server}/index.html#/regressions", tmp_path / "profile")
     body = dom.split('id="regressions-body"', 1)[1]
-    assert not any(name.startswith("raw.") for name in listed)
     assert "raw.Raw" not in body
-    for name in listed:
+    for name in names:
         assert name.split("(", 1)[0] in body, f"{name} is not on the page"
-    assert ("<table" in body) == bool(listed)
+    assert ("<table" in body) == bool(names)
 
 
+@needs_chromium
 def test_the_check_is_really_offline(tmp_path: Path) -> None:
     """asv's own page, with its CDN links, must fail here: proof that the network is off."""
     html = tmp_path / "html"
