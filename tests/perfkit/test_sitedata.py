@@ -4,9 +4,12 @@ repository whose raw reference steps (asv's own detection flags it), then the re
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -74,3 +77,59 @@ def test_the_command_rewrites_the_published_site(
     assert "1 regression(s)" in capsys.readouterr().out
     assert names(site / "html") == [f"{PLAN}(10)"]
     assert main(["--repo", str(site / "nowhere")]) == 1
+
+
+def previous_site(site: Path, into: Path) -> Path:
+    """A copy of the published site whose regressions page and feed differ from what a rewrite
+    writes, so that a failed rewrite is seen to have left them."""
+    html = into / "html"
+    shutil.copytree(site / "html", html)
+    (html / "regressions.json").write_text('{"regressions":[]}', encoding="utf-8")
+    (html / "regressions.xml").write_text("<feed/>", encoding="utf-8")
+    return html
+
+
+def snapshot(html: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in html.iterdir() if p.is_file()}
+
+
+def test_a_failed_replace_leaves_the_previous_page(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    html = previous_site(site, tmp_path)
+    before = snapshot(html)
+
+    def fail(src: object, dst: object) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="no space"):
+        write_regressions(html, site / "results", site)
+    assert snapshot(html) == before  # the pages as they were, and no temporary file beside them
+    monkeypatch.undo()
+    assert write_regressions(html, site / "results", site) == 1
+    assert names(html) == [f"{PLAN}(10)"]
+
+
+def test_a_feed_that_fails_midway_leaves_both_files(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The feed is made before either file is written, so the page and its feed never disagree."""
+    from asv import feed  # type: ignore[import-untyped]
+
+    html = previous_site(site, tmp_path)
+    before = snapshot(html)
+
+    def half(dest: BinaryIO | str, *args: object, **kwargs: object) -> None:
+        """asv's writer, stopped partway; like asv's, it takes a path or a file."""
+        partial = b"<?xml version='1.0' encoding='utf-8'?>\n<feed"
+        if isinstance(dest, str):
+            Path(dest).write_bytes(partial)
+        else:
+            dest.write(partial)
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(feed, "write_atom", half)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        write_regressions(html, site / "results", site)
+    assert snapshot(html) == before
