@@ -16,7 +16,9 @@ parameter index is the place of the parameter set in the product of the benchmar
 after]``, revisions being the numbers ``index.json`` maps to commits. Here a jump is a change
 point: the last commit of the old level, the first of the new one, and the two levels' medians.
 
-Run it after ``asv publish``: ``python -m perfkit.sitedata [--repo PATH]``.
+``scripts/publish.py`` (:func:`perfkit.site.publish`) runs it between ``asv publish`` and the
+vendoring; on a site published by hand, ``python -m perfkit.sitedata [--repo PATH]``. Both files
+are written whole or not at all, so a failed rewrite leaves the previous page.
 """
 
 from __future__ import annotations
