@@ -122,6 +122,14 @@ def render(url: str, profile: Path) -> str:
     return done.stdout
 
 
+def test_the_publish_command_fails_outside_a_repository(tmp_path: Path) -> None:
+    publish = [sys.executable, str(ROOT / "scripts" / "publish.py"), "--repo", str(tmp_path)]
+    done = subprocess.run(publish, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert f"{tmp_path}/asv.conf.json" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_no_page_refers_to_the_network(site: Path) -> None:
     for page in site.glob("*.html"):
         text = page.read_text(encoding="utf-8")
