@@ -21,9 +21,25 @@ nightly job applies to fresh processes: a trimmed t-test on the logarithms and a
 the benchmark's threshold. The weakest candidate is dropped first and the rest weighed again, since
 dropping one merges two segments.
 
+A level that comes back is one event, not two: when the segment after a short one (at most
+:data:`TRANSIENT_COMMITS` commits) is not :attr:`~perfkit.regression.Answer.DIFFERENT` from the
+segment before it, the two change points around it are one :attr:`Label.TRANSIENT` shift, from
+its first commit to the commit where the old level is back (:attr:`Shift.returned`). A transient
+is never a regression: a slow machine for a few nights, or a slowdown undone a few commits
+later, leaves the code where it was.
+
+The first and the last level of a series hold :data:`MIN_EDGE` commits at least: there a level
+has a neighbour on one side only, and two values at an end (the first results of a new
+benchmark, the newest two nights) are as likely a busy machine as a change. The price is paid at
+the newest end: a real regression at the newest commit is reported once the third commit at its
+level is measured, two nights later, not at once. The nightly job's own weighing of fresh
+processes still judges the newest commit each night; the history only waits to call it a level.
+
 Counts (unit ``instructions``) repeat exactly on the same code: each pair of neighbouring commits
 is compared by :data:`~perfkit.regression.COUNT_THRESHOLD`, as the count gate does, and two
-points are enough.
+points are enough. Neither the edge rule nor transients apply to them: a count does not wander
+with the machine, so a step at the newest commit is the code and is shown at once, and a count
+that comes back is a change and its revert, both real.
 """
 
 from __future__ import annotations
@@ -47,12 +63,21 @@ from .regression import (
     weigh,
 )
 
-__all__ = ["MIN_POINTS", "MIN_SEGMENT", "Label", "Shift", "noise", "penalty", "shifts"]
+__all__ = ["MIN_EDGE", "MIN_POINTS", "MIN_SEGMENT", "TRANSIENT_COMMITS", "Label", "Shift",
+           "candidates", "noise", "penalty", "shifts"]  # fmt: skip
 
-# A timed series shorter than this gives nothing: two levels of two commits each.
-MIN_POINTS = 4
 # The fewest commits of one level.
 MIN_SEGMENT = 2
+# The fewest commits of the first and of the last level: one more than inside, where a level is
+# checked by a neighbour on each side.
+MIN_EDGE = 3
+# A timed series shorter than this gives nothing: a first and a last level.
+MIN_POINTS = 2 * MIN_EDGE
+# The longest excursion that counts as one transient when the old level comes back after it.
+# The excursions triaged as noise on the reference machine lasted 3 and 8 commits (a few busy
+# nights); a level kept longer than about two weeks of nightly commits was shipped, and its
+# undoing is listed as a change of its own.
+TRANSIENT_COMMITS = 10
 # The smallest noise assumed (0.1 %, relative): a series of identical values has none, and a
 # penalty of zero would cut it everywhere.
 _NOISE_FLOOR = 1e-3
@@ -63,6 +88,7 @@ _MAD_TO_SIGMA = 1.4826
 class Label(StrEnum):
     REGRESSION = "regression"  # moved in the bad direction
     IMPROVEMENT = "improvement"
+    TRANSIENT = "transient"  # moved, then came back to the old level: not a regression
     MACHINE = "machine"  # a raw sqlite3 reference moved alike: the machine, not the code
 
 
@@ -71,7 +97,9 @@ class Shift:
     """A change of a benchmark's level: ``commit`` is the first commit of the new level (the
     ``index``-th point of its series), ``baseline`` the last of the old one; ``before`` and
     ``after`` the medians of the two segments, ``ratio`` after over before. ``weighing`` is the
-    t-test's verdict (None for a count, compared by its threshold alone)."""
+    t-test's verdict (None for a count, compared by its threshold alone). A transient also has
+    ``end``, the index of the first commit back at the old level, and that commit,
+    ``returned``; ``after`` is then the median of the excursion."""
 
     benchmark: str
     commit: str
@@ -84,6 +112,8 @@ class Shift:
     weighing: Weighing | None
     label: Label
     reason: str = ""  # why it is labelled machine
+    end: int | None = None
+    returned: str = ""
 
     @property
     def higher_is_better(self) -> bool:
@@ -117,6 +147,8 @@ class Shift:
             "weighing": None if self.weighing is None else self.weighing.as_dict(),
             "label": str(self.label),
             "reason": self.reason,
+            "end": self.end,
+            "returned": self.returned,
         }
 
 
@@ -150,7 +182,8 @@ def shifts(
     if len(values) < MIN_POINTS:
         return []
     threshold = threshold_of(benchmark, thresholds)
-    kept = _candidates([math.log(v) for v in values])
+    n = len(values)
+    kept = [c for c in candidates([math.log(v) for v in values]) if MIN_EDGE <= c <= n - MIN_EDGE]
     while kept:
         bounds = [0, *kept, len(values)]
         weighed = [
@@ -163,16 +196,40 @@ def shifts(
             default=None,
         )
         if weakest is None:
-            return [
-                _shift(benchmark, points, bounds[k], bounds[k + 1], bounds[k + 2], weighed[k])
-                for k in range(len(kept))
-            ]
+            return _levels(benchmark, points, bounds, weighed, threshold)
         del kept[weakest]
     return []
 
 
-def _candidates(logs: list[float]) -> list[int]:
-    """Where PELT cuts the series: the index of the first point of each new segment."""
+def _levels(
+    benchmark: str,
+    points: Sequence[Measurement],
+    bounds: list[int],
+    weighed: list[Weighing],
+    threshold: float,
+) -> list[Shift]:
+    """The kept change points (``bounds``: the series' ends around them) as shifts, each short
+    excursion that comes back to the old level as one transient."""
+    values = [p.value for p in points]
+    out = []
+    k = 0
+    while k < len(weighed):
+        start, index, end = bounds[k : k + 3]
+        if k + 1 < len(weighed) and end - index <= TRANSIENT_COMMITS:
+            back = weigh(values[start:index], values[end : bounds[k + 3]], threshold)
+            opposite = (weighed[k].ratio > 1) != (weighed[k + 1].ratio > 1)
+            if opposite and back.answer is not Answer.DIFFERENT:
+                out.append(_shift(benchmark, points, start, index, end, weighed[k], end))
+                k += 2
+                continue
+        out.append(_shift(benchmark, points, start, index, end, weighed[k]))
+        k += 1
+    return out
+
+
+def candidates(logs: Sequence[float]) -> list[int]:
+    """Where PELT cuts the series (before any weighing): the index of the first point of each
+    new segment."""
     import numpy as np
     import ruptures  # type: ignore[import-untyped]
 
@@ -194,12 +251,16 @@ def _shift(
     index: int,
     end: int,
     weighing: Weighing | None,
+    returned: int | None = None,
 ) -> Shift:
+    """The change at ``index`` between the levels ``start:index`` and ``index:end``; a transient
+    when the old level is back at ``returned``."""
     before = statistics.median(p.value for p in points[start:index])
     after = statistics.median(p.value for p in points[index:end])
     unit = points[-1].unit
     ratio = after / before
     worse = ratio < 1 if higher_is_better(unit) else ratio > 1
+    label = Label.REGRESSION if worse else Label.IMPROVEMENT
     return Shift(
         benchmark=benchmark,
         commit=points[index].commit,
@@ -210,5 +271,7 @@ def _shift(
         ratio=ratio,
         unit=unit,
         weighing=weighing,
-        label=Label.REGRESSION if worse else Label.IMPROVEMENT,
+        label=label if returned is None else Label.TRANSIENT,
+        end=returned,
+        returned="" if returned is None else points[returned].commit,
     )

@@ -1,4 +1,5 @@
 """Change points over a stored history: a real step is found at its commit, noise gives nothing,
+a short excursion that comes back is one transient, a short level at either end is no change,
 what the raw sqlite3 references share is the machine; on hand-made result files."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from perfkit.asvdata import Measurement
-from perfkit.changepoints import Label, noise, shifts
+from perfkit.changepoints import MIN_EDGE, TRANSIENT_COMMITS, Label, noise, shifts
 from perfkit.history import History, load_history
 from perfkit.regression import Answer
 from tests.asvfiles import Value, noisy, step, write_results
@@ -74,6 +75,47 @@ def test_counts_change_between_neighbouring_commits_by_the_count_threshold() -> 
     assert shifts(PLAN, series([1000.0, 1009.0], "instructions"), {}) == []
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("length", [3, 8])
+def test_a_short_excursion_that_comes_back_is_one_transient(length: int, seed: int) -> None:
+    values = step(step(noisy(24, seed), 8, 1.3), 8 + length, 1 / 1.3)
+    [found] = shifts(PLAN, series(values), {})
+    assert found.label is Label.TRANSIENT and not found.regressed
+    assert found.index == 8 and found.end == 8 + length and found.returned == commit(8 + length)
+    assert found.ratio == pytest.approx(1.3, rel=0.05) and found.worse
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_lasting_step_is_still_one_regression(seed: int) -> None:
+    [found] = shifts(PLAN, series(step(noisy(24, seed), 8, 1.3)), {})
+    assert found.label is Label.REGRESSION and found.index == 8 and found.end is None
+
+
+def test_an_excursion_longer_than_a_few_commits_is_a_regression_and_its_fix() -> None:
+    length = TRANSIENT_COMMITS + 2
+    values = step(step(noisy(30, 3), 8, 1.3), 8 + length, 1 / 1.3)
+    found = shifts(PLAN, series(values), {})
+    assert [(s.index, s.label) for s in found] == [
+        (8, Label.REGRESSION),
+        (8 + length, Label.IMPROVEMENT),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_two_point_level_at_either_end_is_no_change(seed: int) -> None:
+    assert MIN_EDGE > 2
+    start = step(noisy(14, seed), 2, 1 / 1.5)  # the first two values 1.5 times the rest
+    assert shifts(PLAN, series(start), {}) == []
+    assert shifts(PLAN, series(step(noisy(14, seed), 12, 1.5)), {}) == []
+    [late] = shifts(PLAN, series(step(noisy(14, seed), 14 - MIN_EDGE, 1.5)), {})
+    assert late.index == 14 - MIN_EDGE and late.label is Label.REGRESSION
+
+
+def test_a_count_step_at_the_newest_commit_is_shown_at_once() -> None:
+    [found] = shifts(PLAN, series([1000.0] * 5 + [1020.0], "instructions"), {})
+    assert found.index == 5 and found.label is Label.REGRESSION
+
+
 def test_the_noise_estimate_ignores_the_step() -> None:
     logs = [math.log(v) for v in step(noisy(40, 4, sigma=0.03), 20, 1.5)]
     assert noise(logs) == pytest.approx(0.03, rel=0.35)
@@ -107,6 +149,17 @@ def test_a_step_shared_with_the_raw_twin_is_the_machine(tmp_path: Path) -> None:
     assert found.regressions() == []
     [plan] = [s for s in found.changes() if s.benchmark.startswith(PLAN)]
     assert plan.worse and RAW in plan.reason
+
+
+def test_a_transient_is_listed_but_is_no_regression(tmp_path: Path) -> None:
+    dip = step(step(noisy(20, 5, center=3e-5), 8, 1.3), 11, 1 / 1.3)
+    found = history(tmp_path, {
+        PLAN: dip, RAW: noisy(20, 6), GET: noisy(20, 7), RAW_GET: noisy(20, 8),
+    })  # fmt: skip
+    assert labels(found) == {f"{PLAN}(10)": (commit(8), "transient")}
+    assert found.regressions() == []
+    [transient] = found.changes()
+    assert transient.as_dict()["returned"] == commit(11) and transient.as_dict()["end"] == 11
 
 
 STATUS = "raw.RawStatus.time_raw_status"
