@@ -244,7 +244,8 @@ def _history_html(report: PerformanceReport) -> list[str]:
     parts.append("<h3>Change points over the history</h3>")
     parts.append(
         f"<p>{len(changes)} change point(s), {regressions} regression(s); those labelled"
-        " machine moved with the raw sqlite3 references and are not regressions.</p>"
+        " machine moved with the raw sqlite3 references, those labelled transient came back to"
+        " their old level, and neither is a regression.</p>"
     )
     if changes:
         parts.append(
@@ -266,7 +267,9 @@ def _p(p: float | None) -> str:
 
 
 def _label(change: Shift) -> str:
-    return f"{change.label} ({change.reason})" if change.reason else str(change.label)
+    back = f"back at {change.returned[:8]}" if change.returned else ""
+    notes = "; ".join(n for n in (change.reason, back) if n)
+    return f"{change.label} ({notes})" if notes else str(change.label)
 
 
 def markdown(report: PerformanceReport) -> str:
