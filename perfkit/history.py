@@ -5,8 +5,8 @@ ratio to its raw sqlite3 reference.
 Read through :mod:`perfkit.asvdata`. The history is read as a history: each series' change points
 (:mod:`perfkit.changepoints`, kept by the rule the nightly job applies, with the benchmark's
 calibrated threshold), those the raw references explain labelled machine
-(:mod:`perfkit.controls`); a regression is a change point in the bad direction that the machine
-does not explain.
+(:mod:`perfkit.controls`); a regression is a lasting change point in the bad direction (not a
+transient that came back) that the machine does not explain.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class History:
         return sorted(labelled, key=lambda s: (order.get(s.commit, -1), s.benchmark))
 
     def regressions(self, thresholds: Mapping[str, float] | None = None) -> list[Shift]:
-        """The change points in the bad direction that the machine does not explain."""
+        """The lasting change points in the bad direction that the machine does not explain."""
         return [s for s in self.changes(thresholds) if s.regressed]
 
     def raw_ratios(self) -> list[dict[str, Any]]:
