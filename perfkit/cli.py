@@ -31,9 +31,13 @@ from .spec import MAX_DURATION, VALIDATION_SPECS
 __all__ = ["add_command", "validation_specs"]
 
 
-def validation_specs(duration: float, quick: bool) -> list[dict[str, Any]]:
+def validation_specs(
+    duration: float, quick: bool, capacity_seconds: float | None = None
+) -> list[dict[str, Any]]:
     """:data:`~perfkit.spec.VALIDATION_SPECS` with the stress run lasting ``duration`` seconds
-    (``quick``: a tenth of the benchmark iterations, for a first look or CI).
+    (``quick``: a tenth of the benchmark iterations, for a first look or CI), and with
+    ``capacity_seconds`` an agent capacity search given that time budget (it is not part of a
+    default run: it tries counts until one breaks, which takes as long as its budget).
 
     The leak check keeps its iterations in a quick run: in a tenth of them the database's page
     cache is still filling, which looks like steady growth (``plan`` shows about 200 B/iteration
@@ -47,6 +51,9 @@ def validation_specs(duration: float, quick: bool) -> list[dict[str, Any]]:
             spec["iterations"] = iterations // scale
         if "duration_seconds" in spec:
             spec["duration_seconds"] = duration
+    if capacity_seconds is not None:
+        specs.append({"type": "stress_test", "target": "agent_capacity",
+                      "budget_seconds": capacity_seconds})  # fmt: skip
     return specs
 
 
@@ -66,8 +73,12 @@ def add_command(sub: Any, db_help: str) -> None:
     p.add_argument("--skip", action="append", default=[], choices=[c.key for c in CRITERIA],
                    help="do not check this criterion (repeatable); shown as skipped")  # fmt: skip
     p.add_argument("--duration", type=number(0, MAX_DURATION, above=True), default=60.0,
-                   metavar="SECONDS", help="length of the 50-agent stress run (default 60,"
-                   f" at most {MAX_DURATION:g})")  # fmt: skip
+                   metavar="SECONDS", help="length of the concurrent-agents stress run"
+                   f" (default 60, at most {MAX_DURATION:g})")  # fmt: skip
+    p.add_argument("--capacity", nargs="?", const=60.0, default=None, metavar="SECONDS",
+                   type=number(0, MAX_DURATION, above=True),
+                   help="also search for the largest agent count that holds, within SECONDS"
+                   " (default 60); the result goes in the report")  # fmt: skip
     p.add_argument(
         "--quick",
         action="store_true",
@@ -86,7 +97,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         budgets = load_budgets(args.budgets) if args.budgets else {}
     except ConfigurationError as exc:
         raise UsageError(f"--budgets: {exc}") from exc
-    specs = validation_specs(args.duration, args.quick)
+    specs = validation_specs(args.duration, args.quick, args.capacity)
     leaks = None
     if args.leakcheck_json:
         path = Path(args.leakcheck_json)

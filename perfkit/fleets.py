@@ -25,6 +25,7 @@ from taskorch import Orchestrator, Plan, Task
 from taskorch import open as open_orchestrator
 from taskorch.agents import Fleet, FleetCounters, FleetReport
 
+from .concurrency import Concurrency, WorkGauge
 from .demo import InvariantReport, check_invariants, drain_demo, plan_demo
 from .harness.store import fresh_url
 from .plans import demo_subtasks
@@ -39,12 +40,13 @@ Progress = Callable[[FleetCounters, float], None]
 
 @dataclass(frozen=True, slots=True)
 class FleetOutcome:
-    """A fleet's report, its invariant check (None: not checked) and how many of its agents
-    did work (None: not counted)."""
+    """A fleet's report, its invariant check (None: not checked), how many of its agents did
+    work at all (None: not counted) and how many worked at once (None: not measured)."""
 
     report: FleetReport
     invariants: InvariantReport | None
     active_agents: int | None = None
+    concurrency: Concurrency | None = None
 
     @property
     def errors(self) -> int:
@@ -62,6 +64,8 @@ class FleetOutcome:
         out: dict[str, Any] = {"agent_count": r.agents}
         if self.active_agents is not None:
             out["active_agents"] = self.active_agents
+        if self.concurrency is not None:
+            out |= self.concurrency.as_dict()
         out |= {
             "loops": r.counters.completed,
             "seconds": round(r.elapsed, 3),
@@ -126,9 +130,10 @@ class PlanningHandler:
             self.handled[task.id] += 1
         self.by_agent[task.agent or ""] += 1
         self._count += 1
+        count = self._count  # read before the await: the other agents move it meanwhile
         if self.work_seconds:
             await asyncio.sleep(self.work_seconds)
-        if self.refill and self._count % self.goal_size == 0:
+        if self.refill and count % self.goal_size == 0:
             assert self.fleet is not None, "timed_fleet sets the fleet"
             await self.fleet.worker.submit(self.plan)
         return {"by": task.agent, "inputs": len(context["dependencies"])}
@@ -169,23 +174,29 @@ async def timed_fleet(
     else:
         handler.record(plan_demo(orch, stock))
     ledger: Counter[int] | None = Counter() if check else None
-    fleet = Fleet(orch, handler, agents=agents, ledger=ledger)
+    gauge = WorkGauge()
+    fleet = Fleet(orch, gauge.wrap(handler), agents=agents, ledger=ledger)
     handler.fleet = fleet
+    gauge.start(duration)
     report = await fleet.run(
         duration, drain=False, on_progress=on_progress, progress_interval=progress_interval
     )
     invariants = None
     if ledger is not None and handler.plans is not None:
         invariants = check_invariants(orch, handler.plans, ledger, handler.handled, drained=False)
-    return FleetOutcome(report, invariants, len(handler.by_agent))
+    return FleetOutcome(report, invariants, len(handler.by_agent), gauge.summary())
 
 
-def concurrent_agents(directory: Path, agents: int, duration: float) -> dict[str, Any]:
-    """The ``concurrent_agents`` target: :func:`timed_fleet` on a fresh SQLite file."""
+def concurrent_agents(
+    directory: Path, agents: int, duration: float, work_seconds: float
+) -> dict[str, Any]:
+    """The ``concurrent_agents`` target: :func:`timed_fleet` on a fresh SQLite file, each
+    handler call taking ``work_seconds`` (an agent's own work, which is what lets agents
+    overlap: a handler that never awaits runs one at a time on the event loop)."""
     with open_orchestrator(fresh_url(directory, "agents")) as orch:
-        outcome = asyncio.run(timed_fleet(orch, agents, duration))
-    active = outcome.active_agents or 0
-    return outcome.metrics() | {"passed": outcome.sound and active > 0}
+        outcome = asyncio.run(timed_fleet(orch, agents, duration, work_seconds=work_seconds))
+    working = outcome.concurrency.peak if outcome.concurrency is not None else 0
+    return outcome.metrics() | {"passed": outcome.sound and working > 0}
 
 
 def task_graph(directory: Path, nodes: int, agents: int) -> dict[str, Any]:

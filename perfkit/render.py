@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import plots
 from .asvdata import human
+from .render_agents import CAPACITY_HEAD, capacity_rows, capacity_summary, working_text
 
 if TYPE_CHECKING:
     from .changepoints import Shift
@@ -48,6 +49,11 @@ def _plain(value: Any) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(map(str, value)) + "]"
     return str(value)
+
+
+def _amount(value: Any, unit: str) -> str:
+    """A measured value with its unit, as plain text ("—" when there is none)."""
+    return _plain(value) if value is None else f"{_plain(value)} {unit}"
 
 
 def _md(value: Any) -> str:
@@ -82,7 +88,6 @@ def _metrics(metrics: dict[str, Any]) -> str:
         "median_ms",
         "p95_ms",
         "ops_per_second",
-        "active_agents",
         "loops_per_second",
         "double_claims",
         "lost_tasks",
@@ -95,7 +100,20 @@ def _metrics(metrics: dict[str, Any]) -> str:
         "leaking",
         "reason",
     )
-    return ", ".join(f"{k}={_plain(metrics[k])}" for k in keep if k in metrics)
+    pairs = [f"{k}={_plain(metrics[k])}" for k in keep if k in metrics]
+    # Agents that did any work is not concurrency: shown only when concurrency was not measured.
+    working = working_text(metrics, _plain)
+    if working is None and "active_agents" in metrics:
+        working = f"active_agents={_plain(metrics['active_agents'])}"
+    return ", ".join(([working] if working else []) + pairs)
+
+
+def _capacity(report: PerformanceReport) -> dict[str, Any] | None:
+    """The capacity search's measurements, when the run made one."""
+    found = None if report.session is None else report.session.by_target("agent_capacity")
+    if found is None or not isinstance(found.metrics, dict) or "capacity" not in found.metrics:
+        return None
+    return found.metrics
 
 
 def _spec_status(result: Any) -> str:
@@ -135,8 +153,8 @@ def html_page(report: PerformanceReport) -> str:
                 [
                     escape(v.title),
                     f"{escape(v.comparison)} {_num(v.budget)} {escape(v.unit)}",
-                    _num(v.measured),
-                    _num(v.margin),
+                    _num(_amount(v.measured, v.unit)),
+                    _num(_amount(v.margin, v.unit)),
                     _status(v.status),
                     escape(v.note),
                 ]
@@ -176,6 +194,13 @@ def html_page(report: PerformanceReport) -> str:
                 [_number_or_none(r.metrics.get("expected_ms")) for r in bench],
             )
             parts.append(_img(png, "mean time per benchmark spec"))
+        capacity = _capacity(report)
+        if capacity is not None:
+            parts.append(
+                f"<h2>Agent capacity</h2><p>{escape(capacity_summary(capacity, _plain))}</p>"
+            )
+            rows = [[escape(c) for c in row] for row in capacity_rows(capacity, _plain)]
+            parts.append(_rows(CAPACITY_HEAD, rows))
     parts.extend(_history_html(report))
     if report.leaks is not None:
         parts.append("<h2>Leak checks</h2>")
@@ -286,7 +311,8 @@ def markdown(report: PerformanceReport) -> str:
         note = f" — {v.note}" if v.note else ""
         budget = f"{v.comparison} {_md(v.budget)} {v.unit}"
         lines.append(
-            f"| {v.title} | {budget} | {_md(v.measured)} | {_md(v.margin)}"
+            f"| {v.title} | {budget} | {_md(_amount(v.measured, v.unit))}"
+            f" | {_md(_amount(v.margin, v.unit))}"
             f" | {v.status.upper()}{note} |"
         )
     if report.session is not None:
@@ -295,6 +321,13 @@ def markdown(report: PerformanceReport) -> str:
             verdict = _spec_status(r)
             detail = (r.error or _metrics(r.metrics)).replace("|", "\\|")
             lines.append(f"| {_md(r.spec.get('name'))} | {verdict} | {detail} |")
+    capacity = _capacity(report)
+    if capacity is not None:
+        lines += ["", capacity_summary(capacity, _plain), ""]
+        lines += ["| " + " | ".join(CAPACITY_HEAD) + " |", "|---" * len(CAPACITY_HEAD) + "|"]
+        lines += [
+            "| " + " | ".join(map(_md, row)) + " |" for row in capacity_rows(capacity, _plain)
+        ]
     if report.history is not None:
         changes = report.history.changes()
         regressions = sum(1 for c in changes if c.regressed)

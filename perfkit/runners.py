@@ -15,6 +15,7 @@ from typing import Any
 
 import taskorch
 
+from .capacity import agent_capacity
 from .fleets import concurrent_agents, task_graph
 from .harness.memory import READY, run_measured
 from .harness.store import fresh_url
@@ -34,7 +35,11 @@ def run_spec(spec: Spec, directory: Path) -> dict[str, Any]:
         return run_benchmark(spec, directory)
     options = spec.options
     if spec.target == "concurrent_agents":
-        return concurrent_agents(directory, options["agent_count"], options["duration_seconds"])
+        return concurrent_agents(
+            directory, options["agent_count"], options["duration_seconds"], options["work_ms"] / 1e3
+        )
+    if spec.target == "agent_capacity":
+        return agent_capacity(directory, dict(options))
     if spec.target == "task_graph":
         return task_graph(directory, options["nodes"], options["agent_count"])
     if spec.target == "baseline":

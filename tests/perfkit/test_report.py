@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,7 +112,7 @@ def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) 
     assert "Change points over the history" in page and "1.5" in page
     assert "<td>core.Plan.time_plan(1)</td><td>00000000</td><td>40.0μs → 60.0μs</td>" in page
     md = report.to_markdown()
-    assert "| Task creation | < 10 ms | 0.06 | 9.94 | PASS |" in md
+    assert "| Task creation | < 10 ms | 0.06 ms | 9.94 ms | PASS |" in md
     assert "RuntimeError" in md and "2 change point(s), 2 regression(s)" in md
     assert "leaking: [" in md and "peak RSS 31.5 MB" in md
     paths = report.write(tmp_path / "out")
@@ -161,3 +162,83 @@ def test_measured_text_is_escaped_once_in_the_html_and_not_at_all_in_the_markdow
     html = report.to_html()
     assert "leaking=[plan, a&lt;b]" in html and "&amp;" not in html
     assert "leaking=[plan, a<b]" in report.to_markdown()
+
+
+def agents_report() -> Any:
+    from perfkit import SessionResults, SpecResult
+
+    agents = {
+        "agent_count": 100,
+        "working_median": 97,
+        "working_peak": 100,
+        "working_mean": 91.5,
+        "active_agents": 100,
+        "double_claims": 0,
+        "lost_tasks": 0,
+        "errors": 0,
+    }
+    probe = {
+        "agents": 200,
+        "held": False,
+        "sound": True,
+        "working_median": 150,
+        "working_peak": 200,
+        "loops_per_second": 3000.0,
+        "claim_p99_ms": 9.5,
+        "why": f"median 150 working at once, below 180 {EVIL}",
+    }
+    capacity = {
+        "capacity": 100,
+        "broke_at": 200,
+        "stopped": "the bounds met",
+        "seconds": 7.0,
+        "probes": [{**probe, "agents": 100, "held": True, "why": ""}, probe],
+        "work_ms": 50.0,
+        "min_working": 0.9,
+        "probe_seconds": 3.0,
+        "passed": None,
+    }
+    rows = (
+        SpecResult({"target": "task_creation", "name": "c"}, 2, {"mean_ms": 0.25}, True, 0.1),
+        SpecResult({"target": "baseline", "name": "b"}, 3, {"rss_mb": 25.5}, True, 0.1),
+        SpecResult({"target": "concurrent_agents", "name": "a"}, 4, agents, True, 1.0),
+        SpecResult({"target": "agent_capacity", "name": "cap"}, 5, capacity, None, 7.0),
+    )  # fmt: skip
+    return generate_performance_report(SessionResults("s", "t", 1, "sqlite:///x", rows, {}))
+
+
+def test_every_criterion_column_carries_its_unit() -> None:
+    report = agents_report()
+    md = report.to_markdown()
+    assert "| Task creation | < 10 ms | 0.25 ms | 9.75 ms | PASS |" in md
+    assert "| Baseline memory | < 500 MiB | 25.5 MiB | 474.5 MiB | PASS |" in md
+    assert "| Concurrent agents | >= 50 agents | 97 agents | 47 agents | PASS" in md
+    html = report.to_html()
+    assert "<td>0.25 ms</td><td>9.75 ms</td>" in html
+    assert "<td>97 agents</td><td>47 agents</td>" in html
+    assert "<td>— </td>" not in html and "— ms" not in md  # no unit on a missing value
+
+
+def test_concurrency_is_shown_beside_the_configured_count_and_capacity_has_a_section() -> None:
+    report = agents_report()
+    [agents] = [v for v in report.verdicts if v.key == "concurrent_agents"]
+    assert agents.measured == 97 and "peak 100, 100 configured" in agents.note
+    md = report.to_markdown()
+    assert "agents working at once: median 97, peak 100, mean 91.5 (100 configured)" in md
+    assert "active_agents" not in md  # agents that did any work is not concurrency
+    assert "Largest count that held: 100 agents; 200 agents broke." in md
+    assert "| 200 agents | no | 150 agents | 200 agents | 3000 loops/s | 9.5 ms |" in md
+    html = report.to_html()
+    assert "<h2>Agent capacity</h2>" in html and "<td>100 agents</td><td>yes</td>" in html
+    assert "&lt;script&gt;alert" in html and "<script>alert" not in html
+
+
+def test_a_run_without_the_concurrency_measurement_says_what_it_counted() -> None:
+    from perfkit import SessionResults, SpecResult
+
+    old = {"active_agents": 50, "double_claims": 0, "lost_tasks": 0, "errors": 0}
+    row = SpecResult({"target": "concurrent_agents", "name": "a"}, 4, old, True, 1.0)
+    report = generate_performance_report(SessionResults("s", "t", 1, "sqlite:///x", (row,), {}))
+    [agents] = [v for v in report.verdicts if v.key == "concurrent_agents"]
+    assert agents.measured == 50 and "not agents working at once" in agents.note
+    assert "active_agents=50" in report.to_markdown()

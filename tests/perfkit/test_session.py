@@ -93,6 +93,20 @@ def test_fifty_agents_work_concurrently_without_double_claims(tmp_path: Path) ->
     assert out["passed"] and out["agent_count"] == 50 and out["active_agents"] == 50
     assert (out["double_claims"], out["lost_tasks"], out["errors"]) == (0, 0, 0)
     assert out["loops"] >= 50 and out["invariants"].endswith(": ok")
+    # measured inside the handler: never above the configured count, and (each call awaiting
+    # its 50 ms of work) more than one at a time
+    assert 1 < out["working_peak"] <= 50 and 0 <= out["working_median"] <= out["working_peak"]
+    assert 0 < out["working_seconds"] <= 1.0
+
+
+def test_a_handler_that_never_awaits_is_not_counted_as_many_agents_at_once(
+    tmp_path: Path,
+) -> None:
+    spec = parse_spec({"type": "stress_test", "target": "concurrent_agents", "agent_count": 20,
+                       "duration_seconds": 0.5, "work_ms": 0})  # fmt: skip
+    out = run_spec(spec, tmp_path)
+    assert out["passed"] and out["active_agents"] == 20  # all did work, but in turn:
+    assert out["working_median"] <= 1  # only the one planning the next goal ever awaits
 
 
 def test_a_timed_fleet_plans_as_it_goes_and_checks_every_goal(tmp_path: Path) -> None:

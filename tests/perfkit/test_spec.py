@@ -18,7 +18,7 @@ def test_the_validation_specs_are_accepted_with_defaults_filled_in() -> None:
         "task_creation", "database_operations", "concurrent_agents", "baseline", "leaks"
     ]  # fmt: skip
     assert specs[0].options == {"iterations": 1000, "expected_ms": 10.0, "params": {}}
-    assert specs[2].options == {"agent_count": 50, "duration_seconds": 60.0}
+    assert specs[2].options == {"agent_count": 100, "duration_seconds": 60.0, "work_ms": 50.0}
 
 
 def test_every_shared_workload_is_a_benchmark_target() -> None:
@@ -126,3 +126,47 @@ def test_every_declared_workload_parameter_is_accepted() -> None:
 def test_a_leak_spec_needs_enough_iterations_for_its_segments() -> None:
     with pytest.raises(InvalidSpecError, match="between 16 and"):
         parse_specs([{"type": "memory", "target": "leaks", "iterations": 5}])
+
+
+CAPACITY = {"type": "stress_test", "target": "agent_capacity"}
+
+
+def test_a_capacity_search_spec_fills_in_its_defaults() -> None:
+    [spec] = parse_specs([CAPACITY])
+    assert spec.options == {
+        "start_agents": 50, "max_agents": 3200, "probe_seconds": 3.0,
+        "budget_seconds": 60.0, "work_ms": 50.0, "min_working": 0.9,
+    }  # fmt: skip
+    [spec] = parse_specs([{**CAPACITY, "work_ms": 0, "start_agents": 8, "max_agents": 8}])
+    assert spec.options["work_ms"] == 0.0 and spec.options["max_agents"] == 8
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"start_agents": 0}, "start_agents", "between 1 and"),
+        ({"start_agents": 2.5}, "start_agents", "must be an integer"),
+        ({"max_agents": 10**6}, "max_agents", "between 1 and"),
+        ({"start_agents": 100, "max_agents": 64}, "max_agents", "below start_agents"),
+        ({"probe_seconds": 0}, "probe_seconds", "finite number above 0"),
+        ({"budget_seconds": float("inf")}, "budget_seconds", "finite number above 0"),
+        ({"budget_seconds": "soon"}, "budget_seconds", "must be a number"),
+        ({"work_ms": -1}, "work_ms", "at least 0"),
+        ({"work_ms": float("nan")}, "work_ms", "at least 0"),
+        ({"min_working": 0}, "min_working", "above 0, at most 1"),
+        ({"min_working": 1.5}, "min_working", "above 0, at most 1"),
+        ({"min_working": True}, "min_working", "must be a number"),
+        ({"agent_count": 5}, "agent_count", "not a field"),
+    ],
+)
+def test_a_bad_capacity_field_is_named(change: dict[str, Any], field: str, words: str) -> None:
+    with pytest.raises(InvalidSpecError) as info:
+        parse_specs([{**CAPACITY, **change}])
+    assert info.value.field == field and words in str(info.value)
+
+
+@pytest.mark.parametrize("work", [-0.5, float("inf"), 60_001, "fast"], ids=repr)
+def test_a_bad_work_time_of_the_concurrent_agents_run_is_named(work: object) -> None:
+    with pytest.raises(InvalidSpecError, match="'work_ms'") as info:
+        parse_specs([{**STRESS, "duration_seconds": 1, "work_ms": work}])
+    assert info.value.field == "work_ms"

@@ -113,3 +113,23 @@ def test_the_help_gives_every_exit_status(capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert all(s in out for s in ("0 every criterion", "3 a criterion", "1 a taskorch error",
                                   "2 bad usage", "130 interrupted"))  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["nan", "0", "-5", "1e9", "soon"])
+def test_a_bad_capacity_budget_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str], value: str
+) -> None:
+    assert "--capacity" in refused(tmp_path, capsys, runs, "--capacity", value)
+
+
+def test_capacity_adds_the_search_to_the_run_and_is_not_in_a_default_one(
+    tmp_path: Path, runs: list[str]
+) -> None:
+    from perfkit.cli import validation_specs
+
+    # exit 3: the fake run measures nothing; what matters here is which specs ran
+    assert validate(tmp_path) == 3 and "agent_capacity" not in runs
+    runs.clear()
+    assert validate(tmp_path, "--capacity", "30") == 3 and runs[-1] == "agent_capacity"
+    [search] = [s for s in validation_specs(10, True, 30.0) if s["target"] == "agent_capacity"]
+    assert search["budget_seconds"] == 30.0
