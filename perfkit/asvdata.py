@@ -12,8 +12,10 @@ and named in :attr:`Scan.skipped`.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ __all__ = [
     "Scan",
     "benchmark_list",
     "environment_python",
+    "expand",
     "human",
     "load_commit",
     "load_config",
@@ -74,6 +77,10 @@ class Measurement:
     version: str | None = None
     stats: Mapping[str, float] | None = None
     samples: tuple[float, ...] | None = None
+    # Whether asv ran it: asv records a duration for every benchmark it ran, failed or not, and
+    # none for those it marked failed without running (the commit did not install, the suite
+    # did not import, a setup_cache failed).
+    ran: bool = True
 
     @property
     def name(self) -> str:
@@ -152,10 +159,26 @@ def benchmark_list(root: Path) -> dict[str, dict[str, Any]]:
     asv = _asv()
     try:
         conf = asv.config.Config.load(str(root / CONFIG_FILE))
+        conf.results_dir = str(root / conf.results_dir)  # asv would take it from the cwd
         found = asv.benchmarks.Benchmarks.load(conf)
     except (asv.util.UserError, *_DAMAGED):
         return {}
     return {str(name): dict(found[name]) for name in found}
+
+
+def expand(root: Path, pattern: str | None = None) -> dict[str, dict[str, Any]]:
+    """Every benchmark asv discovered (:func:`benchmark_list`), one entry per parameter set,
+    by the name its results carry (``database.Get.time_get(1000)``), with its description;
+    only the names the regular expression ``pattern`` finds something in, when it is given."""
+    wanted = re.compile(pattern) if pattern else None
+    out = {}
+    for name, info in sorted(benchmark_list(root).items()):
+        combos = list(itertools.product(*(info.get("params") or [])))
+        for combo in combos:
+            full = f"{name}({', '.join(combo)})" if combo else name
+            if wanted is None or wanted.search(full):
+                out[full] = info
+    return out
 
 
 def environment_python(root: Path) -> Path | None:
@@ -274,6 +297,7 @@ def _read(asv: Any, path: Path, machine: str, described: Mapping[str, str]) -> R
             result.get_result_samples(key, params),
         )
         version = result.benchmark_version.get(key)
+        ran = key in result.duration
         for benchmark, value, stats, samples in rows:
             found.append(
                 Measurement(
@@ -286,6 +310,7 @@ def _read(asv: Any, path: Path, machine: str, described: Mapping[str, str]) -> R
                     version=None if version is None else str(version),
                     stats=_stats(stats),
                     samples=None if samples is None else tuple(float(s) for s in samples),
+                    ran=ran,
                 )
             )
     return Run(machine, commit, date, str(result.env_name), tuple(found))

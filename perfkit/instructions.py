@@ -46,6 +46,7 @@ __all__ = [
     "count_bytecodes",
     "grown",
     "valgrind",
+    "valgrind_problem",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,6 +130,25 @@ class Count:
 def valgrind() -> str | None:
     """The valgrind executable, or None."""
     return shutil.which("valgrind")
+
+
+def valgrind_problem(python: str | None = None, timeout: float = 120.0) -> str | None:
+    """Why no count can be taken here, or None when valgrind's callgrind runs ``python`` (this
+    interpreter by default) to the end: not installed, or failing, with the end of what it
+    said."""
+    binary = valgrind()
+    if binary is None:
+        return INSTALL_HINT
+    argv = [binary, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+            python or sys.executable, "-c", "pass"]  # fmt: skip
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"valgrind failed: {exc}"
+    if done.returncode == 0:
+        return None
+    said = (done.stderr or done.stdout).strip().splitlines()
+    return f"valgrind failed (exit status {done.returncode}): {said[-1] if said else 'no output'}"
 
 
 Operations = Iterable[str] | Mapping[str, Operation]

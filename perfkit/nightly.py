@@ -40,10 +40,12 @@ Markdown beside it (``.asv/nightly.md``) and to ``$GITHUB_STEP_SUMMARY`` when th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import platform
+import re
 import shlex
 import subprocess
 import sys
@@ -54,29 +56,22 @@ from typing import Any, NoReturn
 
 from taskorch.errors import ConfigurationError
 
-from .asvdata import AsvConfig, Measurement, human, load_commit, load_config, scan
+from .account import Family, Tally, family_of, not_asked, tally_changes
+from .asvdata import AsvConfig, Measurement, expand, load_commit, load_config, scan
 from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
 from .expected import declared
+from .files import write_text_atomic
 from .gitrepo import git, toplevel
-from .regression import (
-    COUNT_THRESHOLD,
-    DEFAULT_FACTOR,
-    Change,
-    Status,
-    compare,
-    counted,
-    expect,
-    timed,
-)
-from .site import make_offline
-from .sitedata import write_regressions
+from .instructions import valgrind_problem
+from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, compare, expect
+from .site import complete_site
 from .summary import markdown
-from .timings import Weigher, default_weigher, timing_changes, timing_culprits
+from .timings import Weigher, default_weigher, nightly_benchmarks, timing_changes, timing_culprits
 from .trials import MOST, TrialError
 
-__all__ = ["CANNOT_RUN", "Job", "JobError", "Report", "main", "nightly", "summary"]
+__all__ = ["CANNOT_RUN", "NOT_JUDGED", "Job", "JobError", "Report", "main", "nightly"]
 
-OK, REGRESSED, BROKE, CANNOT_RUN = 0, 1, 2, 4
+OK, REGRESSED, BROKE, CANNOT_RUN, NOT_JUDGED = 0, 1, 2, 4, 8
 
 # Runs a command in a folder, its output going to ours, and returns its exit status.
 CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
@@ -108,6 +103,8 @@ class Job:
     # the commit under valgrind, and the same without valgrind for Python bytecodes).
     counter: Counter | None = None
     bytecodes: Counter | None = None
+    # Why no instruction count can be taken here (None: valgrind works).
+    valgrind_problem: Callable[[], str | None] = valgrind_problem
 
     def asv(self, *args: str) -> int:
         return self.run([sys.executable, "-m", "asv", *args], self.root, None)
@@ -118,10 +115,11 @@ class Job:
 
 @dataclass
 class Report:
-    baseline: str
-    target: str
-    factor: float
+    baseline: str = ""
+    target: str = ""
+    factor: float = DEFAULT_FACTOR
     count_threshold: float = COUNT_THRESHOLD
+    bench: str | None = None
     commits: int = 0  # in the range after the baseline, up to the target
     regressed: list[Change] = field(default_factory=list)
     improved: list[Change] = field(default_factory=list)
@@ -136,17 +134,29 @@ class Report:
     expected: list[Change] = field(default_factory=list)
     # Culprit and evidence of each counted regression.
     findings: list[Finding] = field(default_factory=list)
-    # Whether an instruction count was measured on both sides: without one the count gate
-    # judged nothing (valgrind missing, or the counts deselected by -b).
-    counts_judged: bool = False
+    # What each family of evidence judged, by family.
+    account: dict[Family, Tally] = field(default_factory=dict)
+    # What kept the whole night from judging anything (a -b that matched no benchmark).
+    problems: list[str] = field(default_factory=list)
+    # Why the job could not run; the status is then CANNOT_RUN whatever else was found.
+    could_not_run: str = ""
+    nothing_new: bool = False
     leakcheck: str = "not run"
     leaked: bool = False
     published: bool = False
 
     @property
+    def not_judged(self) -> list[Tally]:
+        """The families asked for that judged nothing."""
+        return [t for t in self.account.values() if t.judged_nothing]
+
+    @property
     def status(self) -> int:
-        regressed = REGRESSED if self.regressed or self.leaked else OK
-        return regressed | (BROKE if self.broke else OK)
+        if self.could_not_run:
+            return CANNOT_RUN
+        status = REGRESSED if self.regressed or self.leaked else OK
+        status |= BROKE if self.broke else OK
+        return status | (NOT_JUDGED if self.problems or self.not_judged else OK)
 
     def as_dict(self) -> dict[str, Any]:
         lists = ("regressed", "improved", "broke", "machine", "inconclusive", "expected")
@@ -155,11 +165,15 @@ class Report:
             "target": self.target,
             "factor": self.factor,
             "count_threshold": self.count_threshold,
+            "bench": self.bench,
             "commits": self.commits,
+            "nothing_new": self.nothing_new,
+            "account": [t.as_dict() for t in self.account.values()],
+            "problems": list(self.problems),
+            "could_not_run": self.could_not_run,
             **{name: [c.as_dict() for c in getattr(self, name)] for name in lists},
             "findings": [f.as_dict() for f in self.findings],
             "trials": self.trials,
-            "counts_judged": self.counts_judged,
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
             "published": self.published,
@@ -177,18 +191,104 @@ def previous_baseline(job: Job, target: str) -> str:
     return git(job.root, "rev-parse", f"{target}~1")
 
 
-def judge_commits(
-    job: Job, baseline: str, target: str, factor: float, count_threshold: float = COUNT_THRESHOLD
+def record(job: Job, commit: str, bench: str | None, rounds: int | None) -> None:
+    """``asv run`` of one commit, ``bench`` selecting the benchmarks."""
+    args = ["-b", bench] if bench else []
+    args += ["-a", f"rounds={rounds}"] if rounds else []
+    job.asv("run", "--machine", job.machine, *args, f"{commit}^!")
+
+
+def recorded(job: Job, commit: str, selected: Mapping[str, Any]) -> dict[str, Measurement]:
+    """The saved results of ``commit`` for the selected benchmarks; :class:`JobError` when asv
+    saved none, or marked every one failed without running it (the commit did not install, or
+    the benchmark suite did not import at it)."""
+    found = job.results(commit)
+    mine = {name: found[name] for name in selected if name in found}
+    if not mine:
+        raise JobError(f"asv saved no results for {commit[:8]}: did it build? (see asv's"
+                       " output above)")  # fmt: skip
+    if all(m.failed and not m.ran for m in mine.values()):
+        raise JobError(f"{commit[:8]} could not be installed, or its benchmarks could not be"
+                       " imported: asv marked every benchmark failed without running it (see"
+                       " asv's output above)")  # fmt: skip
+    return mine
+
+
+def lacking(
+    before: Mapping[str, Measurement],
+    after: Mapping[str, Measurement],
+    selected: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
+    """The saved counts and sizes the target has and the baseline's results lack: absent
+    there, or skipped there while the target has a value. (Timings are weighed on fresh
+    processes, whatever was saved.)"""
+    judged = (Family.COUNTS, Family.SIZES)
+    return sorted(
+        name
+        for name, m in after.items()
+        if m.usable
+        and family_of(m.unit, str(selected[name].get("type", ""))) in judged
+        and (name not in before or not (before[name].usable or before[name].failed))
+    )
+
+
+def selecting(names: Sequence[str]) -> str:
+    """An asv ``-b`` pattern that selects the benchmarks ``names`` (with every parameter set)."""
+    bare = sorted({name.split("(", 1)[0] for name in names})
+    return "^(" + "|".join(re.escape(b) for b in bare) + ")"
+
+
+def judge_saved(
+    job: Job,
+    report: Report,
+    before: Mapping[str, Measurement],
+    after: Mapping[str, Measurement],
+    selected: Mapping[str, Mapping[str, Any]],
 ) -> list[Change]:
-    """Every benchmark of the two commits' saved results that is no timing, judged by the
-    regression rule, with what the commits in between declared marked expected. (A timing is
-    one value a side here: the trials weigh them instead.)"""
-    before, after = job.results(baseline), job.results(target)
-    for commit, found in ((target, after), (baseline, before)):
-        if not found:
-            raise JobError(f"no results for {commit[:8]}: did it build? (see asv's output above)")
-    changes = [c for c in compare(before, after, factor, count_threshold) if not timed(c.unit)]
-    return expect(changes, declared(job.root, baseline, target))
+    """The saved values that do not depend on load, judged by the regression rule and counted
+    into their families; a timing's saved value only says whether it broke. When no count could
+    be compared (every one skipped or failing), valgrind is asked why: a valgrind that is
+    missing or fails is the machine's problem, not the code's."""
+    by_family: dict[Family | None, list[Change]] = {}
+    for c in compare(before, after, report.factor, report.count_threshold):
+        kind = str(selected.get(c.benchmark, {}).get("type", ""))
+        by_family.setdefault(family_of(c.unit, kind), []).append(c)
+    counts = by_family.get(Family.COUNTS, [])
+    if counts and all(c.status in (Status.BROKE, Status.INCOMPARABLE) for c in counts):
+        problem = job.valgrind_problem()
+        if problem:
+            report.account[Family.COUNTS].problem = problem
+            by_family[Family.COUNTS] = []
+    out = [c for c in by_family.get(Family.TIMINGS, []) if c.status is Status.BROKE]
+    for family in (Family.COUNTS, Family.SIZES):
+        if report.account[family].asked:
+            tally_changes(report.account[family], by_family.get(family, []))
+            out += by_family.get(family, [])
+    return out
+
+
+def judge_timings(
+    job: Job,
+    report: Report,
+    weigher: Weigher,
+    commits: tuple[str, str],
+    selected: Mapping[str, Mapping[str, Any]],
+) -> list[Change]:
+    """Every selected timing the night weighs, on fresh processes of both commits; the other
+    selected timings are left to the history, and the account says so."""
+    tally = report.account[Family.TIMINGS]
+    weighed = {b.name for b in nightly_benchmarks(job.root, report.bench)}
+    for name, info in selected.items():
+        if info.get("type") == "time" and name not in weighed:
+            tally.skip("watched in the history, not weighed a night", name)
+    if not weighed:
+        return []
+    found = weigher(*commits, None)
+    report.trials = [t.as_dict() for t in found]
+    timings, report.machine = timing_changes(found, *commits)
+    tally_changes(tally, [*timings, *report.machine])
+    report.inconclusive = [c for c in timings if c.reason.startswith("unknown")]
+    return timings
 
 
 def split(changes: Sequence[Change]) -> tuple[list[Change], list[Change], list[Change]]:
@@ -197,131 +297,168 @@ def split(changes: Sequence[Change]) -> tuple[list[Change], list[Change], list[C
     return by[Status.REGRESSED], by[Status.IMPROVED], by[Status.BROKE]
 
 
-def is_counted(change: Change) -> bool:
-    return counted(change.unit)
+def leakcheck_json(job: Job) -> Path:
+    return job.root / ".asv" / "leakcheck" / "leakcheck.json"
 
 
-def run_leakcheck(job: Job) -> tuple[str, bool]:
+def run_leakcheck(job: Job, tally: Tally) -> tuple[str, bool]:
     """``python -m leakcheck suite`` against the working tree, when the package exists; returns
-    what happened and whether it counts as a leak."""
+    what happened and whether it counts as a leak, each workload's verdict counted in
+    ``tally``."""
     if importlib.util.find_spec("leakcheck") is None and not (job.root / "leakcheck").is_dir():
+        tally.problem = "no leakcheck package"
         return "skipped: no leakcheck package", False
-    out = job.root / ".asv" / "leakcheck"
+    out = leakcheck_json(job)
+    out.unlink(missing_ok=True)  # a verdict is read only from this run
     # The suite's own budget (180 s a workload): its slowest workloads are sized to fit it.
-    args = ["suite", "--json", str(out / "leakcheck.json"),
-            "--flamegraph-dir", str(out / "flamegraphs")]  # fmt: skip
+    args = ["suite", "--json", str(out), "--flamegraph-dir", str(out.parent / "flamegraphs")]
     env = {**os.environ, "PYTHONPATH": str(job.root)}
     status = job.run([sys.executable, "-m", "leakcheck", *args], job.root, env)
-    if status == 0:
-        return "clean", False
-    if status == 1:
-        return "leak found", True
-    # leakcheck's 2 is a run that failed: not a leak, and not a verdict either.
-    raise JobError(f"python -m leakcheck suite failed (exit status {status}); see its output above")
+    if status not in (0, 1):  # leakcheck's 2: the run failed, neither a leak nor a verdict
+        raise JobError(f"python -m leakcheck suite failed (exit status {status}); see its"
+                       " output above")  # fmt: skip
+    try:
+        workloads = json.loads(out.read_text(encoding="utf-8"))["workloads"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        tally.problem = f"the leak check wrote no readable verdicts ({out}: {exc})"
+        return "no verdicts", False
+    for name, verdict in sorted(dict(workloads).items()):
+        if isinstance(verdict, dict) and verdict.get("error"):
+            tally.skip(f"failed: {verdict['error']}", name)
+        else:
+            tally.compared += 1
+    return ("leak found", True) if status == 1 else ("clean", False)
 
 
 def publish(job: Job) -> bool:
     if job.asv("publish") != 0:
         return False
-    write_regressions(job.config.html_dir, job.config.results_dir, job.root)
-    problems = make_offline(job.config.html_dir)
+    problems = complete_site(job.config.html_dir, job.config.results_dir, job.root)
     for line in problems:
         print(line, file=sys.stderr)
     return not problems
 
 
-def nightly(job: Job, options: argparse.Namespace) -> Report:
+def families(options: argparse.Namespace) -> dict[Family, Tally]:
+    """The account's families, each asked for unless its option turned it off."""
+    off = {Family.COUNTS: options.counts, Family.SIZES: options.sizes,
+           Family.TIMINGS: options.timings, Family.LEAKS: options.leakcheck}  # fmt: skip
+    flag = {Family.COUNTS: "--no-counts", Family.SIZES: "--no-sizes",
+            Family.TIMINGS: "--no-timings", Family.LEAKS: "--no-leakcheck"}  # fmt: skip
+    return {f: Tally(f) if on else not_asked(f, f"turned off ({flag[f]})") for f, on in off.items()}
+
+
+def nightly(job: Job, options: argparse.Namespace, report: Report) -> None:
+    """The night, filling ``report`` as it goes (so that a night cut short says how far it got)."""
     if job.asv("machine", "--yes", "--machine", job.machine) != 0:
         raise JobError(f"asv machine failed for {job.machine}")
     target = git(job.root, "rev-parse", options.target)
     baseline = git(job.root, "rev-parse", options.baseline or previous_baseline(job, target))
-    report = Report(baseline[:8], target[:8], options.factor, options.count_threshold)
+    report.baseline, report.target = baseline[:8], target[:8]
     if baseline == target:
-        print("nothing new to benchmark")
+        report.nothing_new = True
+        for family in (Family.COUNTS, Family.SIZES, Family.TIMINGS):
+            report.account[family] = not_asked(family, "nothing new: the target is the baseline")
     else:
-        commits = git(job.root, "rev-list", "--first-parent", "--reverse",
-                      f"{baseline}..{target}").split()  # fmt: skip
-        report.commits = len(commits)
-        bench = ["-b", options.bench] if options.bench else []
-        rounds = ["-a", f"rounds={options.rounds}"] if options.rounds else []
-        measured = {run.commit for run in scan(job.config.results_dir, job.machine).runs}
-        for commit in (baseline, target):
-            if commit == target or commit not in measured:
-                job.asv("run", "--machine", job.machine, *rounds, *bench, f"{commit}^!")
-        changes = judge_commits(job, baseline, target, options.factor, options.count_threshold)
-        weigher = job.weigher or default_weigher(
-            job.root, job.machine, options.bench, options.processes
-        )
-        found = weigher(baseline, target, None)
-        report.trials = [t.as_dict() for t in found]
-        timings, report.machine = timing_changes(found, baseline, target)
-        report.inconclusive = [c for c in timings if c.reason.startswith("unknown")]
-        changes += expect(timings, declared(job.root, baseline, target))
-        report.regressed, report.improved, report.broke = split(changes)
-        report.counts_judged = any(
-            is_counted(c) and c.status is not Status.INCOMPARABLE for c in changes
-        )
-        report.expected = [c for c in changes if c.status is Status.EXPECTED]
-        counts = [c for c in report.regressed if is_counted(c)]
-        slower = [c for c in report.regressed if timed(c.unit)]
-        if counts:
-            counter = job.counter or safely(WorktreeCounter(job.root))
-            bytecodes = job.bytecodes or safely(WorktreeCounter(job.root, bytecodes=True))
-            report.findings = investigate(commits, baseline, counts, counter, bytecodes,
-                                          options.count_threshold)  # fmt: skip
-        if slower:
-            report.findings += timing_culprits(weigher, commits, baseline, slower)
-        if options.backfill:
-            job.asv("run", "--skip-existing-commits", "--machine", job.machine, *bench,
-                    f"{baseline}..{target}")  # fmt: skip
-    if options.leakcheck:
-        report.leakcheck, report.leaked = run_leakcheck(job)
+        judge_range(job, options, report, baseline, target)
+    if report.account[Family.LEAKS].asked:
+        report.leakcheck, report.leaked = run_leakcheck(job, report.account[Family.LEAKS])
     else:
         report.leakcheck = "not run (--no-leakcheck)"
     if options.publish:
         report.published = publish(job)
-    return report
 
 
-def summary(report: Report) -> str:
-    lines = [f"nightly: {report.baseline} -> {report.target} ({report.commits} commits), factor"
-             f" {report.factor}, counts {report.count_threshold:.1%}"]  # fmt: skip
-    for title, changes in (("REGRESSED", report.regressed), ("BROKE", report.broke),
-                           ("the machine", report.machine),
-                           ("inconclusive", report.inconclusive),
-                           ("expected", report.expected),
-                           ("improved", report.improved)):  # fmt: skip
-        lines += [f"  {title}: {_describe(c)}" for c in changes]
-    for found in report.findings:
-        culprit = found.culprit[:8] if found.culprit else f"unknown ({found.reason})"
-        lines.append(f"  culprit of {found.benchmark}: {culprit}")
-        for fn, before, after in (*found.py_functions, *found.c_functions):
-            lines.append(f"    grew: {fn}  {before:,.0f} -> {after:,.0f} per call")
-    if not report.counts_judged:
-        lines.append("  instruction counts: none measured on both sides, so the count gate judged"
-                     " nothing (is valgrind installed? apt-get install valgrind)")  # fmt: skip
-    lines.append(f"  leakcheck: {report.leakcheck}; site published: {report.published}")
-    verdict = {0: "OK", 1: "REGRESSED", 2: "A BENCHMARK BROKE", 3: "REGRESSED AND BROKE"}
-    lines.append(f"verdict: {verdict[report.status]} (exit status {report.status})")
-    return "\n".join(lines)
+def judge_range(
+    job: Job, options: argparse.Namespace, report: Report, baseline: str, target: str
+) -> None:
+    commits = git(job.root, "rev-list", "--first-parent", "--reverse",
+                  f"{baseline}..{target}").split()  # fmt: skip
+    report.commits = len(commits)
+    measured = {run.commit for run in scan(job.config.results_dir, job.machine).runs}
+    record(job, target, options.bench, options.rounds)
+    selected = expand(job.root, options.bench)
+    if not selected:
+        report.problems.append(f"-b {options.bench!r} matched no benchmark" if options.bench
+                               else "asv discovered no benchmark")  # fmt: skip
+        return
+    for family in (Family.COUNTS, Family.SIZES, Family.TIMINGS):
+        present = any(family_of(str(i.get("unit") or ""), str(i.get("type"))) is family
+                      for i in selected.values())  # fmt: skip
+        if report.account[family].asked and not present and options.bench:
+            report.account[family] = not_asked(family, f"-b {options.bench!r} matched none")
+    after = recorded(job, target, selected)
+    if baseline not in measured:
+        record(job, baseline, options.bench, options.rounds)
+    elif missing := lacking(job.results(baseline), after, selected):
+        print(f"the baseline's saved results lack {len(missing)} of the benchmarks asked for:"
+              f" measuring them at {baseline[:8]}", flush=True)  # fmt: skip
+        record(job, baseline, selecting(missing), options.rounds)
+    before = recorded(job, baseline, selected)
+    for name in lacking(before, after, selected):
+        kind = family_of(after.pop(name).unit, str(selected[name].get("type", "")))
+        if kind is not None and report.account[kind].asked:
+            report.account[kind].skip("the baseline's saved results lack it", name)
+    changes = judge_saved(job, report, before, after, selected)
+    weigher = None
+    if report.account[Family.TIMINGS].asked:
+        weigher = job.weigher or default_weigher(job.root, job.machine, options.bench,
+                                                 options.processes)  # fmt: skip
+        timed = judge_timings(job, report, weigher, (baseline, target), selected)
+        known = {c.benchmark for c in timed}
+        changes = [c for c in changes if c.benchmark not in known] + timed
+    changes = expect(changes, declared(job.root, baseline, target))
+    report.regressed, report.improved, report.broke = split(changes)
+    report.expected = [c for c in changes if c.status is Status.EXPECTED]
+    counts = [c for c in report.regressed if family_of(c.unit, "") is Family.COUNTS]
+    slower = [c for c in report.regressed if c.benchmark in {t["benchmark"] for t in report.trials}]
+    if counts:
+        counter = job.counter or safely(WorktreeCounter(job.root))
+        bytecodes = job.bytecodes or safely(WorktreeCounter(job.root, bytecodes=True))
+        report.findings = investigate(commits, baseline, counts, counter, bytecodes,
+                                      options.count_threshold)  # fmt: skip
+    if slower and weigher is not None:
+        report.findings += timing_culprits(weigher, commits, baseline, slower)
+    if options.backfill:
+        job.asv("run", "--skip-existing-commits", "--machine", job.machine,
+                *(["-b", options.bench] if options.bench else []),
+                f"{baseline}..{target}")  # fmt: skip
 
 
-def _describe(change: Change) -> str:
-    if change.status is Status.BROKE:
-        return f"{change.benchmark}  ({change.reason})"
-    before, after = human(change.before, change.unit), human(change.after, change.unit)
-    better = "higher" if change.higher_is_better else "lower"
-    ratio = "" if change.ratio is None else f"x{change.ratio:.4g}, "
-    why = f"; {change.reason}" if change.reason else ""
-    return f"{change.benchmark}  {before} -> {after}  ({ratio}{better} is better{why})"
+def write_report(root: Path, report: Report) -> str:
+    """The report as ``.asv/nightly.json`` and ``.asv/nightly.md`` (each written whole,
+    replacing the run before), appended to ``$GITHUB_STEP_SUMMARY`` when set; returns the
+    Markdown."""
+    data = report.as_dict()
+    text = markdown(data)
+    out = root / ".asv" / "nightly.json"
+    out.parent.mkdir(exist_ok=True)
+    write_text_atomic(out, json.dumps(data, indent=2) + "\n")
+    write_text_atomic(out.with_suffix(".md"), text)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as f:
+            f.write(text)
+    return text
+
+
+class UsageError(Exception):
+    """Bad arguments: the job could not run (exit status 4, not argparse's 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
-    """Bad arguments exit 4 (the job could not run), not argparse's 2 (a benchmark broke)."""
-
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(CANNOT_RUN, f"{self.prog}: error: {message}\n")
+        raise UsageError(message)
+
+
+def _machine(text: str) -> str:
+    """A machine name is a folder of ``results/``: a plain name, never a path."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text):
+        raise argparse.ArgumentTypeError(
+            f"must be a plain name (letters, digits, '.', '_', '-'), not {text!r}"
+        )
+    return text
 
 
 def _factor(text: str) -> float:
@@ -359,6 +496,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
     parser.add_argument(
         "--machine",
+        type=_machine,
         default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
         help="asv machine name: results are kept per machine ($TASKORCH_ASV_MACHINE, else the"
         " host name; the reference results are under ref-2core)",
@@ -394,6 +532,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_false",
         help="do not record the commits between baseline and target for the history",
     )
+    for family, what in (("counts", "the instruction counts (valgrind)"),
+                         ("sizes", "the sizes and statement counts"),
+                         ("timings", "the timings' trials on fresh processes")):  # fmt: skip
+        parser.add_argument(f"--no-{family}", dest=family, action="store_false",
+                            help=f"do not judge {what} (the summary says so)")  # fmt: skip
     parser.add_argument(
         "--no-leakcheck",
         dest="leakcheck",
@@ -415,29 +558,31 @@ def main(
     counter: Counter | None = None,
     bytecodes: Counter | None = None,
     weigher: Weigher | None = None,
+    valgrind: Callable[[], str | None] = valgrind_problem,
 ) -> int:
-    options = parse_args(sys.argv[1:] if argv is None else argv)
+    report = Report()
+    root: Path | None = None
     try:
+        options = parse_args(sys.argv[1:] if argv is None else argv)
+        report.factor, report.count_threshold = options.factor, options.count_threshold
+        report.bench, report.account = options.bench, families(options)
         root = (options.repo or toplevel()).resolve()
-        job = Job(root, load_config(root), options.machine, run, weigher, counter, bytecodes)
-        report = nightly(job, options)
+        job = Job(root, load_config(root), options.machine, run, weigher, counter, bytecodes,
+                  valgrind)  # fmt: skip
+        nightly(job, options, report)
+    except UsageError as exc:
+        report.could_not_run = f"bad arguments: {exc}"
     except (JobError, ConfigurationError) as exc:
-        print(f"nightly: cannot run: {exc}", file=sys.stderr)
-        return CANNOT_RUN
+        report.could_not_run = str(exc)
     except subprocess.CalledProcessError as exc:
-        print(f"nightly: cannot run: {exc}\n{exc.stderr or ''}", file=sys.stderr)
-        return CANNOT_RUN
+        report.could_not_run = f"{exc} {exc.stderr or ''}".strip()
     except TrialError as exc:
-        print(f"nightly: cannot weigh the timings: {exc}", file=sys.stderr)
-        return CANNOT_RUN
-    print("\n" + summary(report))
-    out = root / ".asv" / "nightly.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report.as_dict(), indent=2) + "\n")
-    text = markdown(report.as_dict())
-    out.with_suffix(".md").write_text(text)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        with open(step_summary, "a", encoding="utf-8") as f:
-            f.write(text)
+        report.could_not_run = f"cannot weigh the timings: {exc}"
+    if root is None:
+        with contextlib.suppress(ConfigurationError):  # a usage error replaces the last report too
+            root = toplevel()
+    text = markdown(report.as_dict()) if root is None else write_report(root, report)
+    print("\n" + text)
+    if report.could_not_run:
+        print(f"nightly: cannot run: {report.could_not_run}", file=sys.stderr)
     return report.status

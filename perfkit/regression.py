@@ -46,6 +46,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from taskorch.errors import ConfigurationError
+
 from .asvdata import Measurement
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "COUNT_THRESHOLD",
     "DEFAULT_FACTOR",
     "DEFAULT_THRESHOLD",
+    "MIN_THRESHOLD",
     "Answer",
     "Change",
     "Status",
@@ -87,6 +90,9 @@ ALPHA = 0.001
 # The smallest relative change of a timing that counts when the benchmark has no calibrated
 # threshold: below the 10 % slowdowns to catch, above the 1-2 % spread within one process.
 DEFAULT_THRESHOLD = 0.05
+# The smallest threshold a calibration file may hold: below the 0.1 % that a timing's noise
+# never goes under, a threshold would call every difference real.
+MIN_THRESHOLD = 0.001
 # Each of the two one-sided tests of equivalence ("the same within the threshold").
 _EQUIVALENCE = 0.05
 # The share of each side's observations trimmed from either end before the test (Yuen's test at
@@ -176,18 +182,27 @@ def weigh(
 
 def load_thresholds(path: Path) -> dict[str, float]:
     """The thresholds an A/A calibration wrote (:mod:`perfkit.calibration`), by benchmark; an
-    absent file is no thresholds."""
+    absent file is no thresholds. A file that cannot be used raises
+    :class:`~taskorch.errors.ConfigurationError` naming it: a threshold is a relative change of
+    at least :data:`MIN_THRESHOLD` and below 10, a number (not a boolean), finite."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a calibration file: {exc}") from exc
+        raise ConfigurationError(f"{path}: not a calibration file: {exc}") from exc
     found = data.get("thresholds") if isinstance(data, dict) else None
-    if not isinstance(found, dict) or not all(
-        isinstance(v, int | float) and 0 < v < 10 for v in found.values()
-    ):
-        raise ValueError(f"{path}: no 'thresholds' mapping of benchmark to a relative change")
+    if not isinstance(found, dict):
+        raise ConfigurationError(
+            f"{path}: no 'thresholds' mapping of benchmark to a relative change"
+        )
+    for name, value in found.items():
+        usable = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (usable and math.isfinite(value) and MIN_THRESHOLD <= value < 10):
+            raise ConfigurationError(
+                f"{path}: the threshold of {name} must be a relative change from"
+                f" {MIN_THRESHOLD} to 10, not {json.dumps(value)}"
+            )
     return {str(k): float(v) for k, v in found.items()}
 
 

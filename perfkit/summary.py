@@ -7,6 +7,7 @@ functions that grew, then what broke, what was expected and what improved.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,6 +22,29 @@ VERDICTS = {
     3: "❌ REGRESSED AND A BENCHMARK BROKE",
     4: "⚠️ COULD NOT RUN",
 }
+# Exit status 8, alone or beside 1 and 2: something the night was asked to judge judged nothing.
+NOT_JUDGED = 8
+# The most characters of text from elsewhere (a process's output) one cell shows.
+_CELL = 300
+
+
+def verdict(status: int) -> str:
+    """The headline of an exit status."""
+    if status in VERDICTS:
+        return VERDICTS[status]
+    said = VERDICTS[status & ~NOT_JUDGED]
+    if status & ~NOT_JUDGED == 0:
+        return "⚠️ JUDGED NOTHING OF WHAT WAS ASKED"
+    return f"{said}, AND JUDGED NOTHING OF SOME OF WHAT WAS ASKED"
+
+
+def cell(text: Any) -> str:
+    """Text the suite did not write (a process's output, a benchmark's error) made safe for one
+    Markdown table cell: HTML escaped, one line, no pipe, at most a few hundred characters."""
+    line = " ".join(str(text).split())
+    if len(line) > _CELL:
+        line = line[: _CELL - 1] + "…"
+    return html.escape(line).replace("|", "&#124;").replace("`", "&#96;")
 
 
 def _number(value: Any, unit: str) -> str:
@@ -52,9 +76,9 @@ def _table(changes: Sequence[Mapping[str, Any]], culprits: Mapping[str, str]) ->
     ]
     for c in changes:
         unit = str(c.get("unit") or "")
-        evidence = str(c.get("reason") or "").replace("|", "/") or "—"
+        evidence = cell(c.get("reason") or "—")
         lines.append(
-            f"| `{c['benchmark']}` | {_number(c.get('before'), unit)} |"
+            f"| `{cell(c['benchmark'])}` | {_number(c.get('before'), unit)} |"
             f" {_number(c.get('after'), unit)} | {_ratio(c)} | {_direction(c)} |"
             f" {culprits.get(c['benchmark'], '—')} | {evidence} |"
         )
@@ -85,21 +109,27 @@ def markdown(report: Mapping[str, Any]) -> str:
     status = int(report.get("status", 4))
     findings = list(report.get("findings") or [])
     culprits = {
-        f["benchmark"]: f"`{f['culprit'][:8]}`"
+        f["benchmark"]: f"`{cell(f['culprit'][:8])}`"
         if f.get("culprit")
-        else f"unknown: {f.get('reason')}"
+        else f"unknown: {cell(f.get('reason'))}"
         for f in findings
     }
-    lines = [
-        f"## Nightly benchmarks: {VERDICTS.get(status, status)}",
-        "",
-        f"`{report.get('baseline')}` → `{report.get('target')}` ({report.get('commits', 0)} new"
-        f" commits). Instruction counts fail beyond {float(report.get('count_threshold', 0)):.1%};"
+    lines = [f"## Nightly benchmarks: {verdict(status)}", ""]
+    if report.get("could_not_run"):
+        lines += [f"**Could not run**: {cell(report['could_not_run'])}. Exit status {status}.", ""]
+    if not report.get("baseline"):  # stopped before it knew what to compare
+        return "\n".join(lines)
+    lines += [
+        f"`{cell(report.get('baseline'))}` → `{cell(report.get('target'))}`"
+        f" ({report.get('commits', 0)} new commits"
+        + (f", benchmarks matching `{cell(report['bench'])}`" if report.get("bench") else "")
+        + f"). Instruction counts fail beyond {float(report.get('count_threshold', 0)):.1%};"
         " timings are weighed over fresh processes of both commits (a trimmed t-test, and a"
         " change beyond the benchmark's threshold, calibrated on the machine, else"
         f" {DEFAULT_THRESHOLD:.0%}); sizes beyond"
         f" x{report.get('factor')}. Exit status {status}.",
         "",
+        *_account(report),
     ]
     sections = (
         ("Regressed", "regressed"),
@@ -115,7 +145,7 @@ def markdown(report: Mapping[str, Any]) -> str:
             continue
         lines += [f"### {title}", ""]
         if key == "broke":
-            lines += [f"- `{c['benchmark']}`: {c.get('reason', '')}" for c in changes]
+            lines += [f"- `{cell(c['benchmark'])}`: {cell(c.get('reason', ''))}" for c in changes]
         else:
             lines += _table(changes, culprits if key == "regressed" else {})
         lines.append("")
@@ -123,7 +153,28 @@ def markdown(report: Mapping[str, Any]) -> str:
         if key == "regressed" and grew:
             lines += ["#### What grew", "", *grew]
     lines += [
-        f"Leak check: {report.get('leakcheck')}. Site published: {report.get('published')}.",
+        f"Leak check: {cell(report.get('leakcheck'))}. Site published: {report.get('published')}.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _account(report: Mapping[str, Any]) -> list[str]:
+    """What was judged: a row a family, and why a family asked for judged nothing."""
+    if report.get("nothing_new"):
+        return ["Nothing new to benchmark: the target is the baseline.", ""]
+    lines = [f"- **Judged nothing**: {cell(p)}" for p in report.get("problems") or []]
+    lines += [
+        "| family | asked | compared on both sides | inconclusive | broke | skipped |",
+        "|---|---|---|---|---|---|",
+    ]
+    for t in report.get("account") or []:
+        skipped = "; ".join(f"{len(names)}: {cell(reason)}"
+                            for reason, names in (t.get("skipped") or {}).items())  # fmt: skip
+        asked = "yes" if t.get("asked") else f"no: {cell(t.get('not_asked'))}"
+        counts = f"{t.get('compared', 0)} | {t.get('inconclusive', 0)} | {t.get('broke', 0)}"
+        lines.append(f"| {t['family']} | {asked} | {counts} | {skipped or '—'} |")
+    lines.append("")
+    lines += [f"- **{t['family']} judged nothing**: {cell(t.get('reason'))}"
+              for t in report.get("account") or [] if t.get("judged_nothing")]  # fmt: skip
+    return lines

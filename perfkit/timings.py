@@ -13,13 +13,12 @@ from pathlib import Path
 
 from .culprit import Finding, first_moved
 from .history import calibration_file, raw_twins
-from .regression import Change, Status, load_thresholds, weighed
+from .regression import Change, Status, higher_is_better, load_thresholds, weighed
 from .trials import (
     FIRST,
     Benchmark,
     Runner,
     Trial,
-    TrialError,
     environment_python,
     sides,
     timed_benchmarks,
@@ -63,11 +62,8 @@ def default_weigher(root: Path, machine: str, pattern: str | None, most: int) ->
         out = []
         with sides(root, baseline, target) as (before, after):
             for i, bench in enumerate(benchmarks, 1):
-                try:
-                    found = run_trial(runner, bench, before, after, thresholds,
-                                      first=min(FIRST, most), most=most)  # fmt: skip
-                except TrialError as exc:  # broken: asv's own run of the target says so
-                    found = Trial(bench, (), (), None, f"failed: {str(exc).splitlines()[0]}")
+                found = run_trial(runner, bench, before, after, thresholds,
+                                  first=min(FIRST, most), most=most)  # fmt: skip
                 w = found.weighing
                 said = found.skipped if w is None else f"{w.answer} x{w.ratio:.3f}"
                 print(f"[{i}/{len(benchmarks)}] {bench.name}: {said}", flush=True)
@@ -84,8 +80,10 @@ def timing_changes(
     machine's: a raw reference that moved, and a timing that moved the same way as its raw
     twin (the reference runs no engine code, so the code cannot have moved it)."""
     changes = {}
+    unweighed = []
     for t in trials:
         if t.weighing is None:
+            unweighed.append(_unweighed(t, baseline, target))
             continue
         values = (_typical(t.before), _typical(t.after))
         changes[t.benchmark.name] = weighed(t.benchmark.name, t.benchmark.unit, t.weighing,
@@ -107,7 +105,17 @@ def timing_changes(
             )
         else:
             out.append(change)
-    return out, machine
+    return sorted([*out, *unweighed], key=lambda c: c.benchmark), machine
+
+
+def _unweighed(t: Trial, baseline: str, target: str) -> Change:
+    """A trial without a weighing as a change: broken when the target's process failed (or
+    timed out), else not comparable (skipped, or failing on the baseline only)."""
+    name, unit = t.benchmark.name, t.benchmark.unit
+    status = Status.BROKE if t.failed in ("after", "both") else Status.INCOMPARABLE
+    reason = t.skipped or "not weighed"
+    return Change(name, status, None, higher_is_better(unit), None, None, baseline, target,
+                  unit, reason)  # fmt: skip
 
 
 def _typical(values: Sequence[float]) -> float | None:

@@ -103,6 +103,8 @@ class Trial:
     after: tuple[float, ...]
     weighing: Weighing | None
     skipped: str = ""
+    # Which side a process of failed or ran past its timeout on: "before", "after" or "both".
+    failed: str = ""
 
     @property
     def answer(self) -> Answer | None:
@@ -116,6 +118,7 @@ class Trial:
             "after": list(self.after),
             "weighing": None if self.weighing is None else self.weighing.as_dict(),
             "skipped": self.skipped,
+            "failed": self.failed,
         }
 
 
@@ -266,7 +269,10 @@ def trial(
         while len(values[1]) < target:
             order = (0, 1) if turn % 2 == 0 else (1, 0)
             for i in order:
-                values[i].append(runner.once((before, after)[i], benchmark))
+                try:
+                    values[i].append(runner.once((before, after)[i], benchmark))
+                except TrialError as exc:
+                    return _failed(runner, benchmark, (before, after), values, i, exc)
             turn += 1
             if any(math.isnan(v) for side in values for v in side):
                 which = "before" if any(math.isnan(v) for v in values[0]) else "after"
@@ -276,3 +282,27 @@ def trial(
         if weighing.answer is not Answer.UNKNOWN or target >= most:
             return Trial(benchmark, tuple(values[0]), tuple(values[1]), weighing)
         target = min(most, target + STEP)
+
+
+def _failed(
+    runner: Runner,
+    benchmark: Benchmark,
+    sides: tuple[Side, Side],
+    values: tuple[list[float], list[float]],
+    side: int,
+    error: TrialError,
+) -> Trial:
+    """The trial of a benchmark whose process failed at ``sides[side]``: when that is the
+    baseline and the target has not run yet, one process of the target says whether it fails
+    there too (a benchmark broken on both commits is broken; on the baseline only, it cannot be
+    compared)."""
+    failed = {side: str(error).splitlines()[0]}
+    if side == 0 and not values[1]:
+        try:
+            values[1].append(runner.once(sides[1], benchmark))
+        except TrialError as exc:
+            failed[1] = str(exc).splitlines()[0]
+    which = {0: "before", 1: "after"}
+    said = "; ".join(f"{which[i]}: {why}" for i, why in sorted(failed.items()))
+    return Trial(benchmark, tuple(values[0]), tuple(values[1]), None, f"failed {said}",
+                 "both" if len(failed) == 2 else which[side])  # fmt: skip

@@ -9,96 +9,41 @@ are replaced by ``Trials``, which hands out fixed process values per commit.
 
 from __future__ import annotations
 
-import json
 import math
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from perfkit import nightly
 from perfkit.regression import weigh
 from perfkit.trials import Benchmark, Trial
-from tests.asvfiles import Value, toy_repository, write_results
+from tests.asvfiles import Value, toy_repository
+from tests.nightlyfakes import (
+    CLAIM,
+    GET,
+    LOOPS,
+    NOISE,
+    OURS_GET,
+    PLAN,
+    RAW_GET,
+    SIZE,
+    Fake,
+    Repo,
+    Trials,
+    family,
+    make_repo,
+    run,
+    verdict,
+)
 from tests.support import ROOT
-
-SIZE, LOOPS, GET = "memory.M.track_bytes", "agents.A.track_loops_per_second", "db.Get.track_get"
-UNITS = {SIZE: "bytes", LOOPS: "loops/s", GET: "bytes"}
-STEADY: dict[str, list[Value]] = {SIZE: [1000.0], LOOPS: [5000.0], GET: [200.0]}
-CLAIM, PLAN = "lifecycle.Claim.time_claim", "lifecycle.Plan.time_plan(1)"
-OURS_GET, RAW_GET = "database.Get.time_get(1000)", "raw.RawGet.time_raw_get(1000)"
-NOISE = (1.00, 1.02, 0.99, 1.01, 0.98, 1.03, 1.00, 0.97, 1.01, 0.99, 1.02, 1.00)
-
-
-@dataclass
-class Repo:
-    root: Path
-    commits: list[str]
-
-    def write(self, commit: str, values: Mapping[str, Sequence[Value]]) -> None:
-        date = self.commits.index(commit) + 1
-        write_results(self.root / "results", "box", commit, {**STEADY, **values},
-                      date=date, units=UNITS)  # fmt: skip
-
-
-@dataclass
-class Fake:
-    """Stands for every command the job runs; ``leakcheck`` is the leak check's exit status."""
-
-    leakcheck: int = 0
-    commands: list[list[str]] = field(default_factory=list)
-
-    def __call__(self, command: Sequence[str], cwd: Path, env: Mapping[str, str] | None) -> int:
-        self.commands.append(list(command))
-        if command[1:3] == ["-m", "leakcheck"]:
-            return self.leakcheck
-        return 0
-
-    def asv(self, subcommand: str) -> list[list[str]]:
-        return [c[4:] for c in self.commands if c[3:4] == [subcommand]]
-
-
-@dataclass
-class Trials:
-    """Fixed process values: each benchmark's time at a commit is ``NOISE`` times its scale
-    there (``slow`` maps a benchmark to {commit: scale}, 1 elsewhere)."""
-
-    benchmarks: Sequence[str] = (CLAIM, PLAN)
-    slow: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    asked: list[tuple[str, str, tuple[str, ...] | None]] = field(default_factory=list)
-
-    def __call__(self, baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
-        self.asked.append((baseline, target, None if names is None else tuple(names)))
-        out = []
-        for name in self.benchmarks:
-            if names is not None and name not in names:
-                continue
-            scale = self.slow.get(name, {})
-            before = tuple(1e-5 * v * scale.get(baseline, 1.0) for v in NOISE[:8])
-            after = tuple(1e-5 * v * scale.get(target, 1.0) for v in NOISE[4:])
-            out.append(Trial(Benchmark(name, name, "seconds"), before, after,
-                             weigh(before, after)))  # fmt: skip
-        return out
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
-    root = tmp_path / "repo"
-    return Repo(root, toy_repository(root, 3))
-
-
-def run(repo: Repo, fake: Fake, *extra: str, trials: Trials | None = None) -> int:
-    args = ["--repo", str(repo.root), "--machine", "box", "--no-publish", "--no-backfill"]
-    return nightly.main([*args, *extra], run=fake, weigher=trials or Trials())
-
-
-def verdict(repo: Repo) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((repo.root / ".asv" / "nightly.json").read_text())
-    return data
+    return make_repo(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -113,11 +58,18 @@ def verdict(repo: Repo) -> dict[str, Any]:
         ["--processes", "1"],
     ],
 )
-def test_bad_arguments_exit_4(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        nightly.main(argv, run=Fake())
-    assert exited.value.code == nightly.CANNOT_RUN
-    assert "error:" in capsys.readouterr().err
+def test_bad_arguments_exit_4(
+    argv: list[str], capsys: pytest.CaptureFixture[str], repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo.root)
+    stale = repo.root / ".asv" / "nightly.md"
+    stale.parent.mkdir()
+    stale.write_text("## Nightly benchmarks: ✅ OK\n")
+    assert nightly.main(argv, run=Fake()) == nightly.CANNOT_RUN
+    err = capsys.readouterr().err
+    assert "usage:" in err and "cannot run: bad arguments" in err
+    # The last night's summary does not stay behind to say OK.
+    assert "COULD NOT RUN" in stale.read_text() and verdict(repo)["status"] == 4
 
 
 def test_the_entry_point_exits_4_on_bad_arguments() -> None:
@@ -166,7 +118,8 @@ def test_a_baseline_without_results_is_recorded_first(repo: Repo) -> None:
     args = ["--repo", str(repo.root), "--machine", "box", "--no-publish", "--no-backfill"]
     assert nightly.main([*args, "--baseline", old, "--target", new], run=record,
                         weigher=Trials()) == 0  # fmt: skip
-    assert [c[-1] for c in fake.asv("run")] == [f"{old}^!", f"{new}^!"]
+    # The target first: what it has is what the baseline must have.
+    assert [c[-1] for c in fake.asv("run")] == [f"{new}^!", f"{old}^!"]
 
 
 def test_a_slower_timing_is_a_regression_with_its_evidence(repo: Repo) -> None:
@@ -239,15 +192,29 @@ def test_an_unknown_timing_is_inconclusive_not_red(repo: Repo) -> None:
     repo.write(new, {})
     wide = tuple(1e-5 * v for v in (1.0, 1.3, 0.8, 1.2, 0.9, 1.4, 0.7, 1.1))
 
+    steady = tuple(1e-5 * v for v in NOISE[:8])
+
     def trials(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
         after = tuple(v * 1.08 for v in wide[::-1])
-        return [Trial(Benchmark(CLAIM, CLAIM, "seconds"), wide, after, weigh(wide, after))]
+        same = weigh(steady, steady)
+        return [Trial(Benchmark(CLAIM, CLAIM, "seconds"), wide, after, weigh(wide, after)),
+                Trial(Benchmark(PLAN, PLAN, "seconds"), steady, steady, same)]  # fmt: skip
 
     args = ["--repo", str(repo.root), "--machine", "box", "--no-publish", "--no-backfill"]
     assert nightly.main([*args, "--baseline", old, "--target", new], run=Fake(),
                         weigher=trials) == 0  # fmt: skip
     [unknown] = verdict(repo)["inconclusive"]
     assert unknown["benchmark"] == CLAIM and unknown["reason"].startswith("unknown")
+    timings = family(repo, "timings")
+    assert (timings["compared"], timings["inconclusive"]) == (1, 1)
+
+    def unknown_only(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
+        return trials(baseline, target, names)[:1]
+
+    # Every timing inconclusive: the timings judged nothing, and the night says so.
+    assert nightly.main([*args, "--baseline", old, "--target", new], run=Fake(),
+                        weigher=unknown_only) == nightly.NOT_JUDGED  # fmt: skip
+    assert "every weighing was inconclusive" in family(repo, "timings")["reason"]
 
 
 def test_no_results_for_the_target_means_the_job_could_not_run(
@@ -300,9 +267,16 @@ def test_a_leak_check_that_fails_to_run_is_not_a_leak(repo: Repo) -> None:
     assert run(repo, Fake(leakcheck=2), "--baseline", old, "--target", new) == nightly.CANNOT_RUN
 
 
-def test_the_summary_says_when_the_count_gate_judged_nothing(repo: Repo) -> None:
+def test_every_family_is_accounted_for_in_json_markdown_and_stdout(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
     old, _, new = repo.commits
     repo.write(old, {})
     repo.write(new, {})
     assert run(repo, Fake(), "--baseline", old, "--target", new) == 0
-    assert verdict(repo)["counts_judged"] is False
+    compared = {t["family"]: t["compared"] for t in verdict(repo)["account"]}
+    assert compared == {"instruction counts": 1, "sizes and statement counts": 2,
+                        "timings": 2, "leak check": 1}  # fmt: skip
+    text = (repo.root / ".asv" / "nightly.md").read_text()
+    assert "| instruction counts | yes | 1 | 0 | 0 | — |" in text
+    assert text in capsys.readouterr().out  # stdout gives the same account

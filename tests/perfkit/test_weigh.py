@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from taskorch.errors import ConfigurationError
 from perfkit.regression import Answer, Status, load_thresholds, threshold_of, timed, weigh, weighed
 
 
@@ -96,9 +97,11 @@ def test_thresholds_come_from_a_calibration_file(tmp_path: Path) -> None:
     path.write_text('{"thresholds": {"t.T.time_t": 0.08}}')
     found = load_thresholds(path)
     assert threshold_of("t.T.time_t", found) == 0.08 and threshold_of("other", found) == 0.05
-    path.write_text('{"thresholds": {"t.T.time_t": -1}}')
-    with pytest.raises(ValueError, match=r"box\.json"):
-        load_thresholds(path)
-    path.write_text("not json")
-    with pytest.raises(ValueError, match=r"box\.json"):
-        load_thresholds(path)
+    for bad in ("-1", "NaN", "Infinity", "true", "1e-300", "10", '"0.05"', "null"):
+        path.write_text(f'{{"thresholds": {{"t.T.time_t": {bad}}}}}')
+        with pytest.raises(ConfigurationError, match=r"box\.json.*t\.T\.time_t"):
+            load_thresholds(path)
+    for garbage in ("not json", "", '{"thresholds": [0.05]}', "[]", '{"thresh'):
+        path.write_text(garbage)
+        with pytest.raises(ConfigurationError, match=r"box\.json"):
+            load_thresholds(path)
