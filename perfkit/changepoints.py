@@ -30,9 +30,9 @@ later, leaves the code where it was.
 
 The first and the last level of a series hold :data:`MIN_EDGE` commits at least: there a level
 has a neighbour on one side only, and two values at an end (the first results of a new
-benchmark, the newest two nights) are as likely a busy machine as a change. The price is paid at
+benchmark, the newest two commits) are as likely a busy machine as a change. The price is paid at
 the newest end: a real regression at the newest commit is reported once the third commit at its
-level is measured, two nights later, not at once. The nightly job's own weighing of fresh
+level is measured, two commits later, not at once. The nightly job's own weighing of fresh
 processes still judges the newest commit each night; the history only waits to call it a level.
 
 Counts (unit ``instructions``) repeat exactly on the same code: each pair of neighbouring commits
@@ -75,7 +75,7 @@ MIN_EDGE = 3
 MIN_POINTS = 2 * MIN_EDGE
 # The longest excursion that counts as one transient when the old level comes back after it.
 # The excursions triaged as noise on the reference machine lasted 3 and 8 commits (a few busy
-# nights); a level kept longer than about two weeks of nightly commits was shipped, and its
+# nights); a level kept for more commits than that was shipped, and its
 # undoing is listed as a change of its own.
 TRANSIENT_COMMITS = 10
 # The smallest noise assumed (0.1 %, relative): a series of identical values has none, and a
