@@ -297,7 +297,7 @@ def _read(asv: Any, path: Path, machine: str, described: Mapping[str, str]) -> R
             result.get_result_samples(key, params),
         )
         version = result.benchmark_version.get(key)
-        ran = key in result.duration
+        ran = result.duration.get(key) is not None
         for benchmark, value, stats, samples in rows:
             found.append(
                 Measurement(

@@ -396,6 +396,7 @@ def judge_range(
         record(job, baseline, selecting(missing), options.rounds)
     before = recorded(job, baseline, selected)
     for name in lacking(before, after, selected):
+        before.pop(name, None)
         kind = family_of(after.pop(name).unit, str(selected[name].get("type", "")))
         if kind is not None and report.account[kind].asked:
             report.account[kind].skip("the baseline's saved results lack it", name)
@@ -552,6 +553,14 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(list(argv))
 
 
+def _repo_of(argv: Sequence[str]) -> Path:
+    """The repository the arguments name (``--repo``), else the working one."""
+    lenient = argparse.ArgumentParser(add_help=False)
+    lenient.add_argument("--repo", type=Path)
+    found = lenient.parse_known_args(list(argv))[0].repo
+    return found.resolve() if found is not None and found.is_dir() else toplevel()
+
+
 def main(
     argv: Sequence[str] | None = None,
     run: CommandRunner = run_command,
@@ -578,9 +587,9 @@ def main(
         report.could_not_run = f"{exc} {exc.stderr or ''}".strip()
     except TrialError as exc:
         report.could_not_run = f"cannot weigh the timings: {exc}"
-    if root is None:
-        with contextlib.suppress(ConfigurationError):  # a usage error replaces the last report too
-            root = toplevel()
+    if root is None:  # bad arguments replace the last report too, where one can be found
+        with contextlib.suppress(ConfigurationError):
+            root = _repo_of(sys.argv[1:] if argv is None else argv)
     text = markdown(report.as_dict()) if root is None else write_report(root, report)
     print("\n" + text)
     if report.could_not_run:

@@ -199,9 +199,8 @@ def test_the_job_names_culprit_and_evidence_and_writes_markdown(
 
     series = Series(values)
     argv = ["--repo", str(root), "--machine", "box", "--no-publish", "--no-backfill",
-            "--no-leakcheck", "--baseline", base, "--target", new]  # fmt: skip
-    no_timings = lambda baseline, target, names: []  # noqa: E731
-    assert nightly.main(argv, run=run, counter=series, bytecodes=series, weigher=no_timings) == 1
+            "--no-leakcheck", "--no-timings", "--no-sizes", "--baseline", base, "--target", new]  # fmt: skip
+    assert nightly.main(argv, run=run, counter=series, bytecodes=series) == 1
     report = json.loads((root / ".asv" / "nightly.json").read_text())
     [regressed] = report["regressed"]
     assert regressed["benchmark"] == CLAIM and regressed["ratio"] == pytest.approx(1.02)
@@ -218,7 +217,7 @@ def test_the_job_names_culprit_and_evidence_and_writes_markdown(
 
 @pytest.mark.parametrize("argv", [["--count-threshold", "0"], ["--count-threshold", "2"],
                                   ["--no-leakcheck", "--bogus"]])  # fmt: skip
-def test_bad_arguments_still_exit_4(argv: list[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
+def test_bad_arguments_still_exit_4(argv: list[str], tmp_path: Path) -> None:
+    with pytest.raises(nightly.UsageError):
         nightly.parse_args(argv)
-    assert exited.value.code == nightly.CANNOT_RUN
+    assert nightly.main([*argv, "--repo", str(tmp_path)]) == nightly.CANNOT_RUN

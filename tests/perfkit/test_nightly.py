@@ -72,10 +72,11 @@ def test_bad_arguments_exit_4(
     assert "COULD NOT RUN" in stale.read_text() and verdict(repo)["status"] == 4
 
 
-def test_the_entry_point_exits_4_on_bad_arguments() -> None:
+def test_the_entry_point_exits_4_on_bad_arguments(repo: Repo) -> None:
     script = ROOT / "scripts" / "nightly.py"
-    done = subprocess.run([sys.executable, str(script), "--no-such-option"], capture_output=True)
-    assert done.returncode == 4
+    done = subprocess.run([sys.executable, str(script), "--no-such-option"], capture_output=True,
+                          cwd=repo.root)  # fmt: skip
+    assert done.returncode == 4 and verdict(repo)["could_not_run"].startswith("bad arguments")
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from taskorch.errors import ConfigurationError
 from perfkit.regression import Answer, Status, load_thresholds, threshold_of, timed, weigh, weighed
+from taskorch.errors import ConfigurationError
 
 
 def processes(n: int, seed: int, shift: float = 1.0, sigma: float = 0.02) -> list[float]:
