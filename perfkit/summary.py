@@ -78,7 +78,7 @@ def _table(changes: Sequence[Mapping[str, Any]], culprits: Mapping[str, str]) ->
         unit = str(c.get("unit") or "")
         evidence = cell(c.get("reason") or "—")
         lines.append(
-            f"| `{cell(c['benchmark'])}` | {_number(c.get('before'), unit)} |"
+            f"| `{c['benchmark']}` | {_number(c.get('before'), unit)} |"
             f" {_number(c.get('after'), unit)} | {_ratio(c)} | {_direction(c)} |"
             f" {culprits.get(c['benchmark'], '—')} | {evidence} |"
         )
@@ -109,7 +109,7 @@ def markdown(report: Mapping[str, Any]) -> str:
     status = int(report.get("status", 4))
     findings = list(report.get("findings") or [])
     culprits = {
-        f["benchmark"]: f"`{cell(f['culprit'][:8])}`"
+        f["benchmark"]: f"`{f['culprit'][:8]}`"
         if f.get("culprit")
         else f"unknown: {cell(f.get('reason'))}"
         for f in findings
@@ -145,7 +145,7 @@ def markdown(report: Mapping[str, Any]) -> str:
             continue
         lines += [f"### {title}", ""]
         if key == "broke":
-            lines += [f"- `{cell(c['benchmark'])}`: {cell(c.get('reason', ''))}" for c in changes]
+            lines += [f"- `{c['benchmark']}`: {cell(c.get('reason', ''))}" for c in changes]
         else:
             lines += _table(changes, culprits if key == "regressed" else {})
         lines.append("")

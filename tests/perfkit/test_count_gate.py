@@ -199,7 +199,8 @@ def test_the_job_names_culprit_and_evidence_and_writes_markdown(
 
     series = Series(values)
     argv = ["--repo", str(root), "--machine", "box", "--no-publish", "--no-backfill",
-            "--no-leakcheck", "--no-timings", "--no-sizes", "--baseline", base, "--target", new]  # fmt: skip
+            "--no-leakcheck", "--no-timings", "--no-sizes",
+            "--baseline", base, "--target", new]  # fmt: skip
     assert nightly.main(argv, run=run, counter=series, bytecodes=series) == 1
     report = json.loads((root / ".asv" / "nightly.json").read_text())
     [regressed] = report["regressed"]
