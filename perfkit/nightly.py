@@ -1,40 +1,54 @@
 """The nightly regression job: benchmark what is new on main against the previous baseline in the
-same run, run the leak checks, publish the site, and say what regressed.
+same run, run the leak checks, publish the site, and say what regressed, and what was judged.
 
 Steps:
 1. the repository is the git work tree of the working directory (or ``--repo``); the target is
    ``main`` (or ``--target``); the baseline is the newest first-parent ancestor of the target that
    has results for this machine (or ``--baseline``);
-2. ``asv run`` records the target (and the baseline, when it has no results yet) for the
-   history; the saved values that do not depend on load are judged pair by pair by the
-   regression rule (:mod:`perfkit.regression`): instruction counts by a tight threshold, memory
-   sizes and statement counts by the factor;
-3. the timings (``time_`` benchmarks) are weighed on fresh processes of both commits,
+2. ``asv run`` records the target, then the baseline when it has no results yet, or what its
+   saved results lack of the counts and sizes the target has (an earlier ``asv run -b ...``
+   leaves a partial file); a target asv could not install, or whose benchmarks did not import
+   (every benchmark failed without running), stops the job;
+3. the saved values that do not depend on load are judged pair by pair by the regression rule
+   (:mod:`perfkit.regression`): instruction counts by a tight threshold, memory sizes and
+   statement counts by the factor. Counts that could not be taken are put down to valgrind
+   when valgrind is missing or fails, not to the code;
+4. the timings (``time_`` benchmarks) are weighed on fresh processes of both commits,
    alternated benchmark by benchmark (:mod:`perfkit.trials`, :mod:`perfkit.timings`), with each
    benchmark's threshold from the A/A calibration (``calibration/<machine>.json``,
    :mod:`perfkit.calibration`). A timing that moved together with its raw sqlite3 reference,
-   or a raw reference itself, is the machine, not the code. What a commit of the range declared
-   (an ``Expected-Change:`` trailer, :mod:`perfkit.expected`) is expected, not regressed;
-   timings of the agent runtime and the import are watched in the history (change points),
-   not here;
+   or a raw reference itself, is the machine, not the code; one whose process fails or runs
+   past its timeout on the target is broken. What a commit of the range declared (an
+   ``Expected-Change:`` trailer, :mod:`perfkit.expected`) is expected, not regressed; timings
+   of the large graphs are watched in the history (change points), not here;
    for each regression, the first commit of the range that shows it: bisection on the counts,
    or on new trials for a timing; and for counts the functions that grew most
    (:mod:`perfkit.culprit`);
-4. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
-5. ``python -m leakcheck suite`` when the leakcheck package exists (a leak counts as a
+5. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
+6. ``python -m leakcheck suite`` when the leakcheck package exists (a leak counts as a
    regression), unless ``--no-leakcheck``;
-6. ``asv publish``, and the site's libraries vendored so that it renders offline
-   (:mod:`perfkit.site`).
+7. ``asv publish``, the regressions page from the history's change points, and the site's
+   libraries vendored so that it renders offline (:mod:`perfkit.site`).
 
-Exit status (a bit set, so both can be told apart at once):
-  0  nothing regressed, nothing broke
+Every night gives an account of what it judged (:mod:`perfkit.account`): for each family of
+evidence (instruction counts, sizes and statement counts, timings, the leak check) how many
+benchmarks were compared on both sides, skipped and why, inconclusive or broken. A family the
+night was asked to judge that compared nothing is never a pass; ``--no-counts``, ``--no-sizes``,
+``--no-timings`` and ``--no-leakcheck`` turn a family off, and the account says so.
+
+Exit status (a bit set, so that each part can be told apart at once):
+  0  everything asked for was judged; nothing regressed, nothing broke
   1  a benchmark regressed (slower, larger, more statements...) or leakcheck found a leak
-  2  a benchmark broke: it fails on the target
-  3  both
-  4  the job could not run (bad arguments, no repository, a commit that does not build)
+  2  a benchmark broke: it fails, or runs past its timeout, on the target
+  8  something asked for judged nothing: a ``-b`` that matched no benchmark, valgrind missing
+     or failing, a baseline whose results lack the benchmarks, every timing inconclusive
+  (1, 2 and 8 combine: 3, 9, 10, 11)
+  4  the job could not run, whatever else it found: bad arguments, no repository, a commit that
+     does not install or whose benchmarks do not import, a calibration file that cannot be used
 
-A summary is printed and written as JSON to ``.asv/nightly.json`` in the repository, and as
-Markdown beside it (``.asv/nightly.md``) and to ``$GITHUB_STEP_SUMMARY`` when that is set.
+Every run, whatever its outcome, replaces the report of the run before: JSON in
+``.asv/nightly.json`` and the same account as Markdown beside it (``.asv/nightly.md``), each
+written whole; the Markdown is also printed and appended to ``$GITHUB_STEP_SUMMARY`` when set.
 """
 
 from __future__ import annotations
