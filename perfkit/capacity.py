@@ -118,7 +118,8 @@ def fleet_probe(
         with open_orchestrator(fresh_url(directory, f"capacity-{agents}")) as orch:
             outcome = asyncio.run(timed_fleet(orch, agents, seconds, work_seconds=work_seconds))
         m = outcome.metrics()
-        figures = {k: m[k] for k in ("working_median", "working_peak", "loops_per_second")}
+        figures = {k: m[k] for k in ("working_median", "working_peak")}
+        figures["loops_per_second"] = round(m["loops_per_second"])
         figures["claim_p99_ms"] = round(outcome.report.claim_latency.p99 * 1e3, 2)
         need = min_working * agents
         if not outcome.sound:

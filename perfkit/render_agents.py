@@ -38,7 +38,7 @@ def capacity_summary(metrics: Mapping[str, Any], fmt: Format) -> str:
     return (
         f"Largest count that held: {fmt(metrics.get('capacity'))} agents{bound}."
         f" A count holds when its invariants hold and the median of agents working at once is"
-        f" at least {fmt(metrics.get('min_working'))} of it (each handler call doing"
+        f" at least {fmt(metrics.get('min_working'))} times the count (each handler call doing"
         f" {fmt(metrics.get('work_ms'))} ms of work, {fmt(metrics.get('probe_seconds'))} s a"
         f" count). {tried} counts tried in {fmt(metrics.get('seconds'))} s; stopped:"
         f" {fmt(metrics.get('stopped'))}."

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .files import write_text_atomic
 from .history import History
 from .monitor import Sample
 from .session import SessionResults
@@ -84,9 +85,9 @@ class PerformanceReport:
             "markdown": out / "summary.md",
             "json": out / "report.json",
         }
-        paths["html"].write_text(self.to_html(), encoding="utf-8")
-        paths["markdown"].write_text(self.to_markdown(), encoding="utf-8")
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+        write_text_atomic(paths["html"], self.to_html())
+        write_text_atomic(paths["markdown"], self.to_markdown())
+        write_text_atomic(paths["json"], json.dumps(self.to_dict(), indent=1))
         return paths
 
     def __str__(self) -> str:
