@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .command import EXIT_ERROR, UsageError, guarded, integer
+from .command import EXIT_ERROR, UsageError, guarded, integer, machine_name
 from .gitrepo import git, toplevel
 from .history import calibration_file
 from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
@@ -231,6 +231,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
     parser.add_argument(
         "--machine",
+        type=machine_name,
         default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
         help="whose thresholds these are ($TASKORCH_ASV_MACHINE, else the host name)",
     )

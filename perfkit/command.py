@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import functools
 import math
+import re
 import signal
 import sys
 import threading
@@ -30,6 +31,7 @@ __all__ = [
     "UsageError",
     "guarded",
     "integer",
+    "machine_name",
     "number",
     "run_async",
 ]
@@ -41,6 +43,16 @@ T = TypeVar("T")
 
 class UsageError(ValueError):
     """An option or an input file the user gave cannot be used; the message names it."""
+
+
+def machine_name(text: str) -> str:
+    """An argparse ``type``: an asv machine name, which names a folder of ``results/`` and a
+    calibration file, so a plain name, never a path."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text) or len(text) > 100:
+        raise argparse.ArgumentTypeError(
+            f"must be a plain name (letters, digits, '.', '_', '-'), not {text!r}"
+        )
+    return text
 
 
 def integer(minimum: int, maximum: int) -> Callable[[str], int]:

@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import importlib.util
 import json
 import os
@@ -63,7 +64,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -72,6 +73,7 @@ from taskorch.errors import ConfigurationError
 
 from .account import Family, Tally, family_of, not_asked, tally_changes
 from .asvdata import AsvConfig, Measurement, expand, load_commit, load_config, scan
+from .command import machine_name
 from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
 from .expected import declared
 from .files import write_text_atomic
@@ -347,7 +349,10 @@ def run_leakcheck(job: Job, tally: Tally) -> tuple[str, bool]:
 def publish(job: Job) -> bool:
     if job.asv("publish") != 0:
         return False
-    problems = complete_site(job.config.html_dir, job.config.results_dir, job.root)
+    try:
+        problems = complete_site(job.config.html_dir, job.config.results_dir, job.root)
+    except OSError as exc:  # a full disk: the site is not complete, and the night goes on
+        problems = [f"the site could not be completed: {exc}"]
     for line in problems:
         print(line, file=sys.stderr)
     return not problems
@@ -440,6 +445,32 @@ def judge_range(
                 f"{baseline}..{target}")  # fmt: skip
 
 
+class Running(JobError):
+    """Another night holds the repository."""
+
+
+@contextlib.contextmanager
+def one_night(root: Path) -> Iterator[None]:
+    """One night at a time in a repository (two would race on its results and its report).
+    Worktrees that a killed night left registered are pruned when their folders are gone,
+    and named when they are not."""
+    lock = root / ".asv" / "nightly.lock"
+    lock.parent.mkdir(exist_ok=True)
+    with open(lock, "a") as held:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Running(f"another nightly job is running in {root} ({lock} is held)") from None
+        git(root, "worktree", "prune")
+        for line in git(root, "worktree", "list", "--porcelain").splitlines():
+            path = line.removeprefix("worktree ")
+            if line.startswith("worktree ") and "/taskorch-engine-" in path:
+                remove = shlex.join(["git", "worktree", "remove", "--force", path])
+                print(f"nightly: a worktree left by an earlier run that was killed: {path}"
+                      f" ({remove})", file=sys.stderr)  # fmt: skip
+        yield
+
+
 def write_report(root: Path, report: Report) -> str:
     """The report as ``.asv/nightly.json`` and ``.asv/nightly.md`` (each written whole,
     replacing the run before), appended to ``$GITHUB_STEP_SUMMARY`` when set; returns the
@@ -465,15 +496,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         raise UsageError(message)
-
-
-def _machine(text: str) -> str:
-    """A machine name is a folder of ``results/``: a plain name, never a path."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text):
-        raise argparse.ArgumentTypeError(
-            f"must be a plain name (letters, digits, '.', '_', '-'), not {text!r}"
-        )
-    return text
 
 
 def _factor(text: str) -> float:
@@ -511,7 +533,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
     parser.add_argument(
         "--machine",
-        type=_machine,
+        type=machine_name,
         default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
         help="asv machine name: results are kept per machine ($TASKORCH_ASV_MACHINE, else the"
         " host name; the reference results are under ref-2core)",
@@ -592,7 +614,11 @@ def main(
         root = (options.repo or toplevel()).resolve()
         job = Job(root, load_config(root), options.machine, run, weigher, counter, bytecodes,
                   valgrind)  # fmt: skip
-        nightly(job, options, report)
+        with one_night(root):
+            nightly(job, options, report)
+    except Running as exc:  # the running night owns the report: leave it alone
+        print(f"nightly: cannot run: {exc}", file=sys.stderr)
+        return CANNOT_RUN
     except UsageError as exc:
         report.could_not_run = f"bad arguments: {exc}"
     except (JobError, ConfigurationError) as exc:

@@ -40,11 +40,15 @@ def verdict(status: int) -> str:
 
 def cell(text: Any) -> str:
     """Text the suite did not write (a process's output, a benchmark's error) made safe for one
-    Markdown table cell: HTML escaped, one line, no pipe, at most a few hundred characters."""
+    Markdown table cell: HTML escaped, one line, no pipe, code span or link, at most a few
+    hundred characters."""
     line = " ".join(str(text).split())
     if len(line) > _CELL:
         line = line[: _CELL - 1] + "…"
-    return html.escape(line).replace("|", "&#124;").replace("`", "&#96;")
+    line = html.escape(line)
+    for mark, entity in (("|", "&#124;"), ("`", "&#96;"), ("[", "&#91;"), ("]", "&#93;")):
+        line = line.replace(mark, entity)
+    return line
 
 
 def _number(value: Any, unit: str) -> str:

@@ -79,7 +79,9 @@ def test_a_kept_pool_that_is_no_calibration_file_exits_2(
     assert calibration.main(["--repo", str(tmp_path), "--pool", str(kept)]) == 2
 
 
-@pytest.mark.parametrize("argv", [["--processes", "3"], ["--nights", "0"], ["--bogus"]])
+@pytest.mark.parametrize(
+    "argv", [["--processes", "3"], ["--nights", "0"], ["--bogus"], ["--machine", "../../x"]]
+)
 def test_bad_arguments_exit_2(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         calibration.parse_args(argv)

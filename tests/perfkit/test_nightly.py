@@ -56,6 +56,8 @@ def repo(tmp_path: Path) -> Repo:
         ["--rounds", "2.5"],
         ["--processes", "0"],
         ["--processes", "1"],
+        ["--machine", "../../somewhere"],
+        ["--machine", "a/b"],
     ],
 )
 def test_bad_arguments_exit_4(

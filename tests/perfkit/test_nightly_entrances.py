@@ -266,3 +266,51 @@ def test_a_family_turned_off_is_said_to_be_off_and_not_judged(repo: Repo) -> Non
     assert family(repo, "timings")["not_asked"] == "turned off (--no-timings)"
     assert family(repo, "instruction counts")["not_asked"] == "turned off (--no-counts)"
     assert family(repo, "leak check")["not_asked"] == "turned off (--no-leakcheck)"
+
+
+# -- one night at a time, leftovers, hostile output ----------------------------------------------
+
+
+def test_a_second_night_at_once_is_refused_and_leaves_the_report_alone(repo: Repo) -> None:
+    import fcntl
+
+    old, _, new = repo.commits
+    repo.write(old, {})
+    repo.write(new, {})
+    assert night(repo) == 0
+    before = (repo.root / ".asv" / "nightly.json").read_text()
+    with open(repo.root / ".asv" / "nightly.lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert night(repo) == nightly.CANNOT_RUN
+    assert (repo.root / ".asv" / "nightly.json").read_text() == before
+
+
+def test_a_worktree_left_by_a_killed_night_is_named(
+    repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from perfkit.gitrepo import git
+
+    old, _, new = repo.commits
+    repo.write(old, {})
+    repo.write(new, {})
+    left = tmp_path / "taskorch-engine-killed" / "tree"
+    git(repo.root, "worktree", "add", "--detach", "--quiet", str(left), old)
+    assert night(repo) == 0
+    assert f"a worktree left by an earlier run that was killed: {left}" in capsys.readouterr().err
+
+
+def test_what_the_process_under_test_printed_cannot_mark_up_the_summary(repo: Repo) -> None:
+    from perfkit.culprit import Finding
+    from perfkit.regression import Change, Status
+    from perfkit.summary import markdown
+
+    hostile = "<img src=x onerror=alert(1)> | [x](javascript:alert(1))\n| next | row |"
+    report = nightly.Report("aaaaaaaa", "bbbbbbbb")
+    report.regressed = [Change(COUNT, Status.REGRESSED, 1.02, False, 100.0, 102.0,
+                               unit="instructions")]  # fmt: skip
+    report.findings = [Finding(COUNT, "claim", "", 100.0, 102.0, reason=hostile)]
+    text = markdown(report.as_dict())
+    [row] = [line for line in text.splitlines() if line.startswith(f"| `{COUNT}`")]
+    assert "<img" not in text and "&lt;img" in row
+    assert row.count("|") == 8  # one row of seven cells: no pipe or newline got through
+    assert "[x](" not in row  # no link
