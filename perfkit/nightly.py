@@ -59,35 +59,35 @@ import fcntl
 import importlib.util
 import json
 import os
-import platform
-import re
 import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from taskorch.errors import ConfigurationError
 
 from .account import Family, Tally, family_of, not_asked, tally_changes
 from .asvdata import AsvConfig, Measurement, expand, load_commit, load_config, scan
-from .command import machine_name
 from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
 from .expected import declared
 from .files import write_text_atomic
 from .gitrepo import git, toplevel
 from .instructions import valgrind_problem
-from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, compare, expect
+from .nightly_options import UsageError, parse_args, repo_of
+from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
+from .saved import judge_saved, lacking, selecting
 from .site import complete_site
 from .summary import markdown
 from .timings import Weigher, default_weigher, nightly_benchmarks, timing_changes, timing_culprits
-from .trials import MOST, TrialError
+from .trials import TrialError
 
 __all__ = ["CANNOT_RUN", "NOT_JUDGED", "Job", "JobError", "Report", "main", "nightly"]
 
 OK, REGRESSED, BROKE, CANNOT_RUN, NOT_JUDGED = 0, 1, 2, 4, 8
+DESCRIPTION = (__doc__ or "").split("\n\n")[0]
 
 # Runs a command in a folder, its output going to ours, and returns its exit status.
 CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
@@ -230,59 +230,6 @@ def recorded(job: Job, commit: str, selected: Mapping[str, Any]) -> dict[str, Me
     return mine
 
 
-def lacking(
-    before: Mapping[str, Measurement],
-    after: Mapping[str, Measurement],
-    selected: Mapping[str, Mapping[str, Any]],
-) -> list[str]:
-    """The saved counts and sizes the target has and the baseline's results lack: absent
-    there, or skipped there while the target has a value. (Timings are weighed on fresh
-    processes, whatever was saved.)"""
-    judged = (Family.COUNTS, Family.SIZES)
-    return sorted(
-        name
-        for name, m in after.items()
-        if m.usable
-        and family_of(m.unit, str(selected[name].get("type", ""))) in judged
-        and (name not in before or not (before[name].usable or before[name].failed))
-    )
-
-
-def selecting(names: Sequence[str]) -> str:
-    """An asv ``-b`` pattern that selects the benchmarks ``names`` (with every parameter set)."""
-    bare = sorted({name.split("(", 1)[0] for name in names})
-    return "^(" + "|".join(re.escape(b) for b in bare) + ")"
-
-
-def judge_saved(
-    job: Job,
-    report: Report,
-    before: Mapping[str, Measurement],
-    after: Mapping[str, Measurement],
-    selected: Mapping[str, Mapping[str, Any]],
-) -> list[Change]:
-    """The saved values that do not depend on load, judged by the regression rule and counted
-    into their families; a timing's saved value only says whether it broke. When no count could
-    be compared (every one skipped or failing), valgrind is asked why: a valgrind that is
-    missing or fails is the machine's problem, not the code's."""
-    by_family: dict[Family | None, list[Change]] = {}
-    for c in compare(before, after, report.factor, report.count_threshold):
-        kind = str(selected.get(c.benchmark, {}).get("type", ""))
-        by_family.setdefault(family_of(c.unit, kind), []).append(c)
-    counts = by_family.get(Family.COUNTS, [])
-    if counts and all(c.status in (Status.BROKE, Status.INCOMPARABLE) for c in counts):
-        problem = job.valgrind_problem()
-        if problem:
-            report.account[Family.COUNTS].problem = problem
-            by_family[Family.COUNTS] = []
-    out = [c for c in by_family.get(Family.TIMINGS, []) if c.status is Status.BROKE]
-    for family in (Family.COUNTS, Family.SIZES):
-        if report.account[family].asked:
-            tally_changes(report.account[family], by_family.get(family, []))
-            out += by_family.get(family, [])
-    return out
-
-
 def judge_timings(
     job: Job,
     report: Report,
@@ -419,7 +366,8 @@ def judge_range(
         kind = family_of(after.pop(name).unit, str(selected[name].get("type", "")))
         if kind is not None and report.account[kind].asked:
             report.account[kind].skip("the baseline's saved results lack it", name)
-    changes = judge_saved(job, report, before, after, selected)
+    rule = (report.factor, report.count_threshold)
+    changes = judge_saved(report.account, before, after, selected, rule, job.valgrind_problem)
     weigher = None
     if report.account[Family.TIMINGS].asked:
         weigher = job.weigher or default_weigher(job.root, job.machine, options.bench,
@@ -488,115 +436,6 @@ def write_report(root: Path, report: Report) -> str:
     return text
 
 
-class UsageError(Exception):
-    """Bad arguments: the job could not run (exit status 4, not argparse's 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        raise UsageError(message)
-
-
-def _factor(text: str) -> float:
-    value = float(text)
-    if not value > 1:
-        raise argparse.ArgumentTypeError(f"must be above 1 (a ratio), not {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
-
-def _at_least_two(text: str) -> int:
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"must be at least 2 (a weighing needs two a side), not {text}"
-        )
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, not {text}")
-    return value
-
-
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = _Parser(prog="nightly.py", description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
-    parser.add_argument(
-        "--machine",
-        type=machine_name,
-        default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
-        help="asv machine name: results are kept per machine ($TASKORCH_ASV_MACHINE, else the"
-        " host name; the reference results are under ref-2core)",
-    )
-    parser.add_argument("--target", default="main", help="what to benchmark (default: main)")
-    parser.add_argument("--baseline", help="compare with this commit (default: previous results)")
-    parser.add_argument(
-        "--factor",
-        type=_factor,
-        default=DEFAULT_FACTOR,
-        help=f"the regression rule's factor (default: {DEFAULT_FACTOR})",
-    )
-    parser.add_argument(
-        "--count-threshold",
-        type=_fraction,
-        default=COUNT_THRESHOLD,
-        help=f"relative change of an instruction count that counts (default: {COUNT_THRESHOLD})",
-    )
-    parser.add_argument(
-        "--rounds", type=_positive, help="asv rounds per commit, for the recorded history"
-    )
-    parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
-    parser.add_argument(
-        "--processes",
-        type=_at_least_two,
-        default=MOST,
-        help=f"the most fresh processes a side a timing gets while its answer is unknown"
-        f" (default: {MOST})",
-    )
-    parser.add_argument(
-        "--no-backfill",
-        dest="backfill",
-        action="store_false",
-        help="do not record the commits between baseline and target for the history",
-    )
-    for family, what in (("counts", "the instruction counts (valgrind)"),
-                         ("sizes", "the sizes and statement counts"),
-                         ("timings", "the timings' trials on fresh processes")):  # fmt: skip
-        parser.add_argument(f"--no-{family}", dest=family, action="store_false",
-                            help=f"do not judge {what} (the summary says so)")  # fmt: skip
-    parser.add_argument(
-        "--no-leakcheck",
-        dest="leakcheck",
-        action="store_false",
-        help="skip the leak checks (about 6 min: 180 s a workload at most)",
-    )
-    parser.add_argument(
-        "--no-publish",
-        dest="publish",
-        action="store_false",
-        help="do not regenerate the site (.asv/html)",
-    )
-    return parser.parse_args(list(argv))
-
-
-def _repo_of(argv: Sequence[str]) -> Path:
-    """The repository the arguments name (``--repo``), else the working one."""
-    lenient = argparse.ArgumentParser(add_help=False)
-    lenient.add_argument("--repo", type=Path)
-    found = lenient.parse_known_args(list(argv))[0].repo
-    return found.resolve() if found is not None and found.is_dir() else toplevel()
-
-
 def main(
     argv: Sequence[str] | None = None,
     run: CommandRunner = run_command,
@@ -608,7 +447,7 @@ def main(
     report = Report()
     root: Path | None = None
     try:
-        options = parse_args(sys.argv[1:] if argv is None else argv)
+        options = parse_args(sys.argv[1:] if argv is None else argv, DESCRIPTION)
         report.factor, report.count_threshold = options.factor, options.count_threshold
         report.bench, report.account = options.bench, families(options)
         root = (options.repo or toplevel()).resolve()
@@ -629,7 +468,7 @@ def main(
         report.could_not_run = f"cannot weigh the timings: {exc}"
     if root is None:  # bad arguments replace the last report too, where one can be found
         with contextlib.suppress(ConfigurationError):
-            root = _repo_of(sys.argv[1:] if argv is None else argv)
+            root = repo_of(sys.argv[1:] if argv is None else argv)
     text = markdown(report.as_dict()) if root is None else write_report(root, report)
     print("\n" + text)
     if report.could_not_run:
