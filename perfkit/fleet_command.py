@@ -26,9 +26,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from taskorch import Orchestrator, Plan, TaskStatus
+from taskorch import Orchestrator, Plan, TaskStatus, inputs
 from taskorch.agents import Fleet, FleetCounters, WorkerClosedError
 from taskorch.cli import open_db
+from taskorch.errors import InvalidArgumentError
 
 from .command import UsageError, guarded, integer, number, run_async
 from .demo import DemoHandler, check_invariants, plan_demo
@@ -79,13 +80,11 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     """A plan file's ``{"goal": ..., "subtasks": [...], "context": ...}``; :class:`UsageError`
     naming the file when it cannot be read or has another shape."""
     try:
-        spec = json.loads(path.read_bytes().decode("utf-8"))
+        spec = inputs.load(path, json.loads)
     except OSError as exc:
         raise UsageError(f"cannot read plan file {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"plan file {path} is not UTF-8 text ({exc.reason})") from exc
-    except ValueError as exc:
-        raise UsageError(f"plan file {path} is not valid JSON: {exc}") from exc
+    except InvalidArgumentError as exc:  # not a regular file, too large, not JSON, too deep
+        raise UsageError(f"plan file {exc}") from exc
     subtasks = spec.get("subtasks") if isinstance(spec, dict) else None
     if (
         not isinstance(spec, dict)

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from taskorch.errors import ConfigurationError
+from taskorch import inputs
+from taskorch.errors import ConfigurationError, InvalidArgumentError
 
 from .session import SessionResults
 
@@ -136,22 +137,40 @@ CRITERIA = (
 
 
 def load_budgets(path: str | Path) -> dict[str, float]:
-    """Read ``[budgets]`` from a TOML file; refuse unknown keys and looser budgets."""
+    """Read ``[budgets]`` from a TOML file; refuse unknown keys and looser budgets.
+
+    A budget is a finite number above 0 (the leak budget, a count of workloads, is 0 and can only
+    stay 0), an integer where the criterion counts; :class:`ConfigurationError` names the file and
+    the key of anything else.
+    """
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data = inputs.load(path, tomllib.loads, "TOML")
+    except OSError as exc:
         raise ConfigurationError(f"cannot read budgets file {path}: {exc}") from exc
+    except InvalidArgumentError as exc:  # not a regular file, too large, not TOML, too deep
+        raise ConfigurationError(f"cannot read budgets file {exc}") from exc
+    others = sorted(set(data) - {"budgets"})
+    if others:
+        raise ConfigurationError(f"{path}: unknown key(s) {others}; a budgets file holds [budgets]")
     table = data.get("budgets", {})
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{path}: 'budgets' must be a table ([budgets]), got {table!r}")
     known = {c.key: c for c in CRITERIA}
     out: dict[str, float] = {}
     for key, value in table.items():
         criterion = known.get(key)
         if criterion is None:
             raise ConfigurationError(f"{path}: unknown budget {key!r}; known: {sorted(known)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigurationError(f"{path}: budget {key!r} must be a number, got {value!r}")
+        counted = type(criterion.budget) is int
+        if isinstance(value, bool) or not isinstance(value, int if counted else (int, float)):
+            what = "an integer" if counted else "a number"
+            raise ConfigurationError(f"{path}: budget {key!r} must be {what}, got {value!r}")
         if not math.isfinite(value):  # TOML has nan and inf; nan would compare as tighter
             raise ConfigurationError(f"{path}: budget {key!r} must be finite, got {value!r}")
+        # At or below 0 a criterion could never pass; the leak budget is 0 already.
+        if value < 0 or (value == 0 and criterion.budget != 0):
+            low = "0" if criterion.budget == 0 else "above 0"
+            raise ConfigurationError(f"{path}: budget {key!r} must be {low}, got {value!r}")
         looser = value > criterion.budget if criterion.upper else value < criterion.budget
         if looser:
             raise ConfigurationError(

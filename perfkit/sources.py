@@ -18,6 +18,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from taskorch import inputs
+from taskorch.errors import InvalidArgumentError
+
 from .monitor import Sample
 from .session import SessionResults
 
@@ -50,17 +53,13 @@ class LeakEntry:
 def read_json(path: Path) -> Any | None:
     """The JSON document in ``path``; None when there is no such file."""
     try:
-        raw = path.read_bytes()
+        return inputs.load(path, json.loads)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise SourceError(path, f"cannot be read ({exc.strerror or exc})") from exc
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except ValueError as exc:
-        raise SourceError(path, f"is not valid JSON ({exc})") from exc
+    except InvalidArgumentError as exc:  # its message already starts with the file's name
+        raise SourceError(path, str(exc).removeprefix(f"{exc.argument}: ")) from exc
 
 
 def load_results(path: Path) -> SessionResults | None:

@@ -13,13 +13,13 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
-from pathlib import Path
 from typing import Any
 
 import taskorch
 
+from . import inputs
 from .checks import MAX_ID
-from .errors import TaskorchError
+from .errors import InvalidArgumentError, TaskorchError
 
 DB_HELP = (
     "database URL (default: $TASKORCH_URL, else sqlite:///.taskorch/taskorch.db in the current"
@@ -75,9 +75,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     try:
-        spec = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:  # ValueError: bad JSON, or not UTF-8 at all
-        raise UsageError(f"cannot read plan file {args.file}: {exc}") from exc
+        spec = inputs.load(args.file, json.loads)
+    except OSError as exc:
+        raise UsageError(f"cannot read plan file {args.file}: {exc.strerror or exc}") from exc
+    except InvalidArgumentError as exc:  # not a regular file, too large, not JSON, too deep
+        raise UsageError(f"cannot read plan file {exc}") from exc
     if not isinstance(spec, dict) or "goal" not in spec or "subtasks" not in spec:
         raise UsageError(
             'a plan file is a JSON object: {"goal": "...", "subtasks": [...], "context": {...}}'

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from taskorch.cli import main
+from tests.hostile import hostile_files
 from tests.support import ROOT
 
 
@@ -132,3 +133,11 @@ def test_a_broken_plugin_is_a_warning_not_a_failure(
     assert main(["init", "--db", f"sqlite:///{tmp_path}/t.db"]) == 0
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "'broken'" in err[0] and "taskorch_no_such_plugin" in err[0], err
+
+
+def test_a_fifo_a_device_or_a_deeply_nested_plan_file_is_bad_usage(tmp_path: Path) -> None:
+    with hostile_files(tmp_path) as files:
+        for path, words in files.values():
+            out = run("plan", str(path), cwd=tmp_path)
+            assert_no_traceback(out, 2, f"cannot read plan file {path}", words)
+    assert not (tmp_path / ".taskorch").exists()  # refused before the database is opened

@@ -21,6 +21,7 @@ from perfkit import OrchestrationSession
 from perfkit.spec import Spec
 from taskorch import TaskStatus
 from taskorch.cli import main
+from tests.hostile import hostile_files
 from tests.support import ROOT
 
 # The specialists the toolkit's own subtasks had before they got one of their own.
@@ -283,3 +284,15 @@ def test_a_killed_runs_leftovers_are_cancelled_not_run(
     assert_untouched(url, ids)
     with taskorch.open(url) as orch:
         assert orch.get(left.task_ids[0]).status is TaskStatus.CANCELLED
+
+
+def test_a_fifo_a_device_or_a_deeply_nested_plan_file_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "never.db"
+    with hostile_files(tmp_path) as files:
+        for path, words in files.values():
+            assert exit_status(["fleet", "--plan", str(path), "--db", f"sqlite:///{db}"]) == 2
+            err = capsys.readouterr().err
+            assert f"plan file {path}" in err and words in err and "Traceback" not in err
+    assert not db.exists()

@@ -9,6 +9,7 @@ import pytest
 
 from perfkit.spec import Spec
 from taskorch.cli import main
+from tests.hostile import DEEP_JSON, DEEP_TOML, hostile_files
 
 
 @pytest.fixture
@@ -70,6 +71,14 @@ def test_a_bad_duration_is_refused(
         (b"\xff\xfe[budgets]", "cannot read budgets file"),
         (b"[budgets]\ntask_creation_ms = nan\n", "must be finite"),
         (b"[budgets]\nspeed = 1\n", "unknown budget"),
+        (b"budgets = 5\n", "'budgets' must be a table"),
+        (b"[budget]\ntask_creation_ms = 1\n", "unknown key(s) ['budget']"),
+        (b"[budgets]\ntask_creation_ms = -1\n", "'task_creation_ms' must be above 0"),
+        (b"[budgets]\ntask_creation_ms = 0\n", "'task_creation_ms' must be above 0"),
+        (b"[budgets]\ndatabase_query_ms = true\n", "'database_query_ms' must be a number"),
+        (b"[budgets]\nconcurrent_agents = 60.5\n", "'concurrent_agents' must be an integer"),
+        (b"[budgets]\nleaks = -1\n", "'leaks' must be 0"),
+        (b'[budgets]\ntask_creation_ms = "5"\n', "'task_creation_ms' must be a number"),
     ],
 )
 def test_a_bad_budgets_file_is_refused(
@@ -97,6 +106,17 @@ def test_a_bad_leakcheck_file_is_refused(
         path.write_bytes(content)
     err = refused(tmp_path, capsys, runs, "--leakcheck-json", str(path))
     assert "--leakcheck-json" in err and str(path) in err and words in err
+
+
+@pytest.mark.parametrize("option", ["--budgets", "--leakcheck-json"])
+def test_a_fifo_a_device_or_a_deeply_nested_input_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str], option: str
+) -> None:
+    deep = DEEP_TOML if option == "--budgets" else DEEP_JSON
+    with hostile_files(tmp_path, deep) as files:
+        for path, words in files.values():
+            err = refused(tmp_path, capsys, runs, option, str(path))
+            assert option in err and str(path) in err and words in err
 
 
 def test_a_bad_database_url_is_a_taskorch_error_not_a_traceback(
