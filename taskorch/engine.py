@@ -86,15 +86,17 @@ def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
             "\x00" in key or "\x00" in title or "\x00" in specialist or "\x00" in description
         ):  # fmt: skip
             raise _bad_spec(i, spec)
-        deps = spec.get("depends_on") or ()
-        if deps:
-            if type(deps) is not list:
-                if isinstance(deps, str) or not isinstance(deps, Iterable):
-                    raise _bad_spec(i, spec)
-                deps = list(deps)
-            for d in deps:
-                if not isinstance(d, str):
-                    raise _bad_spec(i, spec)
+        deps = spec.get("depends_on")
+        if deps is None:
+            deps = ()
+        elif type(deps) is not list:
+            # Only a list or tuple of keys: 0, False or a mapping is a mistake, not "none".
+            if not isinstance(deps, (list, tuple)):
+                raise _bad_spec(i, spec)
+            deps = list(deps)
+        for d in deps:
+            if not isinstance(d, str):
+                raise _bad_spec(i, spec)
         keys.append(key)
         depends.append(deps)
         texts.append((title, specialist, description))

@@ -175,7 +175,17 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
         raise ConfigurationError(f"bad SQLite URL {url!r}: write sqlite:///relative/path.db")
     # Blank values are kept so that ?busy_timeout= is refused, not silently the default.
     options = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    return unquote(rest[1:]) or ":memory:", options
+    try:
+        # Strict: the default would turn every invalid escape into U+FFFD, so %ff and %fe would
+        # name one file.
+        path = unquote(rest[1:], errors="strict")
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"bad SQLite URL {url!r}: its path has an escape that is not UTF-8 ({exc.reason})"
+        ) from None
+    if "\x00" in path:  # no file name can hold one
+        raise ConfigurationError(f"bad SQLite URL {url!r}: its path holds a NUL (%00)")
+    return path or ":memory:", options
 
 
 def _offsets(indices: Sequence[int]) -> str | None:

@@ -99,6 +99,33 @@ def test_bad_plans_are_refused_and_write_nothing(
     _nothing_written(orch)
 
 
+@pytest.mark.parametrize("depends_on", [0, False, "", {"a"}, {"a": 1}, 1.5])
+def test_depends_on_that_is_not_a_list_is_refused_naming_the_subtask(
+    orch: taskorch.Orchestrator, depends_on: Any
+) -> None:
+    subtasks = [
+        {"key": "a", "title": "A", "specialist": "s"},
+        {"key": "b", "title": "B", "specialist": "s", "depends_on": depends_on},
+    ]
+    with pytest.raises(taskorch.InvalidSubtaskError, match=r"^subtask 1: 'depends_on' must be a"):
+        orch.plan("goal", subtasks)
+    _nothing_written(orch)
+
+
+def test_depends_on_may_be_a_tuple_or_none(orch: taskorch.Orchestrator) -> None:
+    plan = orch.plan(
+        "goal",
+        [
+            {"key": "a", "title": "A", "specialist": "s", "depends_on": None},
+            {"key": "b", "title": "B", "specialist": "s", "depends_on": ("a",)},
+        ],
+    )
+    assert [t.status for t in orch.subtasks(plan.parent_id)] == [
+        TaskStatus.READY,
+        TaskStatus.PENDING,
+    ]
+
+
 def test_unserializable_context_is_refused(orch: taskorch.Orchestrator) -> None:
     with pytest.raises(taskorch.InvalidArgumentError, match=r"^context: .*JSON") as caught:
         orch.plan("goal", chain(2), context={"x": object()})
