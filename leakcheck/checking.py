@@ -17,6 +17,7 @@ from leakcheck.capture import read_capture
 from leakcheck.errors import UsageError, WorkloadError
 from leakcheck.flamegraph import write_flamegraph
 from leakcheck.limits import MAX_THRESHOLD, amount, count
+from leakcheck.outputs import check_writable, move_whole
 from leakcheck.progress import Progress, SilentProgress, StreamProgress
 from leakcheck.report import Report, Timings
 from leakcheck.tracking import LoopPlan, run_loop
@@ -63,13 +64,16 @@ def check(
     keep_capture: str | Path | None = None,
     progress: Progress | bool = False,
     name: str = "",
+    scratch_dir: str | Path | None = None,
 ) -> Report:
     """Call ``step()`` ``warmup`` times, then ``iterations`` times under memray; judge the growth.
 
     ``flamegraph`` writes an offline HTML flamegraph of what was left alive (only when the
     check finds a leak if ``flamegraph_on_leak_only``); ``keep_capture`` keeps memray's
-    capture file, which is otherwise deleted. ``progress=True`` reports on
-    stderr during long runs.
+    capture file, which is otherwise deleted; both are checked before the loop and written
+    whole. ``progress=True`` reports on stderr during long runs. The capture (which can reach
+    gigabytes) is made in a new directory under ``scratch_dir``, by default the system's
+    temporary directory, and removed afterwards.
 
     Raises :class:`WorkloadError` when ``step`` raises, :class:`UsageError` for bad options
     and :class:`TrackerError` when memray cannot track.
@@ -77,9 +81,10 @@ def check(
     if not callable(step):
         raise UsageError(f"the workload must be callable, not {type(step).__name__}")
     iterations, warmup, threshold = checked(iterations, warmup, threshold)
+    check_outputs(flamegraph, keep_capture)
     plan = LoopPlan(iterations=iterations, warmup=warmup)
     reporter = _reporter(progress, name)
-    workdir = Path(tempfile.mkdtemp(prefix="leakcheck-"))
+    workdir = Path(tempfile.mkdtemp(prefix="leakcheck-", dir=scratch_dir))
     try:
         run = run_loop(step, plan, workdir / "capture.bin", reporter)
         reporter.phase("analysing the capture")
@@ -98,8 +103,7 @@ def check(
         capture_path = None
         if keep_capture is not None:
             capture_path = Path(keep_capture)
-            capture_path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(run.capture, capture_path)
+            move_whole(run.capture, capture_path)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return Report(
@@ -146,19 +150,22 @@ def check_session(
     keep_capture: str | Path | None = None,
     progress: Progress | bool = False,
     name: str = "",
+    scratch_dir: str | Path | None = None,
 ) -> Report:
     """Like :func:`check`, for a workload that needs set-up and tear-down.
 
-    ``session(scratch_dir)`` must return a context manager yielding the step to loop; the
-    scratch directory is created before and removed after. Set-up and tear-down run outside
-    the measured window, so memory held by the open session only counts if it keeps growing.
+    ``session(scratch)`` must return a context manager yielding the step to loop; the
+    scratch directory is created (under ``scratch_dir``) before and removed after. Set-up and
+    tear-down run outside the measured window, so memory held by the open session only counts
+    if it keeps growing.
     """
     checked(iterations, warmup, threshold)  # before the session is opened
-    with tempfile.TemporaryDirectory(prefix="leakcheck-session-") as scratch:
+    check_outputs(flamegraph, keep_capture)
+    with tempfile.TemporaryDirectory(prefix="leakcheck-session-", dir=scratch_dir) as scratch:
         try:
             manager = session(Path(scratch))
             step = manager.__enter__()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise WorkloadError(f"the workload's session failed to start: {exc!r}") from exc
         try:
             report = check(
@@ -171,13 +178,14 @@ def check_session(
                 keep_capture=keep_capture,
                 progress=progress,
                 name=name,
+                scratch_dir=scratch_dir,
             )
         except BaseException as exc:
             manager.__exit__(type(exc), exc, exc.__traceback__)
             raise
         try:
             manager.__exit__(None, None, None)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise WorkloadError(f"the workload's session failed to close: {exc!r}") from exc
     return report
 
@@ -189,6 +197,14 @@ def checked(iterations: object, warmup: object, threshold: object) -> tuple[int,
         count("warmup", warmup, 0),
         amount("threshold", threshold, 0.0, MAX_THRESHOLD),
     )
+
+
+def check_outputs(flamegraph: str | Path | None, keep_capture: str | Path | None) -> None:
+    """:class:`UsageError` unless both outputs (when asked for) can be written."""
+    if flamegraph is not None:
+        check_writable("flamegraph", flamegraph)
+    if keep_capture is not None:
+        check_writable("keep_capture", keep_capture)
 
 
 def _reporter(progress: Progress | bool, name: str) -> Progress:

@@ -1,13 +1,15 @@
 """``python -m leakcheck``: check a callable, the registered workloads, or the corpus.
 
-Exit status: 0 no leak, 1 leak found, 2 the run itself failed (bad arguments, a target that
-cannot be imported, a workload that raised, memray unable to track).
+Exit status: 0 no leak, 1 leak found, 2 the run itself failed (bad arguments, an output that
+cannot be written, a target that cannot be imported, a workload that raised, even SystemExit,
+crashed, forked or ended its process, memray unable to track).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import traceback
@@ -15,16 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from leakcheck.checking import (
-    DEFAULT_ITERATIONS,
-    DEFAULT_THRESHOLD,
-    DEFAULT_WARMUP,
-    check,
-    check_session,
-)
+from leakcheck.checking import DEFAULT_ITERATIONS, DEFAULT_THRESHOLD, DEFAULT_WARMUP
 from leakcheck.errors import LeakcheckError, WorkloadError
+from leakcheck.isolation import RunRequest, run_in_child
 from leakcheck.limits import MAX_BUDGET, MAX_THRESHOLD, amount_option, count_option
-from leakcheck.targets import load_callable
+from leakcheck.outputs import check_writable, write_text_whole
 
 __all__ = ["main"]
 
@@ -103,25 +100,26 @@ class RunCommand:
         )  # fmt: skip
 
     def run(self, args: argparse.Namespace) -> int:
-        target = load_callable(args.target)
-        checker = check_session if args.session else check
-        report = checker(
-            target,
+        for option, path in (
+            ("--json", args.json), ("--flamegraph", args.flamegraph),
+            ("--keep-capture", args.keep_capture),
+        ):  # fmt: skip
+            if path is not None:
+                check_writable(option, path)
+        request = RunRequest(
+            target=args.target,
+            session=args.session,
             iterations=args.iterations,
             warmup=DEFAULT_WARMUP if args.warmup is None else args.warmup,
             threshold=args.threshold,
-            flamegraph=args.flamegraph,
-            keep_capture=args.keep_capture,
+            json=_optional_str(args.json),
+            flamegraph=_optional_str(args.flamegraph),
+            keep_capture=_optional_str(args.keep_capture),
             progress=not args.quiet,
-            name=args.target,
+            sys_path=list(sys.path),
+            pythonpath=os.environ.get("PYTHONPATH"),
         )
-        if args.json is not None:
-            _write_json(args.json, report.to_json())
-        print(report.describe())
-        for path, what in ((report.flamegraph, "flamegraph"), (report.capture, "capture")):
-            if path is not None:
-                print(f"{what}: {path}")
-        return EXIT_LEAK if report.leaked else EXIT_CLEAN
+        return run_in_child(request)
 
 
 class SuiteCommand:
@@ -155,6 +153,8 @@ class SuiteCommand:
     def run(self, args: argparse.Namespace) -> int:
         from leakcheck.suite import format_table, load_workloads, run_suite, suite_json
 
+        if args.json is not None:
+            check_writable("--json", args.json)
         workloads = load_workloads(args.registry)
         results = run_suite(
             workloads,
@@ -226,21 +226,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("leakcheck: interrupted", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:
-        if not isinstance(exc, LeakcheckError):
-            # A bug of leakcheck's own must not exit 1, which would read as "leak found".
-            traceback.print_exc()
-            print("leakcheck: internal error", file=sys.stderr)
-            return EXIT_FAILED
-        print(f"leakcheck: error: {exc}", file=sys.stderr)
-        cause = exc.__cause__
-        # When the workload's own code failed, its traceback is what its author needs.
-        if isinstance(exc, WorkloadError) and not isinstance(
-            cause, (AttributeError, ModuleNotFoundError, type(None))
-        ):
-            traceback.print_exception(cause, file=sys.stderr)
-        return EXIT_FAILED
+        return report_failure(exc)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def report_failure(exc: Exception) -> int:
+    """Say on stderr why the run failed; the exit status that goes with it."""
+    if not isinstance(exc, LeakcheckError):
+        # A bug of leakcheck's own must not exit 1, which would read as "leak found".
+        traceback.print_exc()
+        print("leakcheck: internal error", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"leakcheck: error: {exc}", file=sys.stderr)
+    cause = exc.__cause__
+    # When the workload's own code failed, its traceback is what its author needs.
+    if isinstance(exc, WorkloadError) and not isinstance(
+        cause, (AttributeError, ModuleNotFoundError, type(None))
+    ):
+        traceback.print_exception(cause, file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -248,5 +253,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _write_json(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text + "\n", encoding="utf-8")
+    write_text_whole(path, text + "\n")
+
+
+def _optional_str(path: Path | None) -> str | None:
+    return None if path is None else str(path)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from leakcheck.errors import FlamegraphError
+from leakcheck.outputs import replacing
 
 __all__ = ["external_resources", "write_flamegraph"]
 
@@ -35,20 +36,20 @@ def write_flamegraph(capture: Path, output: Path) -> Path:
     """Render the memory still alive at the end of ``capture`` as a self-contained HTML page.
 
     Runs ``python -m memray flamegraph --leaks --no-web``; raises :class:`FlamegraphError` if
-    memray fails or the page would load anything from the network.
+    memray fails or the page would load anything from the network. ``output`` is written
+    whole or left as it was.
     """
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-m", "memray", "flamegraph",
-        "--leaks", "--no-web", "--force", "--output", str(output), str(capture),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip()
-        raise FlamegraphError(f"memray flamegraph failed ({result.returncode}): {detail}")
-    remote = external_resources(output.read_text(encoding="utf-8", errors="replace"))
-    if remote:
-        output.unlink()
-        raise FlamegraphError(f"the flamegraph would load {remote[0]} from the network")
+    with replacing(output) as partial:
+        command = [
+            sys.executable, "-m", "memray", "flamegraph",
+            "--leaks", "--no-web", "--force", "--output", str(partial), str(capture),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip()
+            raise FlamegraphError(f"memray flamegraph failed ({result.returncode}): {detail}")
+        remote = external_resources(partial.read_text(encoding="utf-8", errors="replace"))
+        if remote:
+            raise FlamegraphError(f"the flamegraph would load {remote[0]} from the network")
     return output

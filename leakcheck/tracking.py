@@ -92,8 +92,8 @@ class TrackedRun:
 def run_loop(step: Step, plan: LoopPlan, capture: Path, progress: Progress) -> TrackedRun:
     """Warm ``step`` up, then run it under a memray Tracker writing to ``capture``.
 
-    Raises :class:`WorkloadError` if ``step`` raises and :class:`TrackerError` if memray
-    cannot start (another Tracker is active in this process).
+    Raises :class:`WorkloadError` if ``step`` raises (SystemExit included) and
+    :class:`TrackerError` if memray cannot start (another Tracker is active in this process).
     """
     progress.phase("warm-up", plan.warmup)
     started = time.perf_counter()
@@ -157,7 +157,13 @@ def _drive(step: Step, count: int, done: int, progress: Progress, phase: str) ->
             for i in range(start, min(start + _CHUNK, count)):  # noqa: B007 - read below
                 step()
             progress.update(done + i + 1)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: the workload's exit code must not become the checker's.
+        raised = (
+            f"SystemExit({exc.code!r})"
+            if isinstance(exc, SystemExit)
+            else f"{type(exc).__name__}: {exc}"
+        )
         raise WorkloadError(
-            f"the workload raised {type(exc).__name__}: {exc} ({phase}, iteration {done + i + 1})"
+            f"the workload raised {raised} ({phase}, iteration {done + i + 1})"
         ) from exc

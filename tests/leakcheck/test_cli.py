@@ -116,9 +116,9 @@ def test_terminated_run_cleans_up_and_exits_2(tmp_path: Path) -> None:
     )  # fmt: skip
     deadline = time.monotonic() + 60
     # Wait until the capture exists: the run is inside the Tracker.
-    while not list(scratch.glob("leakcheck-*/capture.bin")) and time.monotonic() < deadline:
+    while not list(scratch.glob("leakcheck-*/**/capture.bin")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert list(scratch.glob("leakcheck-*/capture.bin")), "the run never started tracking"
+    assert list(scratch.glob("leakcheck-*/**/capture.bin")), "the run never started tracking"
     child.send_signal(signal.SIGTERM)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 2
