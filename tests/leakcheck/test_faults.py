@@ -7,6 +7,7 @@ status and leaves no capture behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from leakcheck import UsageError, WorkloadError, check, check_session
 from leakcheck.outputs import write_text_whole
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,3 +142,28 @@ def test_an_output_is_replaced_whole_or_not_at_all(
         write_text_whole(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+# --- the Python API: the same rules in-process -------------------------------------------
+
+
+def test_check_turns_system_exit_into_a_workload_error() -> None:
+    def exits() -> None:
+        raise SystemExit(7)
+
+    with pytest.raises(WorkloadError, match=r"the workload raised SystemExit\(7\)"):
+        check(exits, iterations=16, warmup=0)
+
+
+def test_check_refuses_an_unwritable_output_before_the_loop(tmp_path: Path) -> None:
+    calls: list[int] = []
+    with pytest.raises(UsageError, match=r"flamegraph .*: is a directory"):
+        check(lambda: calls.append(1), iterations=16, warmup=0, flamegraph=tmp_path)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(UsageError, match=r"keep_capture .*: .* is not a directory"):
+        check_session(
+            lambda scratch: contextlib.nullcontext(lambda: calls.append(1)),
+            iterations=16,
+            keep_capture=tmp_path / "a_file" / "capture.bin",
+        )
+    assert calls == []
