@@ -146,6 +146,32 @@ def artifacts(value: object) -> list[Any] | tuple[Any, ...]:
     )
 
 
+def lone_surrogate(value: object) -> str | None:
+    """Why UTF-8 cannot encode the text ``value`` (it holds a lone surrogate, e.g. from
+    undecodable bytes on a command line); None when it can, or is not text."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError as exc:
+            return (
+                f"must be valid Unicode text; it holds a lone surrogate ({value[exc.start]!r} at"
+                f" index {exc.start}), which UTF-8 cannot encode"
+            )
+    return None
+
+
+def unencodable(error: UnicodeEncodeError, arguments: Mapping[str, object]) -> Exception:
+    """What to raise once writing ``arguments`` (name -> text as written) raised ``error``: an
+    :class:`~taskorch.InvalidArgumentError` naming the first that UTF-8 cannot encode, else
+    ``error`` itself. The engine calls it only when the driver refused to encode a call's text,
+    so correct text is never scanned."""
+    for name, value in arguments.items():
+        why = lone_surrogate(value)
+        if why is not None:
+            return InvalidArgumentError(name, why)
+    return error
+
+
 #: The store options both backends share, and PostgreSQL's own, each with its rule. A value from a
 #: URL's query is text and is parsed by the same rule as a keyword's.
 STORE_OPTIONS: dict[str, Callable[[object, str], object]] = {

@@ -114,6 +114,21 @@ def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
     ]
 
 
+def _unencodable_plan(
+    error: UnicodeEncodeError, goal: str, context: str | None, rows: Sequence[NewSubtask]
+) -> Exception:
+    """Which text of a plan UTF-8 could not encode (see :func:`checks.unencodable`)."""
+    found = checks.unencodable(error, {"goal": goal, "context": context})
+    if found is not error:
+        return found
+    for i, row in enumerate(rows):
+        for field in ("key", "title", "specialist", "description"):
+            why = checks.lone_surrogate(getattr(row, field))
+            if why is not None:
+                return InvalidSubtaskError(f"subtask {i}: {field!r} {why}")
+    return error
+
+
 class Orchestrator:
     """Plans goals into subtasks, hands ready subtasks to agents and collects their results."""
 
@@ -162,8 +177,11 @@ class Orchestrator:
         rows = parse_subtasks(subtasks)
         encoded = None if context is None else codec.dumps(context, "context")
         now = self.clock()
-        with self._lock:
-            parent_id, ids = self.store.insert_plan(goal, encoded, rows, now)
+        try:
+            with self._lock:
+                parent_id, ids = self.store.insert_plan(goal, encoded, rows, now)
+        except UnicodeEncodeError as exc:  # the transaction was rolled back
+            raise _unencodable_plan(exc, goal, encoded, rows) from None
         if self.events.active:
             self._publish("planned", parent_id, None, None, now)
         return Plan(parent_id, tuple(ids), tuple(r.key for r in rows))
@@ -194,7 +212,11 @@ class Orchestrator:
             if checked:
                 self.store.reclaim_expired(now)
                 self._next_lease_check = now + self.lease_check_interval
-            task = self.store.claim(agent, specialist, now, now + lease)
+            # Text is checked for lone surrogates only when the driver fails to encode it.
+            try:
+                task = self.store.claim(agent, specialist, now, now + lease)
+            except UnicodeEncodeError as exc:
+                raise checks.unencodable(exc, {"agent": agent, "specialist": specialist}) from None
             if task is None and not checked and self.store.reclaim_expired(now):
                 task = self.store.claim(agent, specialist, now, now + lease)
         if task is not None and self.events.active:
@@ -219,7 +241,12 @@ class Orchestrator:
         encoded_artifacts = codec.dumps(artifacts, "artifacts") if artifacts else None
         now = self.clock()
         with self._lock:
-            done = self.store.complete(task_id, agent, encoded_result, encoded_artifacts, now)
+            try:
+                done = self.store.complete(task_id, agent, encoded_result, encoded_artifacts, now)
+            except UnicodeEncodeError as exc:  # the json codec leaves surrogates for the driver
+                raise checks.unencodable(
+                    exc, {"agent": agent, "result": encoded_result, "artifacts": encoded_artifacts}
+                ) from None
             if done is None:
                 raise self._claim_error(task_id, agent, now, "complete")
         if self.events.active:
@@ -234,14 +261,17 @@ class Orchestrator:
         retry = checks.flag(retry, "retry")
         now = self.clock()
         with self._lock:
-            if retry:
-                if not self.store.retry(task_id, agent, error, now):
-                    raise self._claim_error(task_id, agent, now, "fail")
-                done = None
-            else:
-                done = self.store.fail(task_id, agent, error, now)
-                if done is None:
-                    raise self._claim_error(task_id, agent, now, "fail")
+            try:
+                if retry:
+                    if not self.store.retry(task_id, agent, error, now):
+                        raise self._claim_error(task_id, agent, now, "fail")
+                    done = None
+                else:
+                    done = self.store.fail(task_id, agent, error, now)
+                    if done is None:
+                        raise self._claim_error(task_id, agent, now, "fail")
+            except UnicodeEncodeError as exc:
+                raise checks.unencodable(exc, {"agent": agent, "error": error}) from None
         if self.events.active:
             if done is None:
                 self._publish("released", task_id, None, agent, now)
@@ -255,7 +285,11 @@ class Orchestrator:
         lease = self._lease(lease_seconds)
         now = self.clock()
         with self._lock:
-            if not self.store.renew(task_id, agent, now, now + lease):
+            try:
+                renewed = self.store.renew(task_id, agent, now, now + lease)
+            except UnicodeEncodeError as exc:
+                raise checks.unencodable(exc, {"agent": agent}) from None
+            if not renewed:
                 raise self._claim_error(task_id, agent, now, "renew")
 
     def release(self, task_id: int, agent: str) -> None:
@@ -264,7 +298,11 @@ class Orchestrator:
         agent = checks.text(agent, "agent")
         now = self.clock()
         with self._lock:
-            if not self.store.release(task_id, agent, now):
+            try:
+                released = self.store.release(task_id, agent, now)
+            except UnicodeEncodeError as exc:
+                raise checks.unencodable(exc, {"agent": agent}) from None
+            if not released:
                 raise self._claim_error(task_id, agent, now, "release")
         if self.events.active:
             self._publish("released", task_id, None, agent, now)

@@ -297,6 +297,9 @@ class Fleet:
             await self._fail(name, task, f"the handler's result was refused: {exc}")
 
     async def _fail(self, name: str, task: Task, error: str) -> None:
+        # A handler's message may hold a lone surrogate, which no database stores: escaped, it
+        # fails only this task instead of being refused and ending the fleet.
+        error = error.encode("utf-8", "backslashreplace").decode()
         retry = task.attempts < self.max_attempts
         await self._settle(self.orch.fail, (task.id, name, error, retry), task.id, retry)
 

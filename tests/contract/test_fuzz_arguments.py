@@ -28,6 +28,9 @@ JUNK = st.one_of(
     st.binary(max_size=8),
     st.lists(st.integers() | st.text(max_size=3), max_size=3),
     st.dictionaries(st.text(max_size=3), st.integers() | st.floats(), max_size=3),
+    # Lone surrogates, which UTF-8 cannot encode (st.text never draws them).
+    st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3),
+    st.sampled_from(["a\ud800", ["\udc80"], {"k": "\udfff"}, {"\ud800": 1}]),
 )
 
 Call = Callable[[taskorch.Orchestrator, taskorch.Task, Any], object]
@@ -36,6 +39,7 @@ Call = Callable[[taskorch.Orchestrator, taskorch.Task, Any], object]
 CALLS: list[tuple[str, Call]] = [
     ("goal", lambda o, t, v: o.plan(v, [{"key": "a", "title": "A", "specialist": "s"}])),
     ("subtasks", lambda o, t, v: o.plan("g", v)),
+    ("subtasks", lambda o, t, v: o.plan("g", [{"key": "a", "title": v, "specialist": "s"}])),
     ("context", lambda o, t, v: o.plan("g", [{"key": "a", "title": "A", "specialist": "s"}], v)),
     ("agent", lambda o, t, v: o.claim(v)),
     ("specialist", lambda o, t, v: o.claim("b", v)),

@@ -141,3 +141,16 @@ def test_a_fifo_a_device_or_a_deeply_nested_plan_file_is_bad_usage(tmp_path: Pat
             out = run("plan", str(path), cwd=tmp_path)
             assert_no_traceback(out, 2, f"cannot read plan file {path}", words)
     assert not (tmp_path / ".taskorch").exists()  # refused before the database is opened
+
+
+def test_a_lone_surrogate_in_a_plan_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "goal.json").write_text('{"goal": "\\ud800", "subtasks": []}')
+    out = run("plan", "goal.json", cwd=tmp_path)
+    assert_no_traceback(out, 1, "InvalidArgumentError: goal: must be valid Unicode text")
+    (tmp_path / "title.json").write_text(
+        '{"goal": "g", "subtasks": [{"key": "a", "title": "\\udcff", "specialist": "s"}]}'
+    )
+    out = run("plan", "title.json", cwd=tmp_path)
+    assert_no_traceback(out, 1, "InvalidSubtaskError: subtask 0: 'title' must be valid Unicode")
+    out = run("show", "1", cwd=tmp_path)
+    assert_no_traceback(out, 1, "UnknownTaskError")  # nothing was written
