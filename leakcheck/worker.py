@@ -27,6 +27,8 @@ __all__ = ["main"]
 
 FORKED = "the workload forked: leakcheck measures one process"
 
+_interrupted = False
+
 
 def main(work: Path) -> NoReturn:
     """Run the request in ``work``, report its exit status there, and end the process."""
@@ -75,10 +77,12 @@ def _run(request: RunRequest, work: Path) -> int:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # One interrupt unwinds the run; a second must not break off its clean-up.
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, signal.SIG_IGN)
-    raise KeyboardInterrupt
+    # Ctrl-C reaches this process and the parent, which passes it on as SIGTERM: one interrupt
+    # unwinds the run, and the next must not break off its clean-up.
+    global _interrupted
+    if not _interrupted:
+        _interrupted = True
+        raise KeyboardInterrupt
 
 
 def _refuse_fork(work: Path) -> None:

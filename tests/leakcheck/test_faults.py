@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,25 @@ def test_a_workload_ending_the_process_is_not_a_verdict(tmp_path: Path, scratch:
     result = leakcheck(tmp_path, scratch, "workloads:quits_the_process", *QUICK)
     assert result.returncode == 2  # not 1, "leak found"
     assert "the workload ended the process with status 1 before a verdict" in result.stderr
+    assert list(scratch.iterdir()) == []
+
+
+def test_ctrl_c_reaches_both_processes_and_is_one_interrupt(tmp_path: Path, scratch: Path) -> None:
+    (tmp_path / "slow.py").write_text("import time\ndef step():\n    time.sleep(0.001)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "leakcheck", "run", "slow:step", "-n", "100000", "-w", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not list(scratch.glob("**/capture.bin")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C sends: the CLI and its child alike
+    _, err = run.communicate(timeout=20)
+    assert run.returncode == 2
+    assert err.count("interrupted") == 1, err
+    assert "Traceback" not in err
     assert list(scratch.iterdir()) == []
 
 
