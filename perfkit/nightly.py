@@ -160,6 +160,7 @@ class Report:
     leakcheck: str = "not run"
     leaked: bool = False
     published: bool = False
+    title: str = "Nightly benchmarks"  # the Markdown's heading
 
     @property
     def not_judged(self) -> list[Tally]:
@@ -193,6 +194,7 @@ class Report:
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
             "published": self.published,
+            "title": self.title,
             "status": self.status,
         }
 
@@ -450,6 +452,7 @@ def main(
         options = parse_args(sys.argv[1:] if argv is None else argv, DESCRIPTION)
         report.factor, report.count_threshold = options.factor, options.count_threshold
         report.bench, report.account = options.bench, families(options)
+        report.title = options.title
         root = (options.repo or toplevel()).resolve()
         job = Job(root, load_config(root), options.machine, run, weigher, counter, bytecodes,
                   valgrind)  # fmt: skip

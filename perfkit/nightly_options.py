@@ -117,6 +117,9 @@ def parse_args(argv: Sequence[str], description: str = "") -> argparse.Namespace
         action="store_false",
         help="do not regenerate the site (.asv/html)",
     )
+    parser.add_argument(
+        "--title", default="Nightly benchmarks", help="the Markdown summary's heading"
+    )
     return parser.parse_args(list(argv))
 
 

@@ -118,7 +118,7 @@ def markdown(report: Mapping[str, Any]) -> str:
         else f"unknown: {cell(f.get('reason'))}"
         for f in findings
     }
-    lines = [f"## Nightly benchmarks: {verdict(status)}", ""]
+    lines = [f"## {cell(report.get('title') or 'Nightly benchmarks')}: {verdict(status)}", ""]
     if report.get("could_not_run"):
         lines += [f"**Could not run**: {cell(report['could_not_run'])}. Exit status {status}.", ""]
     if not report.get("baseline"):  # stopped before it knew what to compare
