@@ -177,6 +177,7 @@ def test_a_timing_that_fails_on_the_target_in_asv_is_broken(repo: Repo) -> None:
     repo.write(new, {CLAIM: [None]})
     assert night(repo, weigher=Trials(benchmarks=())) & nightly.BROKE
     assert [c["benchmark"] for c in report_of(repo)["broke"]] == [CLAIM]
+    assert family(repo, "timings")["broke"] == 1
 
 
 def test_a_timing_whose_trial_fails_on_the_target_is_broken(repo: Repo) -> None:
