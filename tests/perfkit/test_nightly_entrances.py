@@ -315,3 +315,21 @@ def test_what_the_process_under_test_printed_cannot_mark_up_the_summary(repo: Re
     assert "<img" not in text and "&lt;img" in row
     assert row.count("|") == 8  # one row of seven cells: no pipe or newline got through
     assert "[x](" not in row  # no link
+
+
+def test_a_site_that_cannot_be_completed_is_said_and_the_verdict_stands(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, _, new = repo.commits
+    repo.write(old, {})
+    repo.write(new, {})
+
+    def full_disk(*args: object) -> list[str]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(nightly, "complete_site", full_disk)
+    argv = ["--repo", str(repo.root), "--machine", "box", "--no-backfill", "--no-leakcheck",
+            "--baseline", old, "--target", new]  # fmt: skip
+    assert nightly.main(argv, run=Fake(), weigher=Trials()) == 0
+    assert report_of(repo)["published"] is False
+    assert "No space left on device" in capsys.readouterr().err
