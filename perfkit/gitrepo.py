@@ -5,6 +5,7 @@ Not from this package's location: perfkit may be installed as a wheel, away from
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,8 @@ def toplevel(start: Path | None = None) -> Path:
 def worktree(root: Path, commit: str) -> Iterator[Path]:
     """A detached git worktree of ``commit`` in a temporary directory, removed afterwards: the
     engine of that commit, importable with the worktree on ``PYTHONPATH``."""
-    with tempfile.TemporaryDirectory(prefix="taskorch-engine-") as tmp:
+    # The process id in the name tells a later run whether this one is gone (perfkit.leftovers).
+    with tempfile.TemporaryDirectory(prefix=f"taskorch-engine-{os.getpid()}-") as tmp:
         tree = Path(tmp) / "tree"
         git(root, "worktree", "add", "--detach", "--quiet", str(tree), commit)
         try:

@@ -76,6 +76,7 @@ from .expected import declared
 from .files import write_text_atomic
 from .gitrepo import git, toplevel
 from .instructions import valgrind_problem
+from .leftovers import clean
 from .nightly_options import UsageError, parse_args, repo_of
 from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .saved import judge_saved, lacking, selecting
@@ -408,9 +409,8 @@ class Running(JobError):
 
 @contextlib.contextmanager
 def one_night(root: Path) -> Iterator[None]:
-    """One night at a time in a repository (two would race on its results and its report).
-    Worktrees that a killed night left registered are pruned when their folders are gone,
-    and named when they are not."""
+    """One night at a time in a repository (two would race on its results and its report);
+    what a killed run left behind is removed first, saying so."""
     lock = root / ".asv" / "nightly.lock"
     lock.parent.mkdir(exist_ok=True)
     with open(lock, "a") as held:
@@ -418,13 +418,8 @@ def one_night(root: Path) -> Iterator[None]:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise Running(f"another nightly job is running in {root} ({lock} is held)") from None
-        git(root, "worktree", "prune")
-        for line in git(root, "worktree", "list", "--porcelain").splitlines():
-            path = line.removeprefix("worktree ")
-            if line.startswith("worktree ") and "/taskorch-engine-" in path:
-                remove = shlex.join(["git", "worktree", "remove", "--force", path])
-                print(f"nightly: a worktree left by an earlier run that was killed: {path}"
-                      f" ({remove})", file=sys.stderr)  # fmt: skip
+        for line in clean(root):
+            print(f"nightly: {line}", file=sys.stderr)
         yield
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 from . import asvdata
 from .gitrepo import worktree
+from .leftovers import TRIAL, prefix
 from .regression import ALPHA, Answer, Weighing, threshold_of, weigh
 
 __all__ = [
@@ -181,7 +182,7 @@ def sides(root: Path, *commits: str) -> Iterator[list[Side]]:
         out = []
         for commit in commits:
             engine = stack.enter_context(worktree(root, commit))
-            temporary = tempfile.TemporaryDirectory(prefix="taskorch-trial-")
+            temporary = tempfile.TemporaryDirectory(prefix=prefix(TRIAL))
             scratch = Path(stack.enter_context(temporary))
             out.append(Side(commit, engine, scratch))
         yield out

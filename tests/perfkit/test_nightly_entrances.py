@@ -286,18 +286,42 @@ def test_a_second_night_at_once_is_refused_and_leaves_the_report_alone(repo: Rep
     assert (repo.root / ".asv" / "nightly.json").read_text() == before
 
 
-def test_a_worktree_left_by_a_killed_night_is_named(
+def a_dead_pid() -> int:
+    import subprocess
+
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    return done.pid
+
+
+def test_what_a_killed_night_left_is_removed_and_said(
     repo: Repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import tempfile
+
     from perfkit.gitrepo import git
 
     old, _, new = repo.commits
     repo.write(old, {})
     repo.write(new, {})
-    left = tmp_path / "taskorch-engine-killed" / "tree"
+    dead = a_dead_pid()
+    left = tmp_path / f"taskorch-engine-{dead}-x" / "tree"
     git(repo.root, "worktree", "add", "--detach", "--quiet", str(left), old)
-    assert night(repo) == 0
-    assert f"a worktree left by an earlier run that was killed: {left}" in capsys.readouterr().err
+    scratch = Path(tempfile.gettempdir())
+    trial = scratch / f"taskorch-trial-{dead}-x"
+    mine = scratch / f"taskorch-trial-{os.getpid()}-x"  # a run still going: left alone
+    for folder in (trial, mine):
+        folder.mkdir()
+    try:
+        assert night(repo) == 0
+        err = capsys.readouterr().err
+        assert f"removed a worktree left by a run that was killed: {left}" in err
+        assert f"removed a trial folder left by a run that was killed: {trial}" in err
+        assert not left.exists() and not trial.exists() and mine.is_dir()
+        assert str(left) not in git(repo.root, "worktree", "list")
+    finally:
+        shutil.rmtree(mine, ignore_errors=True)
+        shutil.rmtree(trial, ignore_errors=True)
 
 
 def test_what_the_process_under_test_printed_cannot_mark_up_the_summary(repo: Repo) -> None:
