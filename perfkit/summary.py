@@ -126,7 +126,8 @@ def markdown(report: Mapping[str, Any]) -> str:
     lines += [
         f"`{cell(report.get('baseline'))}` → `{cell(report.get('target'))}`"
         f" ({report.get('commits', 0)} new commits"
-        + (f", benchmarks matching `{cell(report['bench'])}`" if report.get("bench") else "")
+        # Entities are not decoded inside a code span: the pattern is plain, escaped text.
+        + (f", benchmarks matching {cell(report['bench'])}" if report.get("bench") else "")
         + f"). Instruction counts fail beyond {float(report.get('count_threshold', 0)):.1%};"
         " timings are weighed over fresh processes of both commits (a trimmed t-test, and a"
         " change beyond the benchmark's threshold, calibrated on the machine, else"

@@ -357,3 +357,11 @@ def test_a_site_that_cannot_be_completed_is_said_and_the_verdict_stands(
     assert nightly.main(argv, run=Fake(), weigher=Trials()) == 0
     assert report_of(repo)["published"] is False
     assert "No space left on device" in capsys.readouterr().err
+
+
+def test_the_bench_pattern_is_shown_escaped_outside_a_code_span() -> None:
+    from perfkit.summary import markdown
+
+    report = nightly.Report("aaaaaaaa", "bbbbbbbb", bench="^(instructions|counters)<b>")
+    line = markdown(report.as_dict()).splitlines()[2]
+    assert "matching ^(instructions&#124;counters)&lt;b&gt;)" in line
