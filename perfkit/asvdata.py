@@ -35,6 +35,7 @@ __all__ = [
     "load_commit",
     "load_config",
     "machines",
+    "one_sample_runs",
     "results_dir",
     "revisions",
     "runner_script",
@@ -92,6 +93,12 @@ class Measurement:
         """The parameters as asv writes them (``1000``, ``'claim'``), or ``""``."""
         _, _, rest = self.benchmark.partition("(")
         return rest[:-1] if rest else ""
+
+    @property
+    def one_sample(self) -> bool:
+        """Whether the value stands on one sample (what ``asv run --quick`` saves: one repeat,
+        its confidence interval infinite); never a point of a history."""
+        return self.stats is not None and self.stats.get("repeat") == 1
 
     @property
     def usable(self) -> bool:
@@ -335,3 +342,18 @@ def human(value: float | None, unit: str) -> str:
     if value is not None and math.isfinite(value) and unit not in ("seconds", "bytes"):
         return f"{value:.4g} {unit}".strip()
     return str(_asv().util.human_value(value, unit))
+
+
+def one_sample_runs(results: Path) -> list[str]:
+    """The result files of every machine in ``results`` holding one-sample values (``asv run
+    --quick`` saves them), a line each naming the file and the benchmarks."""
+    out = []
+    for machine in machines(results):
+        for run in scan(results, machine).runs:
+            names = sorted(m.benchmark for m in run.measurements if m.one_sample and m.usable)
+            if names:
+                shown = ", ".join(names[:3]) + (
+                    f" and {len(names) - 3} more" if len(names) > 3 else ""
+                )
+                out.append(f"{results / machine} {run.commit[:8]}: one-sample values ({shown})")
+    return out

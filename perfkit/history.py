@@ -119,7 +119,7 @@ def _series(runs: Iterable[Run]) -> dict[str, tuple[Measurement, ...]]:
     found: dict[str, list[Measurement]] = {}
     for run in runs:
         for m in run.measurements:
-            if m.usable:
+            if m.usable and not m.one_sample:  # a quick run's value is no level of the history
                 found.setdefault(m.benchmark, []).append(m)
     return {
         key: tuple(p for p in points if p.version == points[-1].version)

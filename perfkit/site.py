@@ -28,7 +28,7 @@ from pathlib import Path
 
 from taskorch.errors import ConfigurationError
 
-from .asvdata import load_config
+from .asvdata import load_config, one_sample_runs
 from .files import write_bytes_atomic, write_text_atomic
 from .gitrepo import toplevel
 from .sitedata import write_regressions
@@ -206,6 +206,13 @@ def publish(root: Path, html_dir: Path | None = None) -> list[str]:
     """Publish the site of ``root``'s kept results into ``html_dir`` (default: the config's):
     ``asv publish``, then :func:`complete_site`; returns what went wrong."""
     config = load_config(root)
+    quick = one_sample_runs(config.results_dir)
+    if quick:  # asv would draw them beside the history as if they were measurements
+        return [
+            *quick,
+            "refused: results hold one-sample values (asv run --quick saves them);"
+            " run those commits again without --quick, or remove their result files",
+        ]
     html = (html_dir or config.html_dir).resolve()
     done = subprocess.run([sys.executable, "-m", "asv", "publish", "-o", str(html)], cwd=root)
     if done.returncode != 0:

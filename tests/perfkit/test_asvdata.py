@@ -168,3 +168,37 @@ def test_a_history_follows_the_repository_not_the_dates(tmp_path: Path) -> None:
     assert in_order.commits == commits
     assert asvdata.revisions(root, set(commits)) == {c: i for i, c in enumerate(commits)}
     assert asvdata.revisions(tmp_path / "nowhere", set(commits)) == {}
+
+
+def test_one_sample_values_are_found_and_kept_out_of_the_history(tmp_path: Path) -> None:
+    from perfkit.history import load_history
+    from perfkit.site import publish
+
+    results = tmp_path / "results"
+    for i, commit in enumerate(("a" * 40, "b" * 40, "c" * 40)):
+        # The third commit as `asv run --quick` saves it: one sample, an infinite interval.
+        samples = [spread(1e-5)] if i < 2 else [[2.5e-4]]
+        write_results(results, "box", commit, {"t.T.time_t": samples}, date=i + 1)
+    [line] = asvdata.one_sample_runs(results)
+    assert "cccccccc: one-sample values (t.T.time_t)" in line
+    history = load_history(results, "box")
+    assert history is not None
+    assert [p.commit for p in history.series["t.T.time_t"]] == ["a" * 40, "b" * 40]
+    # The one publish command refuses before asv draws them beside the history.
+    config = {"version": 1, "project": "t", "repo": ".", "results_dir": "results",
+              "html_dir": "html"}  # fmt: skip
+    (tmp_path / "asv.conf.json").write_text(json.dumps(config))
+    problems = publish(tmp_path)
+    assert "one-sample values" in problems[0] and problems[-1].startswith("refused")
+    assert not (tmp_path / "html").exists()
+
+
+def test_the_kept_results_hold_no_one_sample_value() -> None:
+    assert asvdata.one_sample_runs(ROOT / "results") == []
+
+
+def test_the_kept_machine_is_described_in_full() -> None:
+    # A description with fields missing reads "[none]" on the site beside a user's own machine.
+    described = json.loads((ROOT / "results" / "ref-2core" / "machine.json").read_text())
+    assert {"arch", "cpu", "machine", "num_cpu", "os", "ram", "version"} <= set(described)
+    assert all(str(v).strip() for v in described.values())
