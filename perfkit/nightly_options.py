@@ -18,6 +18,15 @@ from .trials import MOST
 
 __all__ = ["UsageError", "parse_args", "repo_of"]
 
+EPILOG = """\
+exit status (a bit set):
+  0  everything asked for was judged; nothing regressed or broke
+  1  a benchmark regressed, or the leak check found a leak
+  2  a benchmark broke (it fails, or runs past its timeout, on the target)
+  8  something asked for judged nothing (the reason is in the account)
+  4  the job could not run (bad arguments, a commit that does not install...)
+The report: .asv/nightly.json and .asv/nightly.md, replaced by every run."""
+
 
 class UsageError(Exception):
     """Bad arguments: the job could not run (exit status 4, not argparse's 2)."""
@@ -60,7 +69,8 @@ def _fraction(text: str) -> float:
 
 
 def parse_args(argv: Sequence[str], description: str = "") -> argparse.Namespace:
-    parser = _Parser(prog="nightly.py", description=description)
+    parser = _Parser(prog="nightly.py", description=description, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
     parser.add_argument(
         "--machine",
@@ -100,11 +110,11 @@ def parse_args(argv: Sequence[str], description: str = "") -> argparse.Namespace
         action="store_false",
         help="do not record the commits between baseline and target for the history",
     )
-    for family, what in (("counts", "the instruction counts (valgrind)"),
+    for family, what in (("counts", "the instruction counts, taken under valgrind"),
                          ("sizes", "the sizes and statement counts"),
-                         ("timings", "the timings' trials on fresh processes")):  # fmt: skip
+                         ("timings", "the timings, weighed on fresh processes")):  # fmt: skip
         parser.add_argument(f"--no-{family}", dest=family, action="store_false",
-                            help=f"do not judge {what} (the summary says so)")  # fmt: skip
+                            help=f"do not judge {what} (the account says so)")  # fmt: skip
     parser.add_argument(
         "--no-leakcheck",
         dest="leakcheck",
