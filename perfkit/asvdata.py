@@ -36,6 +36,7 @@ __all__ = [
     "load_config",
     "machines",
     "one_sample_runs",
+    "parameter_sets",
     "results_dir",
     "revisions",
     "runner_script",
@@ -173,19 +174,28 @@ def benchmark_list(root: Path) -> dict[str, dict[str, Any]]:
     return {str(name): dict(found[name]) for name in found}
 
 
+def parameter_sets(name: str, info: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each parameter set of benchmark ``name`` (described by ``info``, an entry of
+    :func:`benchmark_list`): the name its results carry (``database.Get.time_get(1000)``) and
+    the id asv's runner takes (``database.Get.time_get-0``)."""
+    params = info.get("params") or []
+    if not params:
+        return [(name, name)]
+    return [(f"{name}({', '.join(combo)})", f"{name}-{index}")
+            for index, combo in enumerate(itertools.product(*params))]  # fmt: skip
+
+
 def expand(root: Path, pattern: str | None = None) -> dict[str, dict[str, Any]]:
     """Every benchmark asv discovered (:func:`benchmark_list`), one entry per parameter set,
-    by the name its results carry (``database.Get.time_get(1000)``), with its description;
-    only the names the regular expression ``pattern`` finds something in, when it is given."""
+    by the name its results carry, with its description; only the names the regular expression
+    ``pattern`` finds something in, when it is given."""
     wanted = re.compile(pattern) if pattern else None
-    out = {}
-    for name, info in sorted(benchmark_list(root).items()):
-        combos = list(itertools.product(*(info.get("params") or [])))
-        for combo in combos:
-            full = f"{name}({', '.join(combo)})" if combo else name
-            if wanted is None or wanted.search(full):
-                out[full] = info
-    return out
+    return {
+        full: info
+        for name, info in sorted(benchmark_list(root).items())
+        for full, _ in parameter_sets(name, info)
+        if wanted is None or wanted.search(full)
+    }
 
 
 def environment_python(root: Path) -> Path | None:

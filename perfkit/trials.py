@@ -19,7 +19,6 @@ once per commit, in a directory its processes share.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -158,15 +157,13 @@ def timed_benchmarks(root: Path, pattern: str | None = None) -> list[Benchmark]:
     for name, info in sorted(found.items()):
         if info.get("type") != "time":
             continue
-        combos = list(itertools.product(*(info.get("params") or [])))
-        for index, combo in enumerate(combos):
-            full = f"{name}({', '.join(combo)})" if combo else name
+        for full, runner_id in asvdata.parameter_sets(name, info):
             if wanted is not None and not wanted.search(full):
                 continue
             out.append(
                 Benchmark(
                     name=full,
-                    id=f"{name}-{index}" if info.get("params") else name,
+                    id=runner_id,
                     unit=str(info.get("unit") or "seconds"),
                     setup_cache_key=info.get("setup_cache_key"),
                     timeout=float(info.get("timeout") or 120),
