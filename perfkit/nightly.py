@@ -80,14 +80,14 @@ from .leftovers import clean
 from .nightly_options import UsageError, parse_args, repo_of
 from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .saved import judge_saved, lacking, selecting
-from .site import complete_site
-from .summary import markdown
+from .site import complete_site, unpublishable
+from .summary import NOT_JUDGED, markdown
 from .timings import Weigher, default_weigher, nightly_benchmarks, timing_changes, timing_culprits
 from .trials import TrialError
 
 __all__ = ["CANNOT_RUN", "NOT_JUDGED", "Job", "JobError", "Report", "main", "nightly"]
 
-OK, REGRESSED, BROKE, CANNOT_RUN, NOT_JUDGED = 0, 1, 2, 4, 8
+OK, REGRESSED, BROKE, CANNOT_RUN = 0, 1, 2, 4
 DESCRIPTION = (__doc__ or "").split("\n\n")[0]
 
 # Runs a command in a folder, its output going to ours, and returns its exit status.
@@ -297,12 +297,15 @@ def run_leakcheck(job: Job, tally: Tally) -> tuple[str, bool]:
 
 
 def publish(job: Job) -> bool:
-    if job.asv("publish") != 0:
-        return False
-    try:
-        problems = complete_site(job.config.html_dir, job.config.results_dir, job.root)
-    except OSError as exc:  # a full disk: the site is not complete, and the night goes on
-        problems = [f"the site could not be completed: {exc}"]
+    """The site, as ``scripts/publish.py`` makes it, with asv run through the job."""
+    problems = unpublishable(job.config.results_dir)
+    if not problems:
+        if job.asv("publish") != 0:
+            return False
+        try:
+            problems = complete_site(job.config.html_dir, job.config.results_dir, job.root)
+        except OSError as exc:  # a full disk: the site is not complete, and the night goes on
+            problems = [f"the site could not be completed: {exc}"]
     for line in problems:
         print(line, file=sys.stderr)
     return not problems

@@ -40,6 +40,7 @@ __all__ = [
     "publish",
     "publish_main",
     "remote_references",
+    "unpublishable",
     "vendor",
 ]
 
@@ -202,17 +203,23 @@ def complete_site(html_dir: Path, results: Path, root: Path | None = None) -> li
     return make_offline(html_dir)
 
 
+def unpublishable(results: Path) -> list[str]:
+    """Why ``results`` must not be published, nothing when they may: one-sample values (``asv
+    run --quick`` saves them), which asv would draw beside the history as measurements."""
+    quick = one_sample_runs(results)
+    if not quick:
+        return []
+    return [*quick, "refused: results hold one-sample values (asv run --quick saves them);"
+            " run those commits again without --quick, or remove their result files"]  # fmt: skip
+
+
 def publish(root: Path, html_dir: Path | None = None) -> list[str]:
     """Publish the site of ``root``'s kept results into ``html_dir`` (default: the config's):
     ``asv publish``, then :func:`complete_site`; returns what went wrong."""
     config = load_config(root)
-    quick = one_sample_runs(config.results_dir)
-    if quick:  # asv would draw them beside the history as if they were measurements
-        return [
-            *quick,
-            "refused: results hold one-sample values (asv run --quick saves them);"
-            " run those commits again without --quick, or remove their result files",
-        ]
+    refused = unpublishable(config.results_dir)
+    if refused:
+        return refused
     html = (html_dir or config.html_dir).resolve()
     done = subprocess.run([sys.executable, "-m", "asv", "publish", "-o", str(html)], cwd=root)
     if done.returncode != 0:

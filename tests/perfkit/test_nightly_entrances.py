@@ -365,3 +365,18 @@ def test_the_bench_pattern_is_shown_escaped_outside_a_code_span() -> None:
     report = nightly.Report("aaaaaaaa", "bbbbbbbb", bench="^(instructions|counters)<b>")
     line = markdown(report.as_dict()).splitlines()[2]
     assert "matching ^(instructions&#124;counters)&lt;b&gt;)" in line
+
+
+def test_the_night_does_not_publish_one_sample_values(
+    repo: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, middle, new = repo.commits
+    repo.write(old, {})
+    repo.write(new, {})
+    repo.write(middle, {CLAIM: [[2.5e-4]]})  # as `asv run --quick` saves it
+    fake = Fake()
+    argv = ["--repo", str(repo.root), "--machine", "box", "--no-backfill", "--no-leakcheck",
+            "--baseline", old, "--target", new]  # fmt: skip
+    assert nightly.main(argv, run=fake, weigher=Trials()) == 0
+    assert fake.asv("publish") == [] and report_of(repo)["published"] is False
+    assert "one-sample values (lifecycle.Claim.time_claim)" in capsys.readouterr().err
