@@ -11,6 +11,7 @@ Durability (``?durability=`` in the URL) maps to ``PRAGMA synchronous``:
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -199,11 +200,12 @@ class Transaction:
     and a generator-based context manager costs several calls more). BEGIN and COMMIT can fail
     too (a lock held past the busy timeout): their errors are translated like any other."""
 
-    __slots__ = ("conn", "nested", "path", "write")
+    __slots__ = ("conn", "nested", "path", "store", "write")
 
-    def __init__(self, conn: sqlite3.Connection, path: str, write: bool) -> None:
-        self.conn = conn
-        self.path = path
+    def __init__(self, store: SQLiteStore, write: bool) -> None:
+        self.store = store
+        self.conn = store.conn
+        self.path = store.path
         self.write = write
         self.nested = False
 
@@ -212,8 +214,11 @@ class Transaction:
         try:
             if self.nested:
                 self.conn.execute("SAVEPOINT op")
+            elif self.write:
+                self.store.same_file()
+                self.conn.execute("BEGIN IMMEDIATE")
             else:
-                self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+                self.conn.execute("BEGIN")
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
@@ -277,6 +282,7 @@ class SQLiteStore:
             raise translate(exc, self.path) from exc
         try:
             self._prepare(timeout)
+            self.identity = self._identity()
         except sqlite3.Error as exc:
             self.conn.close()
             raise translate(exc, self.path) from exc
@@ -329,6 +335,32 @@ class SQLiteStore:
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
 
+    def _identity(self) -> tuple[str, int, int] | None:
+        """The open file as (absolute path, device, inode); None for an in-memory database."""
+        if self.path == ":memory:":
+            return None
+        path = os.path.abspath(self.path)  # the process may change its working folder later
+        st = os.stat(path)
+        return path, st.st_dev, st.st_ino
+
+    def same_file(self) -> None:
+        """Stop before a write when the file at the path is no longer the one this store opened
+        (deleted, or replaced by a rename): SQLite would go on writing to the old, unlinked file,
+        and every later write would succeed and vanish. Inside a transaction the check was made
+        at its start."""
+        if self.identity is None or self.conn.in_transaction:
+            return
+        path, device, inode = self.identity
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is None or st.st_ino != inode or st.st_dev != device:
+            raise StorageError(
+                f"{self.path}: the database file was deleted or replaced since it was opened;"
+                " nothing was written (it would have gone to the old file): open it again"
+            )
+
     def describe(self) -> str:
         """The database file (or ``:memory:``), for messages."""
         return self.path
@@ -336,7 +368,7 @@ class SQLiteStore:
     def transaction(self, write: bool = True) -> Transaction:
         """One transaction; inside another it becomes a savepoint, so that a batch of operations
         (group commit) shares one commit while each operation still rolls back on its own."""
-        return Transaction(self.conn, self.path, write)
+        return Transaction(self, write)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -379,6 +411,7 @@ class SQLiteStore:
     def claim(
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
+        self.same_file()
         if specialist is None:
             rows = self.conn.execute(SQL_CLAIM, (agent, lease_until, now)).fetchall()
         else:
@@ -391,6 +424,7 @@ class SQLiteStore:
         # Look before writing: an UPDATE takes the write lock even when it changes nothing.
         if self.conn.execute(SQL_ANY_EXPIRED, (now,)).fetchone() is None:
             return 0
+        self.same_file()
         return self.conn.execute(SQL_SWEEP, (now,)).rowcount
 
     def _finish(self, sql: str, args: tuple[Any, ...], failed: bool, now: float) -> Finished | None:
@@ -423,15 +457,18 @@ class SQLiteStore:
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
+        self.same_file()
         args = (error, now, task_id, agent, now)
         return self.conn.execute(SQL_RETRY, args).rowcount > 0
 
     @translated
     def renew(self, task_id: int, agent: str, now: float, lease_until: float) -> bool:
+        self.same_file()
         return self.conn.execute(SQL_RENEW, (lease_until, now, task_id, agent, now)).rowcount > 0
 
     @translated
     def release(self, task_id: int, agent: str, now: float) -> bool:
+        self.same_file()
         return self.conn.execute(SQL_RELEASE, (now, task_id, agent, now)).rowcount > 0
 
     @translated

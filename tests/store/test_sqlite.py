@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -158,3 +159,61 @@ def test_a_path_under_a_regular_file_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(taskorch.StorageError, match="cannot create its folder"):
         taskorch.open(f"sqlite:///{tmp_path}/afile/sub/t.db")
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def _unlink_database(path: Path) -> None:
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        name.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_database_file_deleted_or_replaced_while_open_stops_every_write(
+    tmp_path: Path, how: str
+) -> None:
+    path = tmp_path / "work.db"
+    other = tmp_path / "other.db"
+    with taskorch.open(f"sqlite:///{other}") as orch:
+        orch.plan("the file that takes its place", chain(1))
+    with taskorch.open(f"sqlite:///{path}") as orch:
+        task_id = orch.plan("first", chain(2)).task_ids[0]
+        claimed = orch.claim("a")
+        assert claimed is not None and claimed.id == task_id
+        # A backup restored the way that keeps SQLite's own state consistent: the file with
+        # its write-ahead log and shared-memory index (a log left beside a new file is read
+        # with it; docs/guarantees.md).
+        _unlink_database(path)
+        if how == "replaced":
+            os.replace(other, path)
+        writes = [
+            lambda: orch.plan("lost", chain(1)),
+            lambda: orch.claim("b"),
+            lambda: orch.complete(task_id, agent="a", result={"r": 1}),
+            lambda: orch.fail(task_id, agent="a", error="e"),
+            lambda: orch.renew(task_id, agent="a"),
+            lambda: orch.release(task_id, agent="a"),
+            lambda: orch.cancel(claimed.parent_id),
+        ]
+        for write in writes:
+            with pytest.raises(taskorch.StorageError, match="deleted or replaced"):
+                write()
+        with pytest.raises(taskorch.StorageError, match="deleted or replaced"), orch.batch():
+            orch.claim("c")
+    if how == "replaced":
+        with taskorch.open(f"sqlite:///{path}") as orch:
+            # The file at the path is the other database, whole and untouched.
+            assert [t.title for t in orch.tasks()] == ["the file that takes its place", "step 0"]
+            assert orch.status().subtasks["ready"] == 1
+    else:
+        assert not path.exists()
+
+
+def test_a_store_opened_by_a_relative_path_survives_a_change_of_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with taskorch.open("sqlite:///rel.db") as orch:
+        monkeypatch.chdir("/")
+        plan = orch.plan("goal", chain(1))
+        assert orch.claim("a") is not None
+        orch.complete(plan.task_ids[0], agent="a")
+    assert (tmp_path / "rel.db").exists()
