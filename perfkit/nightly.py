@@ -24,7 +24,9 @@ Steps:
    for each regression, the first commit of the range that shows it: bisection on the counts,
    or on new trials for a timing; and for counts the functions that grew most
    (:mod:`perfkit.culprit`);
-5. commits between the two are backfilled for the history (``asv run --skip-existing-commits``);
+5. the first-parent commits between the two that change the engine get their counts and sizes
+   recorded for the history (:func:`backfill`), so that a count's graph steps at the commit
+   that moved it; timings are recorded on the nights alone (each costs minutes);
 6. ``python -m leakcheck suite`` when the leakcheck package exists (a leak counts as a
    regression), unless ``--no-leakcheck``;
 7. ``asv publish``, the regressions page from the history's change points, and the site's
@@ -62,6 +64,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,6 +218,37 @@ def record(job: Job, commit: str, bench: str | None, rounds: int | None) -> None
     args = ["-b", bench] if bench else []
     args += ["-a", f"rounds={rounds}"] if rounds else []
     job.asv("run", "--machine", job.machine, *args, f"{commit}^!")
+
+
+# What does not depend on the machine's load: the instruction counts and the sizes and
+# statement counts. asv's -b is searched in each benchmark's name with its parameters, and what
+# it does not select asv never sets up, so the timings cost nothing where this selects.
+# memory.Footprint.track_import_time is in ms: a timing, left out.
+UNTIMED = (
+    r"^(instructions|counters|leaks|memory\.(ObjectSizes|PeakMemPlan|PeakMemDrain))\."
+    r"|^memory\.Footprint\.track_rss_after_open$"
+)
+ENGINE = "taskorch"
+
+
+def backfill(job: Job, bench: str | None, baseline: str, target: str) -> list[str]:
+    """Record the counts and sizes (:data:`UNTIMED`, narrowed by ``bench``) of every
+    first-parent commit after ``baseline`` and before ``target`` that changes the engine and has
+    no results yet; returns those commits, oldest first. Commits off the first-parent line are
+    left out: asv's site draws only its branches' first-parent history."""
+    commits = git(job.root, "rev-list", "--first-parent", "--reverse", f"{baseline}..{target}",
+                  "--", ENGINE).split()  # fmt: skip
+    measured = {run.commit for run in scan(job.config.results_dir, job.machine).runs}
+    wanted = [c for c in commits if c != target and c not in measured]
+    if not wanted:
+        return []
+    pattern = f"^(?=.*(?:{bench}))(?:{UNTIMED})" if bench else UNTIMED
+    with tempfile.TemporaryDirectory(prefix="taskorch-backfill-") as folder:
+        listed = Path(folder) / "commits"
+        listed.write_text("".join(f"{c}\n" for c in wanted))
+        job.asv("run", "--skip-existing-commits", "--machine", job.machine, "-b", pattern,
+                f"HASHFILE:{listed}")  # fmt: skip
+    return wanted
 
 
 def recorded(job: Job, commit: str, selected: Mapping[str, Any]) -> dict[str, Measurement]:
@@ -401,9 +435,7 @@ def judge_range(
     if slower and weigher is not None:
         report.findings += timing_culprits(weigher, commits, baseline, slower)
     if options.backfill:
-        job.asv("run", "--skip-existing-commits", "--machine", job.machine,
-                *(["-b", options.bench] if options.bench else []),
-                f"{baseline}..{target}")  # fmt: skip
+        backfill(job, options.bench, baseline, target)
 
 
 class Running(JobError):

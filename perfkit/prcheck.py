@@ -34,14 +34,8 @@ __all__ = ["BENCHMARKS", "MACHINE", "TITLE", "main", "nightly_argv"]
 
 TITLE = "Pull request counts"
 MACHINE = "pr-check"
-# The instruction counts and the sizes and statement counts, and nothing timed: asv's -b is
-# searched in each benchmark's name with its parameters, and what it does not select asv never
-# sets up, so the timings cost nothing here. memory.Footprint.track_import_time is in ms: a
-# timing, left out.
-BENCHMARKS = (
-    r"^(instructions|counters|leaks|memory\.(ObjectSizes|PeakMemPlan|PeakMemDrain))\."
-    r"|^memory\.Footprint\.track_rss_after_open$"
-)
+# The instruction counts and the sizes and statement counts, and nothing timed.
+BENCHMARKS = nightly.UNTIMED
 # What the nightly does a night and a pull request does not need.
 OFF = ("--no-timings", "--no-leakcheck", "--no-publish", "--no-backfill")
 

@@ -28,15 +28,16 @@ from pathlib import Path
 
 from taskorch.errors import ConfigurationError
 
-from .asvdata import load_config, one_sample_runs
+from .asvdata import load_config, machines, one_sample_runs, scan
 from .files import write_bytes_atomic, write_text_atomic
-from .gitrepo import toplevel
+from .gitrepo import git, toplevel
 from .sitedata import write_regressions
 
 __all__ = [
     "ASSETS",
     "complete_site",
     "make_offline",
+    "off_the_line",
     "publish",
     "publish_main",
     "remote_references",
@@ -194,13 +195,39 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if problems else 0
 
 
+# How dense each kind of graph is, said in the site's navigation bar (static text).
+HISTORY_NOTE = (
+    '<li><p class="navbar-text" id="history-note" title="Instruction counts, sizes and statement'
+    " counts are recorded for every first-parent commit of main that changes the engine, so"
+    " their graphs step at the commit that moved them. Timings are recorded on the commits the"
+    " nightly job measured (a commit's timings cost minutes), so a step in a timing lies"
+    ' somewhere between two of its points.">counts: every engine commit &middot; timings:'
+    " the nightly's commits</p></li>\n"
+)
+_NAV_END = re.compile(r"(\s*</ul>\s*</nav>)")
+
+
+def note_density(html_dir: Path) -> bool:
+    """Say in the summary page's navigation bar which commits each kind of graph has; False
+    when the page has no navigation bar where asv 0.6 puts it."""
+    index = html_dir / "index.html"
+    text = index.read_text(encoding="utf-8")
+    if 'id="history-note"' in text:
+        return True
+    noted, found = _NAV_END.subn(lambda m: "\n" + HISTORY_NOTE + m.group(1).lstrip("\n"), text, 1)
+    if found:
+        write_text_atomic(index, noted)
+    return bool(found)
+
+
 def complete_site(html_dir: Path, results: Path, root: Path | None = None) -> list[str]:
     """What follows ``asv publish``: the regressions page rewritten from the history of
-    ``results`` (thresholds from the calibration under ``root``), then the libraries vendored;
-    returns what went wrong, nothing when the site is complete."""
+    ``results`` (thresholds from the calibration under ``root``), the graphs' density noted,
+    then the libraries vendored; returns what went wrong, nothing when the site is complete."""
     count = write_regressions(html_dir, results, root)
     print(f"{html_dir}/regressions.json: {count} regression(s) by the history's rule")
-    return make_offline(html_dir)
+    noted = [] if note_density(html_dir) else [f"{html_dir}/index.html: no navigation bar"]
+    return noted + make_offline(html_dir)
 
 
 def unpublishable(results: Path) -> list[str]:
@@ -213,13 +240,35 @@ def unpublishable(results: Path) -> list[str]:
             " run those commits again without --quick, or remove their result files"]  # fmt: skip
 
 
+def off_the_line(root: Path, results: Path, branches: tuple[str, ...]) -> list[str]:
+    """The kept commits ``asv publish`` leaves out of the site, a line each: asv draws only the
+    first-parent history of its branches, so a commit of a merged side branch, or of a branch
+    not yet merged, is measured and then dropped with one line of its own output."""
+    line: set[str] = set()
+    for branch in branches:
+        try:
+            line.update(git(root, "rev-list", "--first-parent", branch).split())
+        except subprocess.CalledProcessError:
+            continue  # a branch this clone lacks: asv says so itself
+    return [
+        f"{results / machine} {run.commit[:8]}: not on the first-parent line of"
+        f" {' or '.join(branches)}; the site leaves it out"
+        for machine in machines(results)
+        for run in scan(results, machine).runs
+        if run.commit not in line
+    ]
+
+
 def publish(root: Path, html_dir: Path | None = None) -> list[str]:
     """Publish the site of ``root``'s kept results into ``html_dir`` (default: the config's):
-    ``asv publish``, then :func:`complete_site`; returns what went wrong."""
+    ``asv publish``, then :func:`complete_site`; returns what went wrong. Kept commits the site
+    leaves out are named on stderr (:func:`off_the_line`)."""
     config = load_config(root)
     refused = unpublishable(config.results_dir)
     if refused:
         return refused
+    for line in off_the_line(root, config.results_dir, config.branches):
+        print(f"publish: warning: {line}", file=sys.stderr)
     html = (html_dir or config.html_dir).resolve()
     done = subprocess.run([sys.executable, "-m", "asv", "publish", "-o", str(html)], cwd=root)
     if done.returncode != 0:

@@ -10,6 +10,7 @@ are replaced by ``Trials``, which hands out fixed process values per commit.
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from perfkit import nightly
+from perfkit.asvdata import load_config
+from perfkit.gitrepo import git
 from perfkit.regression import weigh
 from perfkit.trials import Benchmark, Trial
 from tests.asvfiles import Value, toy_repository
@@ -283,3 +286,63 @@ def test_every_family_is_accounted_for_in_json_markdown_and_stdout(
     text = (repo.root / ".asv" / "nightly.md").read_text()
     assert "| instruction counts | yes | 1 | 0 | 0 | — |" in text
     assert text in capsys.readouterr().out  # stdout gives the same account
+
+
+def test_the_backfill_records_counts_of_the_first_parent_engine_commits_alone(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "repo"
+    [baseline] = toy_repository(root, 1)
+
+    def commit(path: str, message: str) -> str:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(message)
+        git(root, "add", ".")
+        git(root, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+            "commit", "-q", "-m", message)  # fmt: skip
+        return git(root, "rev-parse", "HEAD")
+
+    engine = commit("taskorch/engine.py", "engine change")
+    commit("docs/notes.md", "docs change")
+    git(root, "checkout", "-q", "-b", "side")
+    side = commit("taskorch/store.py", "engine change on a side branch")
+    git(root, "checkout", "-q", "main")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+        "merge", "-q", "--no-ff", "-m", "merge side", "side")  # fmt: skip
+    merge = git(root, "rev-parse", "HEAD")
+    target = commit("taskorch/engine.py", "engine change again")
+    fake = Fake()
+    job = nightly.Job(root, load_config(root), "box", run=fake)
+
+    assert nightly.backfill(job, None, baseline, target) == [engine, merge]
+    [args] = fake.asv("run")
+    assert args[:5] == ["--skip-existing-commits", "--machine", "box", "-b", nightly.UNTIMED]
+    listed = args[5]
+    assert listed.startswith("HASHFILE:") and side not in args
+    # Narrowed by -b: both patterns hold.
+    narrowed = f"^(?=.*(?:Instructions))(?:{nightly.UNTIMED})"
+    nightly.backfill(job, "Instructions", baseline, target)
+    assert fake.asv("run")[1][4] == narrowed
+    assert re.search(narrowed, "instructions.Instructions.track_instructions('claim')")
+    assert not re.search(narrowed, "counters.SQLStatements.track_statements('claim')")
+    assert not re.search(narrowed, "lifecycle.Claim.time_claim")
+
+
+def test_the_backfill_skips_commits_already_measured(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, 1)
+    root = repo.root
+    (root / "taskorch").mkdir()
+    hashes = []
+    for i in range(3):
+        (root / "taskorch" / "engine.py").write_text(f"{i}\n")
+        git(root, "add", ".")
+        git(root, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+            "commit", "-q", "-m", f"engine {i}")  # fmt: skip
+        hashes.append(git(root, "rev-parse", "HEAD"))
+    repo.commits += hashes
+    repo.write(hashes[0], {})
+    fake = Fake()
+    job = nightly.Job(root, load_config(root), "box", run=fake)
+    assert nightly.backfill(job, None, repo.commits[0], hashes[2]) == [hashes[1]]
+    assert nightly.backfill(job, None, hashes[1], hashes[2]) == []
+    assert len(fake.asv("run")) == 1

@@ -22,7 +22,10 @@ from typing import Any
 
 import pytest
 
+from perfkit.gitrepo import git
 from perfkit.history import load_history
+from perfkit.site import off_the_line
+from tests.asvfiles import toy_repository, write_results
 from tests.support import ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -177,3 +180,26 @@ def test_the_check_is_really_offline(tmp_path: Path) -> None:
     with serve(html) as url:
         dom = render(f"{url}/index.html", tmp_path / "profile")
     assert 'class="flot-base"' not in dom
+
+
+def test_commits_the_site_would_leave_out_are_named(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    commits = toy_repository(root, 2)
+    git(root, "checkout", "-q", "-b", "side")
+    (root / "code.txt").write_text("side\n")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+        "commit", "-q", "-am", "on a side branch")  # fmt: skip
+    side = git(root, "rev-parse", "HEAD")
+    git(root, "checkout", "-q", "main")
+    results = root / "results"
+    for date, commit in enumerate([*commits, side], start=1):
+        write_results(results, "box", commit, {"m.B.track_x": [1.0]}, date=date)
+    [line] = off_the_line(root, results, ("main",))
+    assert side[:8] in line and "not on the first-parent line of main" in line
+    assert off_the_line(root, results, ("side",)) == []  # side holds main's commits too
+
+
+def test_the_summary_page_says_which_commits_each_kind_of_graph_has(site: Path) -> None:
+    text = (site / "index.html").read_text(encoding="utf-8")
+    assert text.count('id="history-note"') == 1
+    assert "every first-parent commit of main that changes the engine" in text
