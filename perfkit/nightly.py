@@ -83,7 +83,7 @@ from .leftovers import clean
 from .nightly_options import UsageError, parse_args, repo_of
 from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .saved import judge_saved, lacking, selecting
-from .site import complete_site, unpublishable
+from .site import complete_site, off_the_line, unpublishable
 from .summary import NOT_JUDGED, markdown
 from .timings import Weigher, default_weigher, nightly_benchmarks, timing_changes, timing_culprits
 from .trials import TrialError
@@ -334,6 +334,8 @@ def publish(job: Job) -> bool:
     """The site, as ``scripts/publish.py`` makes it, with asv run through the job."""
     problems = unpublishable(job.config.results_dir)
     if not problems:
+        for line in off_the_line(job.root, job.config.results_dir, job.config.branches):
+            print(f"warning: {line}", file=sys.stderr)
         if job.asv("publish") != 0:
             return False
         try:
