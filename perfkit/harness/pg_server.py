@@ -61,14 +61,20 @@ def start_watched(marker: Path, owner: int, url: str | None, prefix: str) -> Wat
             _remove(folder)
             raise RuntimeError(f"scripts/pg-server could not start a server: {started.stderr}")
         url = started.stdout.strip()
-    argv = [sys.executable, "-c", _WATCHDOG, str(ROOT), str(marker), str(owner), url, prefix,
-            str(folder or "")]  # fmt: skip
-    # Detached, with no inherited pipe: asv reads its child's output until every writer is gone.
-    subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                     stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)  # fmt: skip
+    argv = [sys.executable, "-c", _LAUNCH, _WATCHDOG, str(ROOT), str(marker), str(owner), url,
+            prefix, str(folder or "")]  # fmt: skip
+    # Detached (started by a launcher that exits at once), with no inherited pipe: asv reads its
+    # child's output until every writer is gone.
+    subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)  # fmt: skip
     return WatchedServer(url, folder)
 
 
+_LAUNCH = """
+import subprocess, sys
+subprocess.Popen([sys.executable, "-c", *sys.argv[1:]], stdin=subprocess.DEVNULL,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+"""
 # The watchdog imports this module from the working tree it came from, not from an installed
 # perfkit of another commit.
 _WATCHDOG = """
