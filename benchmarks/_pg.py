@@ -44,7 +44,9 @@ def session(name: str, **params: Any) -> Step:
 
 
 def server_for_run() -> dict[str, str]:
-    """``{"url", "prefix"}`` of the run's server, or ``{"skip": reason}``."""
+    """``{"url", "prefix"}`` of the run's server, or ``{"skip": reason}``; with
+    ``TASKORCH_BENCH_POSTGRES=yes`` (what CI sets) a missing server or driver raises
+    :class:`RuntimeError` instead, failing the PostgreSQL benchmarks."""
     try:
         workloads()
         import taskorch.store.postgres  # noqa: F401
@@ -53,14 +55,16 @@ def server_for_run() -> dict[str, str]:
     postgres = perfkit_module("harness.postgres")
     if postgres.switched_off():
         return {"skip": f"PostgreSQL benchmarks turned off ({postgres.ENV_SWITCH}=no)"}
-    problem = postgres.driver_problem()
-    if problem:
-        return {"skip": problem}
     url = postgres.server_url()
     pg_server = perfkit_module("harness.pg_server")
-    if url is None and (problem := pg_server.binaries_problem()):
-        return {"skip": f"no PostgreSQL server: set {postgres.ENV_URL}, or install the server"
-                        f" binaries ({problem})"}  # fmt: skip
+    problem = postgres.driver_problem()
+    if problem is None and url is None and (missing := pg_server.binaries_problem()):
+        problem = (f"no PostgreSQL server: set {postgres.ENV_URL}, or install the server"
+                   f" binaries ({missing})")  # fmt: skip
+    if problem:
+        if postgres.required():
+            raise RuntimeError(f"{problem} ({postgres.ENV_SWITCH}=yes)")
+        return {"skip": problem}
     prefix = postgres.run_prefix()
     # asv runs setup_cache in the folder it deletes after the last benchmark that uses it; the
     # process that runs the benchmarks is this one's parent.

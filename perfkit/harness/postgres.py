@@ -2,7 +2,8 @@
 
 The server is, in this order: ``$TASKORCH_BENCH_POSTGRES_URL``; ``$TASKORCH_TEST_POSTGRES_URL``
 (the tests' server, which ``scripts/test`` starts); none when ``$TASKORCH_BENCH_POSTGRES`` is
-``no``. A harness that may start a throw-away server of its own (the asv suite) does so with
+``no`` (``yes``: a harness must fail rather than skip without a server). A harness that may
+start a throw-away server of its own (the asv suite) does so with
 :mod:`perfkit.harness.pg_server` when none of these names one.
 
 Every measurement works in a schema it created (:func:`new_schema`), never in a user's data, and
@@ -25,6 +26,7 @@ __all__ = [
     "drop_schema",
     "drop_schemas",
     "new_schema",
+    "required",
     "run_prefix",
     "server_url",
     "switched_off",
@@ -39,6 +41,11 @@ _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def switched_off() -> bool:
     return os.environ.get(ENV_SWITCH, "").strip().lower() in ("no", "0", "off", "false")
+
+
+def required() -> bool:
+    """``$TASKORCH_BENCH_POSTGRES`` is ``yes``: a missing server is an error, not a skip."""
+    return os.environ.get(ENV_SWITCH, "").strip().lower() in ("yes", "1", "on", "true")
 
 
 def server_url() -> str | None:

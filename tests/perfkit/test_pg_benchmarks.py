@@ -87,3 +87,12 @@ def test_turned_off_they_skip(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _pg.server_for_run() == {
         "skip": "PostgreSQL benchmarks turned off (TASKORCH_BENCH_POSTGRES=no)"
     }
+
+
+def test_required_a_missing_server_fails_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (pg_env.ENV_URL, "TASKORCH_TEST_POSTGRES_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv(pg_env.ENV_SWITCH, "yes")
+    with pytest.raises(RuntimeError, match=r"no PostgreSQL server.*TASKORCH_BENCH_POSTGRES=yes"):
+        _pg.server_for_run()
