@@ -148,16 +148,10 @@ def _raw_agent(url: str, schema: str, agent: str) -> tuple[Callable[[], list[int
 
     def drain() -> list[int]:
         done: list[int] = []
-        while True:
-            now = time.time()
-            row = conn.execute(pg_raw.CLAIM, {"agent": agent, "until": now + 60, "now": now})
-            claimed = row.fetchone()
-            if claimed is None:
-                return done
-            args = {"id": claimed[0], "agent": agent, "result": '"done"', "now": now}
-            if conn.execute(pg_raw.COMPLETE, args).fetchone() is None:
-                raise RuntimeError(f"task {claimed[0]} was not held by {agent} at completion")
-            done.append(claimed[0])
+        while (task_id := pg_raw.claim(conn, agent)) is not None:
+            pg_raw.complete(conn, task_id, agent)
+            done.append(task_id)
+        return done
 
     return drain, conn.close
 

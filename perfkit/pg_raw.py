@@ -10,10 +10,23 @@ taskorch's statements, round trips and Python are compared with.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["CLAIM", "COMPLETE", "COUNTS", "GET", "PLAN", "READY", "SCHEMA", "connect", "plan_args"]
+__all__ = [
+    "CLAIM",
+    "COMPLETE",
+    "COUNTS",
+    "GET",
+    "PLAN",
+    "READY",
+    "SCHEMA",
+    "claim",
+    "complete",
+    "connect",
+    "plan_args",
+]
 
 SCHEMA = (
     """CREATE TABLE tasks (id BIGSERIAL PRIMARY KEY, parent_id BIGINT, key TEXT,
@@ -106,3 +119,17 @@ def plan_args(goal: str, spec: Sequence[dict[str, Any]], now: float = 1.0) -> di
         "child": [s["key"] for s, d in zip(spec, deps, strict=True) for _ in d],
         "needs": [n for d in deps for n in d],
     }
+
+
+def claim(conn: Any, agent: str) -> int | None:
+    """Claim the oldest ready task for ``agent`` (a lease of a minute); its id, or None."""
+    now = time.time()
+    row = conn.execute(CLAIM, {"agent": agent, "until": now + 60, "now": now}).fetchone()
+    return None if row is None else int(row[0])
+
+
+def complete(conn: Any, task_id: int, agent: str) -> None:
+    """Complete a task ``agent`` holds; :class:`RuntimeError` when it does not hold it."""
+    args = {"id": task_id, "agent": agent, "result": '"done"', "now": time.time()}
+    if conn.execute(COMPLETE, args).fetchone() is None:
+        raise RuntimeError(f"task {task_id} was not held by {agent} at completion")

@@ -20,11 +20,9 @@ watchdog, :mod:`perfkit.harness.pg_server`).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -41,10 +39,12 @@ from .harness.postgres import (
     server_url,
     with_schema,
 )
+from .pg_pool import pool_round
+from .pg_stores import build_raw_store, build_store
 from .plans import independent, subtasks
 from .workloads import Step, Workload, workload
 
-__all__ = ["WORKLOADS", "PoolRound", "build_raw_store", "build_store"]
+__all__ = ["WORKLOADS"]
 
 WORKLOADS: dict[str, Workload] = {}
 pg_workload = partial(workload, registry=WORKLOADS)
@@ -103,74 +103,6 @@ def _raw(stack: ExitStack, url: str, schema: str) -> Any:
     conn = pg_raw.connect(url, schema)
     stack.callback(conn.close)
     return conn
-
-
-# -- the shared stores ------------------------------------------------------------------------
-
-
-def _once(url: str, schema: str, build: Callable[[], None]) -> None:
-    """Run ``build`` unless ``schema`` is already complete (it holds ``built``), under an
-    advisory lock so that concurrent sessions build it once."""
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (schema,))
-        try:
-            done = conn.execute("SELECT to_regclass(%s)", (f'"{schema}".built',)).fetchone()
-            if done == (None,):
-                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # a partial build
-                build()
-                conn.execute(f'CREATE TABLE "{schema}".built (n BIGINT)')
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (schema,))
-
-
-def build_store(url: str, prefix: str, n: int) -> str:
-    """The schema of a taskorch store of ``n`` subtasks shaped like
-    :func:`perfkit.workloads.build_store`'s (plans of 100, 80 % finished, a few claimed)."""
-    schema = f"{prefix}store_{n}"
-
-    def build() -> None:
-        plans, size = max(1, n // 100), min(100, n)
-        finished = int(plans * 0.8)
-        with taskorch.open(with_schema(url, schema), durability="off", pool_size=4) as orch:
-            for p in range(finished):
-                orch.plan(f"goal {p}", subtasks(size, fan_in=1))
-
-            def drain(agent: str) -> None:
-                while (task := orch.claim(agent)) is not None:
-                    orch.complete(task.id, agent, result={"ok": True})
-
-            with ThreadPoolExecutor(4) as pool:  # the store is thread-safe: 4 connections
-                list(pool.map(drain, [f"builder-{i}" for i in range(4)]))
-            for p in range(finished, plans):
-                orch.plan(f"goal {p}", subtasks(size, fan_in=1))
-            for _ in range(max(1, n // 1000)):
-                orch.claim("holder", lease_seconds=3600 * 24 * 365)
-
-    _once(url, schema, build)
-    return schema
-
-
-def build_raw_store(url: str, prefix: str, n: int) -> str:
-    """The reference tables holding the rows of :func:`build_store`'s store, in the same
-    states."""
-    schema = f"{prefix}rawstore_{n}"
-
-    def build() -> None:
-        plans, size = max(1, n // 100), min(100, n)
-        finished = int(plans * 0.8)
-        with pg_raw.connect(url, schema) as conn, conn.transaction():
-            for p in range(plans):
-                conn.execute(pg_raw.PLAN, pg_raw.plan_args(f"goal {p}", subtasks(size)))
-            conn.execute("UPDATE tasks SET status = 'completed', waiting = 0 WHERE id <= %s",
-                         (finished * (size + 1),))  # fmt: skip
-            conn.execute("""UPDATE tasks SET status = 'claimed', agent = 'holder' WHERE id IN
-                (SELECT id FROM tasks WHERE status = 'ready' ORDER BY id LIMIT %s)""",
-                         (max(1, n // 1000),))  # fmt: skip
-
-    _once(url, schema, build)
-    return schema
 
 
 # -- taskorch on PostgreSQL -------------------------------------------------------------------
@@ -246,65 +178,6 @@ def pg_ready_query_session(
     )
 
 
-# -- the connection pool under exhaustion -----------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PoolRound:
-    """One round of the pool workloads: ``completed`` tasks (each once), the deliberate
-    ``timeouts`` (always 1), and the timeouts callers met and retried while waiting
-    (``waiting_retries``) and once the pool was free again (``recovery_retries``)."""
-
-    completed: int
-    timeouts: int
-    waiting_retries: int
-    recovery_retries: int
-
-
-class _Retrying:
-    """Runs calls again after a pool timeout, counting how often that happened."""
-
-    def __init__(self, timeout: type[BaseException]) -> None:
-        self.timeout, self.count, self._lock = timeout, 0, threading.Lock()
-
-    def __call__(self, fn: Callable[[], int]) -> int:
-        while True:
-            try:
-                return fn()
-            except self.timeout:
-                with self._lock:
-                    self.count += 1
-
-
-def _pool_round(
-    size: int,
-    hold: Callable[[threading.Barrier, threading.Event], int],
-    exhausted: Callable[[], object],
-    timeout: type[BaseException],
-    cycle: Callable[[], int],
-    threads: ThreadPoolExecutor,
-) -> PoolRound:
-    """``size`` holders take every connection; one more caller times out; ``size`` callers
-    queue for a connection while the holders finish; then ``size`` callers are served at once."""
-    held, release = threading.Barrier(size + 1), threading.Event()
-    holders = [threads.submit(hold, held, release) for _ in range(size)]
-    held.wait(timeout=60)
-    try:
-        exhausted()
-    except timeout:
-        timeouts = 1
-    else:
-        raise AssertionError("a caller found a free connection in an exhausted pool")
-    waiting, recovery = _Retrying(timeout), _Retrying(timeout)
-    queued = [threads.submit(waiting, cycle) for _ in range(size)]
-    release.set()
-    done = [f.result() for f in (*holders, *queued)]
-    done += [f.result() for f in [threads.submit(recovery, cycle) for _ in range(size)]]
-    if len(set(done)) != 3 * size:
-        raise AssertionError(f"pool round: {3 * size} tasks expected once each, got {done}")
-    return PoolRound(len(done), timeouts, waiting.count, recovery.count)
-
-
 @pg_workload("pg_pool", "PostgreSQL: the pool exhausted (a caller times out) and recovered",
              reference="raw_pg_pool", requires=("PoolTimeoutError", "Orchestrator.batch"),
              pool_size=(4,))  # fmt: skip
@@ -351,7 +224,7 @@ def pg_pool_session(
             return task.id
 
         probe = partial(orch.get, first.parent_id)
-        yield lambda: _pool_round(pool_size, hold, probe, taskorch.PoolTimeoutError, cycle,
+        yield lambda: pool_round(pool_size, hold, probe, taskorch.PoolTimeoutError, cycle,
                                   threads)  # fmt: skip
 
 
@@ -392,18 +265,6 @@ def raw_pg_plan_session(
         yield lambda: conn.execute(pg_raw.PLAN, args).fetchall()
 
 
-def _raw_claim(conn: Any, agent: str) -> int | None:
-    now = time.time()
-    row = conn.execute(pg_raw.CLAIM, {"agent": agent, "until": now + 60, "now": now}).fetchone()
-    return None if row is None else int(row[0])
-
-
-def _raw_complete(conn: Any, task_id: int, agent: str) -> None:
-    args = {"id": task_id, "agent": agent, "result": '"done"', "now": time.time()}
-    if conn.execute(pg_raw.COMPLETE, args).fetchone() is None:
-        raise AssertionError(f"task {task_id} was not held by {agent}")
-
-
 @pg_workload("raw_pg_claim_complete", "bare psycopg: claim (SKIP LOCKED) and complete, one"
              " statement each")  # fmt: skip
 def raw_pg_claim_complete_session(
@@ -414,12 +275,12 @@ def raw_pg_claim_complete_session(
         conn = _raw(stack, server, new_schema(pre, "rawcycle"))
 
         def step() -> int:
-            task_id = _raw_claim(conn, agent)
+            task_id = pg_raw.claim(conn, agent)
             if task_id is None:
                 conn.execute(pg_raw.PLAN, refill)
-                task_id = _raw_claim(conn, agent)
+                task_id = pg_raw.claim(conn, agent)
                 assert task_id is not None
-            _raw_complete(conn, task_id, agent)
+            pg_raw.complete(conn, task_id, agent)
             return task_id
 
         yield step
@@ -481,10 +342,10 @@ def raw_pg_pool_session(
         lock = threading.Lock()
 
         def claim(c: Any) -> int:
-            task_id = _raw_claim(c, agent)
+            task_id = pg_raw.claim(c, agent)
             while task_id is None:
                 with lock:
-                    task_id = _raw_claim(c, agent)
+                    task_id = pg_raw.claim(c, agent)
                     if task_id is None:
                         c.execute(pg_raw.PLAN, refill)
             return task_id
@@ -494,20 +355,20 @@ def raw_pg_pool_session(
                 task_id = claim(c)
                 held.wait(timeout=60)
                 release.wait(timeout=60)
-                _raw_complete(c, task_id, agent)
+                pg_raw.complete(c, task_id, agent)
             return task_id
 
         def cycle() -> int:
             with pool.connection() as c:
                 task_id = claim(c)
-                _raw_complete(c, task_id, agent)
+                pg_raw.complete(c, task_id, agent)
             return task_id
 
         def exhausted() -> None:
             with pool.connection() as c:
                 c.execute(pg_raw.GET, (1,)).fetchall()
 
-        yield lambda: _pool_round(pool_size, hold, exhausted, PoolTimeout, cycle, threads)
+        yield lambda: pool_round(pool_size, hold, exhausted, PoolTimeout, cycle, threads)
 
 
 @pg_workload("raw_pg_fleet", "bare psycopg: the same fleet of processes with the raw"

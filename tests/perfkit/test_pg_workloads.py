@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from perfkit.harness import postgres
-from perfkit.pg_workloads import WORKLOADS, PoolRound
+from perfkit.pg_pool import PoolRound
+from perfkit.pg_workloads import WORKLOADS
 from tests.support import POSTGRES_URL
 
 needs_server = pytest.mark.skipif(
