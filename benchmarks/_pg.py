@@ -76,6 +76,7 @@ class PgBenchmark(WorkloadBenchmark):
     """Times the step of a workload of ``perfkit.pg_workloads`` on the run's server."""
 
     timeout = 180  # the first read benchmark of a run builds the store of 10,000 tasks
+    kind = ""  # "store": reads a store of n tasks shared by the run (smaller under --quick)
 
     def setup_cache(self) -> dict[str, str]:
         return server_for_run()
@@ -85,11 +86,9 @@ class PgBenchmark(WorkloadBenchmark):
             raise NotImplementedError(server["skip"])
         require(*self.requires)
         given = dict(self.workload_params(params))
-        if quick_run() and "n" in given and given["n"] > QUICK_STORE and "store" in self.kind:
-            given["n"] = QUICK_STORE
+        if self.kind == "store" and quick_run():
+            given["n"] = min(given["n"], QUICK_STORE)
         self.step = session(self.workload, url=server["url"], prefix=server["prefix"], **given)
-
-    kind = ""  # "store": reads a shared store of n tasks
 
     def teardown(self, *args: Any) -> None:
         pass

@@ -12,10 +12,12 @@ run's schemas: a run leaves nothing behind, whoever ends it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["SCRIPT", "WatchedServer", "binaries_problem", "start_watched", "watch"]
@@ -36,12 +38,13 @@ def binaries_problem() -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
 class WatchedServer:
     """What :func:`start_watched` started: the URL, and the folder of the server (None when
     the server was the user's)."""
 
-    def __init__(self, url: str, folder: Path | None) -> None:
-        self.url, self.folder = url, folder
+    url: str
+    folder: Path | None
 
 
 def start_watched(marker: Path, owner: int, url: str | None, prefix: str) -> WatchedServer:
@@ -58,7 +61,7 @@ def start_watched(marker: Path, owner: int, url: str | None, prefix: str) -> Wat
         if started.returncode != 0:
             subprocess.run([str(SCRIPT), "stop", str(folder / "server")],
                            capture_output=True, check=False)  # fmt: skip
-            _remove(folder)
+            shutil.rmtree(folder, ignore_errors=True)
             raise RuntimeError(f"scripts/pg-server could not start a server: {started.stderr}")
         url = started.stdout.strip()
     argv = [sys.executable, "-c", _LAUNCH, _WATCHDOG, str(ROOT), str(marker), str(owner), url,
@@ -103,7 +106,7 @@ def watch(marker: str, owner: str, url: str, prefix: str, folder: str) -> None:
     if folder:
         subprocess.run([str(SCRIPT), "stop", f"{folder}/server"], capture_output=True,
                        check=False)  # fmt: skip
-        _remove(Path(folder))
+        shutil.rmtree(folder, ignore_errors=True)
         return
     from .postgres import drop_schemas
 
@@ -111,9 +114,3 @@ def watch(marker: str, owner: str, url: str, prefix: str, folder: str) -> None:
         drop_schemas(url, prefix)
     except Exception as exc:  # the server may be gone; nothing else is left to do
         print(f"pg_server watchdog: could not drop {prefix}*: {exc}", file=sys.stderr)
-
-
-def _remove(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
