@@ -73,8 +73,8 @@ def test_each_timing_has_its_raw_twin_and_the_twins_are_controls() -> None:
 
 
 def test_without_a_server_the_benchmarks_skip_saying_why(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (pg_env.ENV_URL, "TASKORCH_TEST_POSTGRES_URL"):
-        monkeypatch.delenv(name, raising=False)
+    for name in (pg_env.ENV_URL, "TASKORCH_TEST_POSTGRES_URL", pg_env.ENV_SWITCH):
+        monkeypatch.delenv(name, raising=False)  # (.ci/run sets the switch to yes)
     monkeypatch.setenv("PATH", "/nonexistent")  # no server binaries either
     found = _pg.server_for_run()
     assert "no PostgreSQL server: set TASKORCH_BENCH_POSTGRES_URL" in found["skip"]
