@@ -77,8 +77,8 @@ def _engine() -> None:
 def _setting(url: str | None, prefix: str | None) -> Iterator[tuple[str, str, ExitStack]]:
     """The server, the schema prefix, and a stack closed at the end of the session (which drops
     every schema of the prefix when the prefix was made up here)."""
+    server = _server(url)  # psycopg first: without it the engine's backend cannot load either
     _engine()
-    server = _server(url)
     with ExitStack() as stack:
         if prefix is None:
             prefix = run_prefix()
