@@ -19,6 +19,7 @@ once per commit, in a directory its processes share.
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 import os
@@ -122,11 +123,28 @@ class Trial:
         }
 
 
-# Runs one process: (argv, cwd, env, timeout) -> exit status; the default is subprocess.run.
-Launch = Callable[[Sequence[str], Path, Mapping[str, str], float], int]
+# Runs one process: (argv, cwd, env, timeout) -> what it printed; the default is
+# subprocess.run. A process that fails raises TrialError.
+Launch = Callable[[Sequence[str], Path, Mapping[str, str], float], str]
+
+# What asv's runner prints for a benchmark whose setup raised NotImplementedError.
+_SKIPPED = re.compile(r"^asv: skipped: \w*\((.*)\)\s*$", re.MULTILINE)
 
 
-def _launch(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> int:
+def skip_reason(output: str) -> str:
+    """The reason a benchmark process printed for skipping (its ``NotImplementedError``'s
+    message), or ``""``."""
+    found = _SKIPPED.search(output or "")
+    if not found:
+        return ""
+    try:
+        said = ast.literal_eval(found.group(1))
+    except (ValueError, SyntaxError):
+        return found.group(1)
+    return said if isinstance(said, str) else found.group(1)
+
+
+def _launch(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float) -> str:
     try:
         done = subprocess.run(list(argv), cwd=cwd, env=dict(env), timeout=timeout,
                               capture_output=True, text=True)  # fmt: skip
@@ -135,7 +153,7 @@ def _launch(argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: flo
     if done.returncode != 0:
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
         raise TrialError(f"{argv[4]} failed (exit status {done.returncode}):\n{tail}")
-    return done.returncode
+    return f"{done.stdout}{done.stderr}"
 
 
 def environment_python(root: Path) -> Path:
@@ -203,6 +221,7 @@ class Runner:
 
     def __init__(self, root: Path, python: Path, launch: Launch = _launch) -> None:
         self.root, self.python, self.launch = root, python, launch
+        self.skips: dict[tuple[str, str], str] = {}
         self.script = asvdata.runner_script()
         self.benchmark_dir = root / "benchmarks"
 
@@ -237,8 +256,11 @@ class Runner:
         argv = [str(self.python), self.script, "run", str(self.benchmark_dir), benchmark.id,
                 json.dumps(EXTRA), "None", str(out)]  # fmt: skip
         try:
-            self.launch(argv, cwd, self.env(side), benchmark.timeout)
-            return process_value(json.loads(out.read_text() or "null"))
+            printed = self.launch(argv, cwd, self.env(side), benchmark.timeout)
+            value = process_value(json.loads(out.read_text() or "null"))
+            if math.isnan(value):
+                self.skips[(side.commit, benchmark.name)] = skip_reason(printed)
+            return value
         finally:
             out.unlink(missing_ok=True)
             if benchmark.setup_cache_key is None:
@@ -273,13 +295,32 @@ def trial(
                     return _failed(runner, benchmark, (before, after), values, i, exc)
             turn += 1
             if any(math.isnan(v) for side in values for v in side):
-                which = "before" if any(math.isnan(v) for v in values[0]) else "after"
                 return Trial(benchmark, tuple(values[0]), tuple(values[1]), None,
-                             f"skipped {which}")  # fmt: skip
+                             _skipped(runner, benchmark, (before, after), values))  # fmt: skip
         weighing = weigh(values[0], values[1], threshold, alpha)
         if weighing.answer is not Answer.UNKNOWN or target >= most:
             return Trial(benchmark, tuple(values[0]), tuple(values[1]), weighing)
         target = min(most, target + STEP)
+
+
+def _skipped(
+    runner: Runner,
+    benchmark: Benchmark,
+    sides: tuple[Side, Side],
+    values: tuple[list[float], list[float]],
+) -> str:
+    """Which side a benchmark was skipped on ("before", "after", "on both commits"), and the
+    reason its process gave, when it gave one (a server missing on both, typically)."""
+    nan = [any(math.isnan(v) for v in side) for side in values]
+    which = "on both commits" if all(nan) else "before" if nan[0] else "after"
+    skips = getattr(runner, "skips", {})
+    reasons = dict.fromkeys(
+        skips.get((side.commit, benchmark.name), "")
+        for side, skipped in zip(sides, nan, strict=True)
+        if skipped
+    )
+    said = "; ".join(r for r in reasons if r)
+    return f"skipped {which}: {said}" if said else f"skipped {which}"
 
 
 def _failed(

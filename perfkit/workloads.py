@@ -79,10 +79,12 @@ def workload(
     *,
     reference: str | None = None,
     requires: tuple[str, ...] = (),
+    registry: dict[str, Workload] | None = None,
     **params: tuple[Any, ...],
 ) -> Callable[[Callable[..., Iterator[Step]]], Callable[..., AbstractContextManager[Step]]]:
-    """Register a generator function as a workload session; opening the session raises
-    ``NotImplementedError`` when the engine lacks one of ``requires``."""
+    """Register a generator function as a workload session in ``registry`` (default
+    :data:`WORKLOADS`); opening the session raises ``NotImplementedError`` when the engine lacks
+    one of ``requires``."""
 
     def register(fn: Callable[..., Iterator[Step]]) -> Callable[..., AbstractContextManager[Step]]:
         opened = contextmanager(fn)
@@ -92,7 +94,9 @@ def workload(
             return opened(directory, **kwargs)
 
         session.__doc__ = fn.__doc__
-        WORKLOADS[name] = Workload(name, description, session, params, reference, requires)
+        (WORKLOADS if registry is None else registry)[name] = Workload(
+            name, description, session, params, reference, requires
+        )
         return session
 
     return register
@@ -452,5 +456,9 @@ def raw_get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
 
 
 def references() -> dict[str, str]:
-    """Each workload that has a bare-sqlite3 reference, mapped to that reference's name."""
-    return {w.name: w.reference for w in WORKLOADS.values() if w.reference is not None}
+    """Each workload that has a bare reference (sqlite3, or psycopg for the PostgreSQL
+    workloads of :mod:`perfkit.pg_workloads`), mapped to that reference's name."""
+    from .pg_workloads import WORKLOADS as PG_WORKLOADS
+
+    every = [*WORKLOADS.values(), *PG_WORKLOADS.values()]
+    return {w.name: w.reference for w in every if w.reference is not None}

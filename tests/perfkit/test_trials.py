@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from perfkit.regression import Answer
-from perfkit.trials import Benchmark, Runner, Side, process_value, sides, timed_benchmarks, trial
+from perfkit.trials import (
+    Benchmark,
+    Runner,
+    Side,
+    process_value,
+    sides,
+    skip_reason,
+    timed_benchmarks,
+    trial,
+)
 from tests.support import ROOT
 
 CLAIM = Benchmark("lifecycle.Claim.time_claim", "lifecycle.Claim.time_claim", "seconds")
@@ -71,6 +80,31 @@ def test_a_benchmark_skipped_on_one_commit_is_said_so_after_one_turn() -> None:
     assert len(runner.order) == 2
 
 
+def test_a_benchmark_skipped_on_both_commits_says_why() -> None:
+    """The reason a skipped process printed (asv's runner prints its NotImplementedError) is
+    carried into the trial: a PostgreSQL benchmark with no server at either commit is skipped
+    for that reason, not broken."""
+    why = "no PostgreSQL server: set TASKORCH_BENCH_POSTGRES_URL, or install 'postgresql'"
+    printed = f"some output\nasv: skipped: NotImplementedError({why!r}) \n"
+
+    class Skipping(Scripted):
+        def once(self, side: Side, benchmark: Benchmark) -> float:
+            self.skips = {(side.commit, benchmark.name): skip_reason(printed)}
+            return super().once(side, benchmark)
+
+    runner = Skipping({"a": [math.nan], "b": [math.nan]})
+    found = trial(runner, CLAIM, side("a"), side("b"), {})
+    assert found.weighing is None and not found.failed
+    assert found.skipped == f"skipped on both commits: {why}"
+
+
+def test_the_skip_reason_is_read_from_what_the_runner_printed() -> None:
+    assert skip_reason("asv: skipped: NotImplementedError('no server') ") == "no server"
+    assert skip_reason('x\nasv: skipped: SkipNotImplemented("it\'s off")\ny') == "it's off"
+    assert skip_reason("asv: skipped: NotImplementedError() ") == ""
+    assert skip_reason("nothing skipped here") == ""
+
+
 def test_bad_process_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="first"):
         trial(Scripted({}), CLAIM, side("a"), side("b"), {}, first=1, most=4)
@@ -123,5 +157,6 @@ def test_each_side_runs_its_own_engine(tmp_path: Path) -> None:
     with sides(ROOT, "HEAD") as (good,):
         bad = Side("broken", tmp_path / "engine", tmp_path)
         found = trial(runner, CLAIM, good, bad, {}, first=2, most=2)
-    assert found.weighing is None and found.skipped == "skipped after"
+    assert found.weighing is None
+    assert found.skipped.startswith("skipped after: taskorch is not importable here")
     assert len(found.before) == 1 and 1e-7 < found.before[0] < 1e-2

@@ -74,10 +74,15 @@ def test_each_step_does_its_operation(name: str, tmp_path: Path) -> None:
 
 
 def test_each_reference_is_a_raw_workload_with_the_same_parameters() -> None:
+    from perfkit.pg_workloads import WORKLOADS as PG
+
     refs = references()
-    assert refs == {"plan": "raw_insert", "get": "raw_get"}
+    pg = ("plan", "claim_complete", "get", "status", "ready_query", "pool", "fleet")
+    assert refs == {"plan": "raw_insert", "get": "raw_get",
+                    **{f"pg_{op}": f"raw_pg_{op}" for op in pg}}  # fmt: skip
+    every = {**WORKLOADS, **PG}
     for ours, raw in refs.items():
-        assert WORKLOADS[raw].params == WORKLOADS[ours].params
+        assert raw.startswith("raw_") and every[raw].params == every[ours].params
 
 
 def test_a_missing_engine_feature_skips_the_session(

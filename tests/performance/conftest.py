@@ -34,3 +34,16 @@ def smoke_unless_timing(request: pytest.FixtureRequest, timing: bool) -> None:
 def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One folder for the prebuilt stores, shared by the read benchmarks of the session."""
     yield tmp_path_factory.mktemp("stores")
+
+
+@pytest.fixture(scope="session")
+def pg_prefix() -> Iterator[str]:
+    """One schema prefix for the PostgreSQL workloads of the session (their shared stores are
+    built once under it); every schema of it is dropped at the end."""
+    from perfkit.harness import postgres
+
+    prefix = postgres.run_prefix()
+    yield prefix
+    url = postgres.server_url()
+    if url and postgres.driver_problem() is None:
+        postgres.drop_schemas(url, prefix)

@@ -1,7 +1,9 @@
 """Every shared workload, timed by pytest-benchmark (the same definitions asv times).
 
-Each benchmark's group pairs a taskorch operation with its raw sqlite3 reference, so
-``--benchmark-only`` prints them side by side.
+Each benchmark's group pairs a taskorch operation with its raw reference (sqlite3, or psycopg for
+the PostgreSQL workloads), so ``--benchmark-only`` prints them side by side. The PostgreSQL
+workloads run on the server the environment names (``TASKORCH_TEST_POSTGRES_URL``, which
+``scripts/test`` sets), and are skipped, saying why, without one.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ from typing import Any
 
 import pytest
 
-from perfkit.workloads import WORKLOADS, references
+from perfkit.pg_workloads import WORKLOADS as PG_WORKLOADS
+from perfkit.workloads import WORKLOADS, Workload, references
 
 GROUP = {**{raw: ours for ours, raw in references().items()}, **{o: o for o in references()}}
 STORED = {"get", "status", "ready_query"}  # read a prebuilt store: share it across the session
+EVERY: dict[str, Workload] = {**WORKLOADS, **PG_WORKLOADS}
 
 
 def cases() -> list[Any]:
     out = []
-    for name, workload in sorted(WORKLOADS.items()):
+    for name, workload in sorted(EVERY.items()):
         keys = sorted(workload.params)
         grid = itertools.product(*(workload.params[k] for k in keys))
         for i, values in enumerate(grid):
@@ -32,6 +36,7 @@ def cases() -> list[Any]:
 
 @pytest.mark.parametrize(("name", "params", "first"), cases())
 def test_workload(
+    request: pytest.FixtureRequest,
     benchmark: Any,
     timing: bool,
     name: str,
@@ -45,5 +50,14 @@ def test_workload(
     benchmark.group = GROUP.get(name, name) + "".join(f" {k}={v}" for k, v in params.items())
     benchmark.extra_info.update(params)
     directory = store_dir if name in STORED else tmp_path
-    with WORKLOADS[name].session(directory, **params) as step:
+    if name in PG_WORKLOADS:  # the stores of the read workloads are built once a session
+        params = {**params, "prefix": request.getfixturevalue("pg_prefix")}
+    try:
+        session = EVERY[name].session(directory, **params)
+        step = session.__enter__()
+    except NotImplementedError as exc:
+        pytest.skip(str(exc))
+    try:
         benchmark(step)
+    finally:
+        session.__exit__(None, None, None)
