@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import statistics
 
-from ._pg import PgBenchmark, PgRounds, quick_run
+from ._pg import PgBenchmark, PgRounds
+from ._support import quick_run
 
 STORE = [10_000]
 
