@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import random
 import statistics
 import subprocess
@@ -30,7 +28,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .command import EXIT_ERROR, UsageError, guarded, integer, machine_name
+from .command import guarded
+from .commands.exits import Exit
+from .commands.options import (
+    Parser,
+    UsageError,
+    add_bench,
+    add_machine,
+    add_repo,
+    integer,
+)
 from .gitrepo import git, toplevel
 from .history import calibration_file
 from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
@@ -225,20 +232,11 @@ def red_nights(runs: Mapping[str, Sequence[Night]]) -> str:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="calibrate.py", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
-    parser.add_argument(
-        "--machine",
-        type=machine_name,
-        default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
-        help="whose thresholds these are ($TASKORCH_ASV_MACHINE, else the host name)",
-    )
+    parser = Parser(prog="calibrate.py", description=(__doc__ or "").split("\n\n")[0])
+    add_repo(parser)
+    add_machine(parser, ": whose thresholds these are")
     parser.add_argument("--commit", default="HEAD", help="the code measured (default: HEAD)")
-    parser.add_argument(
-        "--bench", "-b", help="only benchmarks matching this regex (of those the nightly weighs)"
-    )
+    add_bench(parser, " (of those the nightly weighs)")
     parser.add_argument(
         "--processes",
         type=integer(2 * MOST, 100_000),
@@ -251,7 +249,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=1000,
         help="nights to resample (default: 1000)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
+    parser.add_argument("--seed", type=integer(0), default=0, help="of the resampling (default: 0)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--pool", type=Path, help="reuse the pool of an earlier calibration file")
     source.add_argument(
@@ -311,7 +309,7 @@ def calibrate(options: argparse.Namespace) -> int:
         return _calibrate(options)
     except (TrialError, subprocess.CalledProcessError) as exc:
         print(f"calibrate: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return Exit.CANNOT_RUN
 
 
 def _calibrate(options: argparse.Namespace) -> int:
@@ -356,7 +354,7 @@ def _calibrate(options: argparse.Namespace) -> int:
     }
     out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"thresholds written to {out}")
-    return 0
+    return Exit.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -43,11 +43,6 @@ class PerformanceReport:
         """True when every success criterion passed (or was skipped on request)."""
         return gate_passed(self.verdicts)
 
-    @property
-    def exit_status(self) -> int:
-        """0 when the gate passed, 3 when a criterion failed or was not measured."""
-        return 0 if self.passed else 3
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": 2,

@@ -124,7 +124,7 @@ def test_the_report_script_builds_from_what_exists(tmp_path: Path) -> None:
     (tmp_path / ".asv" / "results" / "box" / "ffffffff-venv.json").write_text("[]")
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts/generate_performance_report.py"),
-         "--root", str(tmp_path), "--out", str(tmp_path / "r")],
+         "--repo", str(tmp_path), "--out", str(tmp_path / "r")],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "asv history        found" in out.stdout
@@ -139,17 +139,18 @@ def test_a_validation_report_is_read_back_and_gates_the_exit_status(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from perfkit import report_cli
+    from perfkit.sources import load_results
 
     written = full_report(tmp_path).write(tmp_path / "validation")
-    session = report_cli.load_results(written["json"])
+    session = load_results(written["json"])
     assert session is not None and session.by_target("task_creation") is not None
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(SourceError, match=r"broken\.json: is not valid JSON"):
-        report_cli.load_results(tmp_path / "broken.json")
+        load_results(tmp_path / "broken.json")
     out = str(tmp_path / "r")
-    args = ["--root", str(tmp_path), "--results", str(written["json"]), "--out", out]
+    args = ["--repo", str(tmp_path), "--results", str(written["json"]), "--out", out]
     assert report_cli.main(args) == 0
-    assert report_cli.main([*args, "--gate"]) == 3  # the run has a failed criterion
+    assert report_cli.main([*args, "--gate"]) == 1  # the run has a failed criterion
     assert "validation run     found" in capsys.readouterr().out
 
 
