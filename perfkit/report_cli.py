@@ -110,6 +110,6 @@ def main(argv: list[str] | None = None) -> int:
                         ("leakcheck results", leaks), ("monitor samples", samples)):  # fmt: skip
         print(f"{name:18} {'found' if found else 'absent'}")
     paths = report.write(args.out)
-    print(report.to_markdown())
+    print(paths["markdown"].read_text(encoding="utf-8"))
     print(f"wrote {paths['html']} and {paths['markdown']}")
     return Exit.FAILED if args.gate and not report.passed else Exit.OK
