@@ -20,8 +20,9 @@ from .asvdata import Measurement, human, load_config
 from .changepoints import Shift
 from .commands.exits import Exit
 from .commands.options import Parser, add_machine, add_repo
+from .controls import raw_twins
 from .gitrepo import git, toplevel
-from .history import load_history, raw_twins
+from .history import load_history
 
 __all__ = ["figures", "main"]
 

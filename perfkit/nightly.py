@@ -76,10 +76,10 @@ from .asvdata import AsvConfig, Measurement, expand, load_commit, load_config, s
 from .commands.exits import Exit
 from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
 from .expected import declared
-from .files import write_text_atomic
 from .gitrepo import git, toplevel
 from .instructions import valgrind_problem
 from .leftovers import clean
+from .nightly_file import write_files
 from .nightly_options import UsageError, parse_args, repo_of
 from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .saved import judge_saved, lacking, selecting
@@ -440,14 +440,7 @@ def write_report(root: Path, report: Report) -> str:
     Markdown."""
     data = report.as_dict()
     text = markdown(data)
-    out = root / ".asv" / "nightly.json"
-    out.parent.mkdir(exist_ok=True)
-    write_text_atomic(out, json.dumps(data, indent=2) + "\n")
-    write_text_atomic(out.with_suffix(".md"), text)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        with open(step_summary, "a", encoding="utf-8") as f:
-            f.write(text)
+    write_files(root, data, text)
     return text
 
 

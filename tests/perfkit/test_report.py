@@ -16,7 +16,7 @@ from perfkit.sources import SourceError, load_leaks
 
 pytest.importorskip("matplotlib")
 
-from tests.reports import EVIL, STEP, full_report, write_asv
+from tests.reports import EVIL, STEP, commit, full_report, write_asv
 from tests.support import ROOT
 
 
@@ -38,7 +38,7 @@ def test_asv_history_change_points_and_raw_ratios(tmp_path: Path) -> None:
         "core.Plan.time_plan(10)",
     ]
     assert regressions[0].ratio == pytest.approx(60 / 40)
-    assert regressions[0].commit == f"{4:040x}" and regressions[0].baseline == f"{3:040x}"
+    assert regressions[0].commit == commit(4) and regressions[0].baseline == commit(3)
     assert regressions[0].p is not None and regressions[0].p < 1e-3
     [ratio] = history.raw_ratios()
     assert ratio["reference"] == "raw.RawInsert.time_raw_insert(1)"
@@ -110,7 +110,7 @@ def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) 
     assert page.count('<img class="plot"') == 4
     assert page.count('src="data:image/png;base64,') == 4
     assert "Change points over the history" in page and "1.5" in page
-    assert "<td>core.Plan.time_plan(1)</td><td>00000000</td><td>40.0μs → 60.0μs</td>" in page
+    assert "<td>core.Plan.time_plan(1)</td><td>00000004</td><td>40.0μs → 60.0μs</td>" in page
     md = report.to_markdown()
     assert "| Task creation | < 10 ms | 0.06 ms | 9.94 ms | PASS |" in md
     assert "RuntimeError" in md and "2 change point(s), 2 regression(s)" in md
