@@ -14,6 +14,8 @@ See docs/architecture.md.
 from __future__ import annotations
 
 import ast
+import fnmatch
+import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -216,3 +218,35 @@ def test_no_import_cycle(package: str) -> None:
     assert len(known) > 10, f"the scan must see the modules of {package}"
     graph = {name: module_imports(name, path, known) for name, path in known.items()}
     assert import_cycles(graph) == [], f"{package} has import cycles"
+
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _section(heading: str, end: str) -> str:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    start = text.index(heading)
+    return text[start : text.index(end, start)]
+
+
+def _as_listed(module: str) -> str:
+    """How the toolkit table names a module: ``x.py`` at the top, ``pkg/`` within a package."""
+    parts = module.split(".")
+    inside = len(parts) > 2 or (ROOT / "perfkit" / parts[1]).is_dir()
+    return f"{parts[1]}/" if inside else f"{parts[1]}.py"
+
+
+def test_the_architecture_lists_every_module_of_the_toolkit() -> None:
+    table = _section("## The measuring toolkit (`perfkit/`)", "\n## ")
+    named = set(re.findall(r"`([A-Za-z_0-9]+\.py|[a-z_]+/)`", table))
+    modules = [name for name in sorted(module_names("perfkit")) if name != "perfkit"]
+    unlisted = [name for name in modules if _as_listed(name) not in named]
+    assert unlisted == [], "docs/architecture.md's toolkit table lacks these"
+
+
+def test_the_architecture_lists_every_module_of_the_engine() -> None:
+    tree = _section("## The engine (`taskorch/`)", "The layers, each importing")
+    listed = re.findall(r"[A-Za-z_0-9*]+\.py", tree)
+    files = sorted(p.name for p in (ROOT / "taskorch").rglob("*.py"))
+    unlisted = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in listed)]
+    assert unlisted == [], "docs/architecture.md's engine tree lacks these"
