@@ -235,7 +235,7 @@ def red_nights(runs: Mapping[str, Sequence[Night]]) -> str:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = Parser(prog="calibrate.py", description=(__doc__ or "").split("\n\n")[0])
+    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
     add_repo(parser)
     add_machine(parser, ": whose thresholds these are")
     parser.add_argument("--commit", default="HEAD", help="the code measured (default: HEAD)")

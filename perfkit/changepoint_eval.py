@@ -162,7 +162,7 @@ def evaluate(series: Sequence[Series], detector: Detector, margin: int = MARGIN)
 
 def main(argv: list[str]) -> int:
     """``scripts/evaluate_changepoints.py``: exit status 0, or 64 when a path holds no data."""
-    parser = Parser(prog="evaluate_changepoints.py", description=(__doc__ or "").split("\n\n")[0])
+    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, help="where the annotated series are")
     parser.add_argument("--margin", type=integer(0), default=MARGIN, help=f"default: {MARGIN}")
     options = parser.parse_args(argv)

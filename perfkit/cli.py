@@ -81,7 +81,6 @@ def add_command(sub: Any, db_help: str) -> None:
 def main(argv: list[str]) -> int:
     """``python -m perfkit validate``."""
     parser = Parser(
-        prog="perfkit validate",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

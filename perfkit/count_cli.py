@@ -45,7 +45,7 @@ def defined(specs: list[str], params: list[str], steps: tuple[int, int]) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="count_instructions.py", description=(__doc__ or "").splitlines()[0])
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "operations",
         nargs="*",

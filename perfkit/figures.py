@@ -75,7 +75,7 @@ def _change(shift: Shift) -> str:
 
 def main(argv: list[str]) -> int:
     """``scripts/asv_figures.py``: exit status 0, or 4 when the commit has no results."""
-    parser = Parser(prog="asv_figures.py", description=__doc__.split("\n\n")[0])
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("commit", nargs="?", default="main", help="a revision (default: main)")
     add_machine(parser)
     add_repo(parser)

@@ -58,7 +58,7 @@ def add_command(sub: Any, db_help: str) -> None:
 
 def main(argv: list[str]) -> int:
     """``python -m perfkit fleet``."""
-    parser = Parser(prog="perfkit fleet", description=__doc__,
+    parser = Parser(description=__doc__,
                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     add_options(parser, "database URL ($TASKORCH_URL, else sqlite:///.taskorch/taskorch.db)")
     return guarded(cmd_fleet, interrupted=PLANS_CANCELLED)(parser.parse_args(argv))

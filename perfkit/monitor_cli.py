@@ -63,7 +63,7 @@ async def monitored(
 
 def main(argv: list[str] | None = None) -> int:
     seconds = number(0, above=True)
-    parser = Parser(prog="performance_monitor.py", description=__doc__.split("\n\n")[0])
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=seconds, default=300.0, help="seconds (default 300)")
     parser.add_argument("--interval", type=seconds, default=1.0, help="seconds between samples")
     parser.add_argument("--agents", type=integer(1), default=50,

@@ -34,7 +34,7 @@ The report: .asv/nightly.json and .asv/nightly.md, replaced by every run."""
 
 
 def parse_args(argv: Sequence[str], description: str = "") -> argparse.Namespace:
-    parser = Parser(prog="nightly.py", description=description, epilog=EPILOG,
+    parser = Parser(description=description, epilog=EPILOG,
                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     add_repo(parser)
     add_machine(parser, ": results are kept per machine")

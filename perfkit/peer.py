@@ -268,7 +268,7 @@ def table(ours: dict[str, float], peer: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="compare_peer.py", description=__doc__.split("\n\n")[0])
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls, 2 s of agents")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "taskorch"
     parser.add_argument("--venv", type=Path, default=cache / "peer-mcp-task-orchestrator-1.8.0")

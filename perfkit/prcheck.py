@@ -48,7 +48,6 @@ OFF = ("--no-timings", "--no-leakcheck", "--no-publish", "--no-backfill")
 
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(
-        prog="pr_check.py",
         description=(__doc__ or "").split("\n\n")[0],
         epilog="Any other option goes to the nightly job (scripts/nightly.py --help).",
     )

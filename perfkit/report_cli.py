@@ -64,7 +64,6 @@ def _source(
 
 def main(argv: list[str] | None = None) -> int:
     parser = Parser(
-        prog="generate_performance_report.py",
         description=__doc__.split("\n\n")[0],
         epilog="A file named with an option must exist and be readable (exit status 64"
         " otherwise); a default file that cannot be used is left out with a message.",

@@ -179,7 +179,6 @@ def make_offline(html_dir: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """``scripts/asv_assets.py [HTML_DIR]``."""
     parser = Parser(
-        prog="asv_assets.py",
         description="Make a site published by `asv publish` render with no network.",
         epilog="Exit status: 0 done, 4 no published site, a library could not be fetched or a"
         " page still refers to the network.",
@@ -232,7 +231,6 @@ def publish(root: Path, html_dir: Path | None = None) -> list[str]:
 def publish_main(argv: list[str] | None = None) -> int:
     """``scripts/publish.py [--repo PATH] [-o HTML_DIR]``."""
     parser = Parser(
-        prog="publish.py",
         description="Publish the benchmark history site: `asv publish`, the regressions page"
         " rewritten from the history's change points, the libraries vendored for offline use.",
         epilog="Exit status: 0 done, 4 results that must not be published, a step failed, a"

@@ -175,7 +175,7 @@ def _feed(index: Mapping[str, Any], entries: Sequence[list[Any]]) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     """``python -m perfkit regressions [--repo PATH]``: exit status 0, or 4 when there is no
     published site."""
-    parser = Parser(prog="perfkit regressions", description=(__doc__ or "").split("\n\n")[0])
+    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
     add_repo(parser)
     options = parser.parse_args(argv)
     try:

@@ -4,7 +4,8 @@ The registry names each command and the function that runs it (``module:function
 arguments after the command's name and returning an exit status of
 :class:`~perfkit.commands.exits.Exit`); a command's module is imported only when it runs, so
 ``--help`` costs nothing. The files in ``scripts/`` and ``tools/`` call :func:`run` with their
-command's name. A :class:`~perfkit.commands.options.UsageError` from any command ends it with
+command's name (their usage lines name the script; through :func:`main`, ``python -m perfkit
+COMMAND``). A :class:`~perfkit.commands.options.UsageError` from any command ends it with
 ``Exit.USAGE``; Ctrl-C with ``Exit.INTERRUPTED``.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .exits import Exit, table
-from .options import UsageError
+from .options import UsageError, current_prog, prog_named
 
 __all__ = ["COMMANDS", "STRESS", "Command", "Exit", "main", "run"]
 
@@ -87,7 +88,7 @@ def _help(prog: str, commands: Mapping[str, Command]) -> str:
     return "\n".join(lines)
 
 
-def _dispatch(prog: str, commands: Mapping[str, Command], argv: Sequence[str]) -> int:
+def _dispatch(prog: str, commands: Mapping[str, Command], argv: Sequence[str], named: bool) -> int:
     args = list(argv)
     if args[:1] in (["-h"], ["--help"]):
         print(_help(prog, commands))
@@ -96,7 +97,10 @@ def _dispatch(prog: str, commands: Mapping[str, Command], argv: Sequence[str]) -
         said = f"no such command: {args[0]}" if args else "a command is needed"
         print(f"{_help(prog, commands)}\n\n{prog}: {said}", file=sys.stderr)
         return Exit.USAGE
-    return run(args[0], args[1:], commands, prog)
+    if not named:
+        return run(args[0], args[1:], commands, prog)
+    with prog_named(f"{prog} {args[0]}"):
+        return run(args[0], args[1:], commands, prog)
 
 
 def run(
@@ -118,9 +122,10 @@ def run(
 
 def stress(argv: list[str]) -> int:
     """``python -m perfkit stress NAME [OPTIONS]``."""
-    return _dispatch(f"{PROG} stress", STRESS, argv)
+    named = current_prog()
+    return _dispatch(named or f"{PROG} stress", STRESS, argv, named is not None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m perfkit COMMAND [OPTIONS]``."""
-    return _dispatch(PROG, COMMANDS, sys.argv[1:] if argv is None else argv)
+    return _dispatch(PROG, COMMANDS, sys.argv[1:] if argv is None else argv, named=True)

@@ -9,14 +9,16 @@ commands take, spelled and defaulted the same way everywhere: ``--repo``, ``--ma
 from __future__ import annotations
 
 import argparse
+import contextlib
+import contextvars
 import math
 import os
 import platform
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = [
     "Parser",
@@ -28,6 +30,7 @@ __all__ = [
     "integer",
     "machine_name",
     "number",
+    "prog_named",
 ]
 
 #: The largest whole number an option takes when its own range has no end.
@@ -38,9 +41,33 @@ class UsageError(ValueError):
     """An option or an input file the user gave cannot be used; the message names it."""
 
 
+# How the running command was invoked, for its usage line (None: as its script, sys.argv[0]).
+_PROG: contextvars.ContextVar[str | None] = contextvars.ContextVar("perfkit_prog", default=None)
+
+
+@contextlib.contextmanager
+def prog_named(prog: str) -> Iterator[None]:
+    """Parsers made inside name the command ``prog`` (``python -m perfkit nightly``)."""
+    token = _PROG.set(prog)
+    try:
+        yield
+    finally:
+        _PROG.reset(token)
+
+
+def current_prog() -> str | None:
+    """The name :func:`prog_named` gave the running command, if any."""
+    return _PROG.get()
+
+
 class Parser(argparse.ArgumentParser):
     """An argument parser whose errors are :class:`UsageError` (after the usage line), so that
-    every command turns bad usage into the same exit status."""
+    every command turns bad usage into the same exit status. Its usage line names the command as
+    it was invoked: ``python -m perfkit COMMAND``, or the script's own name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prog", _PROG.get())
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args_in[:1] == ["--child"]:
         child(int(args_in[1]), int(args_in[2]), args_in[3])
         return Exit.OK
-    parser = Parser(prog="ab.py", description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("before")
     parser.add_argument("after")
     parser.add_argument("--agents", type=integer(1), default=1000)

@@ -45,7 +45,7 @@ def run(agents: int, duration: float, tasks: int, work: float) -> dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="agents.py", description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=integer(1), nargs="+", default=[50, 200, 1000])
     parser.add_argument("--duration", type=number(0, above=True), default=20.0)
     parser.add_argument("--tasks", type=integer(1), help="subtasks planned (default: 12,000/s)")

@@ -94,7 +94,7 @@ def run_variant(settings: Variant, agents: int, tasks: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="compare.py", description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("knob", choices=sorted(KNOBS))
     parser.add_argument("--tasks", type=integer(1), default=20_000)
     parser.add_argument("--rounds", type=integer(1), default=3)

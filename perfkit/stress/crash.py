@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         url, ledger_file, agents, lease, work = args_in[1:]
         child(url, Path(ledger_file), int(agents), float(lease), float(work))
         return Exit.OK
-    parser = Parser(prog="crash.py", description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=integer(1), default=2000)
     parser.add_argument("--agents", type=integer(1), default=50)
     parser.add_argument("--lease", type=number(0, above=True), default=1.0)

@@ -24,7 +24,7 @@ from .common import emit
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="large_graph.py", description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=integer(1), default=100_000)
     parser.add_argument("--agents", type=integer(1), default=1000)
     parser.add_argument("--fan-in", type=integer(0), default=2)

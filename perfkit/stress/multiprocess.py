@@ -126,7 +126,7 @@ def locked(folder: Path, busy_timeout: float) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="multiprocess.py", description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=integer(1), default=4)
     parser.add_argument("--agents", type=integer(1), default=250, help="agents per process")
     parser.add_argument("--tasks", type=integer(1), default=40_000, help="in all")

@@ -206,7 +206,7 @@ def scratch_schema(url: str) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="pool_exhaustion.py", description=__doc__.split("\n\n")[0])
+    parser = Parser(description=__doc__.split("\n\n")[0])
     env = os.environ.get("TASKORCH_POSTGRES_URL") or os.environ.get("TASKORCH_TEST_POSTGRES_URL")
     parser.add_argument("--url", default=env, help="server URL (default: start a throw-away one)")
     parser.add_argument("--threads", type=integer(1), default=32)

@@ -96,3 +96,13 @@ def test_bad_usage_is_the_same_status_for_every_command(
 @pytest.mark.parametrize("argv", [[], ["no-such-command"], ["stress"], ["stress", "nothing"]])
 def test_a_missing_or_unknown_command_is_bad_usage(argv: list[str]) -> None:
     assert main(argv) == Exit.USAGE
+
+
+@pytest.mark.parametrize("command", [["count"], ["stress", "agents"]], ids=" ".join)
+def test_a_command_run_by_the_entry_point_is_named_so_in_its_usage(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: python -m perfkit {' '.join(command)} ")
