@@ -26,25 +26,8 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-import taskorch
-
 from .instructions import Operation
 from .workloads import WORKLOADS
-
-
-def missing(names: tuple[str, ...]) -> str:
-    """Why the installed engine cannot run an operation needing ``names``, or ""."""
-    for name in names:
-        obj: object = taskorch
-        for part in name.split("."):
-            if not hasattr(obj, part):
-                try:  # a submodule the package does not import itself
-                    __import__(f"taskorch.{name}")
-                except ImportError:
-                    return f"taskorch.{name} does not exist in this commit"
-                break
-            obj = getattr(obj, part)
-    return ""
 
 
 def loop(step: Callable[[], object], n: int) -> Callable[[], None]:
@@ -105,14 +88,9 @@ def main(plan_file: str) -> None:
         op = Operation(
             described["workload"],
             described["params"],
-            tuple(described["requires"]),
             described["warmup"],
             tuple(described["steps"]),
         )
-        why = missing(op.requires)
-        if why:
-            ran[name] = {"skipped": why}
-            continue
         loops: list[dict[str, Any]] = []
         with ExitStack() as stack:
             try:

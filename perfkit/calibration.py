@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import random
 import statistics
 import subprocess
@@ -30,19 +28,32 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .command import EXIT_ERROR, UsageError, guarded, integer, machine_name
+from taskorch.errors import ConfigurationError
+
+from .calibration_data import read_calibration
+from .command import guarded
+from .commands.exits import Exit
+from .commands.options import (
+    Parser,
+    UsageError,
+    add_bench,
+    add_machine,
+    add_repo,
+    integer,
+)
 from .gitrepo import git, toplevel
 from .history import calibration_file
+from .nightly_file import read_trials
 from .regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
 from .timings import nightly_benchmarks
 from .trials import (
     FIRST,
     MOST,
-    STEP,
     Benchmark,
     Runner,
     TrialError,
     environment_python,
+    schedule,
     sides,
 )
 
@@ -96,17 +107,16 @@ def deal(
     alpha: float = ALPHA,
 ) -> Weighing:
     """One A/A trial dealt from a pool: the values shuffled, then taken as the nightly job takes
-    processes, ``first`` a side and ``STEP`` more while the answer is unknown."""
+    processes (:func:`perfkit.trials.schedule`)."""
     if len(values) < 2 * most:
         raise ValueError(f"a pool of {len(values)} cannot fill two sides of {most}")
     order = list(values)
     rng.shuffle(order)
-    n = first
-    while True:
+    for n in schedule(first, most):
         weighing = weigh(order[:n], order[most : most + n], threshold, alpha)
-        if weighing.answer is not Answer.UNKNOWN or n >= most:
-            return weighing
-        n = min(most, n + STEP)
+        if weighing.answer is not Answer.UNKNOWN:
+            break
+    return weighing
 
 
 def thresholds_from(
@@ -225,20 +235,11 @@ def red_nights(runs: Mapping[str, Sequence[Night]]) -> str:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="calibrate.py", description=(__doc__ or "").split("\n\n")[0]
-    )
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
-    parser.add_argument(
-        "--machine",
-        type=machine_name,
-        default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
-        help="whose thresholds these are ($TASKORCH_ASV_MACHINE, else the host name)",
-    )
+    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
+    add_repo(parser)
+    add_machine(parser, ": whose thresholds these are")
     parser.add_argument("--commit", default="HEAD", help="the code measured (default: HEAD)")
-    parser.add_argument(
-        "--bench", "-b", help="only benchmarks matching this regex (of those the nightly weighs)"
-    )
+    add_bench(parser, " (of those the nightly weighs)")
     parser.add_argument(
         "--processes",
         type=integer(2 * MOST, 100_000),
@@ -251,7 +252,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=1000,
         help="nights to resample (default: 1000)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="of the resampling (default: 0)")
+    parser.add_argument("--seed", type=integer(0), default=0, help="of the resampling (default: 0)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--pool", type=Path, help="reuse the pool of an earlier calibration file")
     source.add_argument(
@@ -269,11 +270,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def _kept_pool(path: Path) -> tuple[dict[str, list[float]], str]:
     """The pool and commit of an earlier calibration file."""
     try:
-        kept = json.loads(path.read_text(encoding="utf-8"))
-        pool = {str(k): [float(v) for v in values] for k, values in kept["pool"].items()}
-        commit = str(kept["commit"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise UsageError(f"--pool {path}: not a calibration file ({exc})") from exc
+        kept = read_calibration(path)
+    except ConfigurationError as exc:
+        raise UsageError(f"--pool {exc}") from exc
+    if kept is None or kept.pool is None or kept.commit is None:
+        said = "does not exist" if kept is None else "holds no pool and commit"
+        raise UsageError(f"--pool {path}: {said}")
+    pool, commit = kept.pool, kept.commit
     for name, values in pool.items():
         if len(values) < 2 * MOST or not all(math.isfinite(v) and v > 0 for v in values):
             raise UsageError(f"--pool {path}: {name} needs {2 * MOST} positive values")
@@ -287,14 +290,12 @@ def _nights_pool(paths: Sequence[Path]) -> tuple[dict[str, list[float]], str]:
     targets = []
     for path in paths:
         try:
-            report = json.loads(path.read_text(encoding="utf-8"))
-            trials = report["trials"]
-            targets.append(str(report["target"]))
-            for t in trials:
-                values = [float(v) for v in (*t["before"], *t["after"])]
-                pool.setdefault(str(t["benchmark"]), []).extend(values)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"--from-nights {path}: not a nightly report ({exc})") from exc
+            target, trials = read_trials(path)
+        except ValueError as exc:
+            raise UsageError(f"--from-nights {path}: {exc}") from exc
+        targets.append(target)
+        for t in trials:
+            pool.setdefault(t.benchmark, []).extend((*t.before, *t.after))
     for name in sorted(pool):
         if len(pool[name]) < 2 * MOST:
             print(f"{name}: {len(pool[name])} processes, fewer than {2 * MOST}; left out",
@@ -311,7 +312,7 @@ def calibrate(options: argparse.Namespace) -> int:
         return _calibrate(options)
     except (TrialError, subprocess.CalledProcessError) as exc:
         print(f"calibrate: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return Exit.CANNOT_RUN
 
 
 def _calibrate(options: argparse.Namespace) -> int:
@@ -356,7 +357,7 @@ def _calibrate(options: argparse.Namespace) -> int:
     }
     out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"thresholds written to {out}")
-    return 0
+    return Exit.OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

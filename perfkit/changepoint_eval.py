@@ -28,13 +28,14 @@ import csv
 import json
 import math
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .asvdata import Measurement
 from .changepoints import Label, candidates, shifts
+from .commands.exits import Exit
+from .commands.options import Parser, UsageError, integer
 
 __all__ = ["DETECTORS", "MARGIN", "Score", "Series", "evaluate", "load", "score"]
 
@@ -160,12 +161,10 @@ def evaluate(series: Sequence[Series], detector: Detector, margin: int = MARGIN)
 
 
 def main(argv: list[str]) -> int:
-    """``scripts/evaluate_changepoints.py``: exit status 0, or 2 when a path holds no data."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    """``scripts/evaluate_changepoints.py``: exit status 0, or 64 when a path holds no data."""
+    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("paths", nargs="+", type=Path, help="where the annotated series are")
-    parser.add_argument("--margin", type=int, default=MARGIN, help=f"default: {MARGIN}")
+    parser.add_argument("--margin", type=integer(0), default=MARGIN, help=f"default: {MARGIN}")
     options = parser.parse_args(argv)
     print("| data | series | annotations | detector | detections | hits | P | R | F1 |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -173,11 +172,10 @@ def main(argv: list[str]) -> int:
         try:
             series = load(path)
         except (FileNotFoundError, ValueError) as exc:
-            print(f"evaluate_changepoints: {exc}", file=sys.stderr)
-            return 2
+            raise UsageError(str(exc)) from exc
         usable = [s for s in series if all(v > 0 and math.isfinite(v) for v in s.values)]
         for name, detector in DETECTORS.items():
             t = evaluate(usable, detector, options.margin)
             print(f"| {path.name} | {len(usable)} | {t.annotations} | {name} | {t.detections}"
                   f" | {t.hits} | {t.precision:.2f} | {t.recall:.2f} | {t.f1:.2f} |")  # fmt: skip
-    return 0
+    return Exit.OK

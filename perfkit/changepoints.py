@@ -61,6 +61,7 @@ from .regression import (
     higher_is_better,
     threshold_of,
     weigh,
+    worse,
 )
 
 __all__ = ["MIN_EDGE", "MIN_POINTS", "MIN_SEGMENT", "TRANSIENT_COMMITS", "Label", "Shift",
@@ -122,7 +123,7 @@ class Shift:
     @property
     def worse(self) -> bool:
         """Whether the level moved in the bad direction (whatever its label)."""
-        return self.ratio < 1 if self.higher_is_better else self.ratio > 1
+        return worse(self.ratio, self.unit)
 
     @property
     def regressed(self) -> bool:
@@ -259,8 +260,7 @@ def _shift(
     after = statistics.median(p.value for p in points[index:end])
     unit = points[-1].unit
     ratio = after / before
-    worse = ratio < 1 if higher_is_better(unit) else ratio > 1
-    label = Label.REGRESSION if worse else Label.IMPROVEMENT
+    label = Label.REGRESSION if worse(ratio, unit) else Label.IMPROVEMENT
     return Shift(
         benchmark=benchmark,
         commit=points[index].commit,

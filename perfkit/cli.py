@@ -5,9 +5,11 @@ there by the run alone: the other work in the database is never claimed or chang
 SIGTERM cancels what the run has not finished. Every option and file is checked before the
 run starts (--report DIR is created then).
 
-Exit status: 0 every criterion passed, 3 a criterion failed or was not measured (skip one on
-purpose with --skip), 1 a taskorch error, 2 bad usage (an option out of range, a file that
-cannot be read or written), 130 interrupted.
+Exit status as ``taskorch perf validate`` (the taskorch command's table): 0 every criterion
+passed, 3 a criterion failed or was not measured (skip one on purpose with --skip),
+1 a taskorch error, 2 bad usage (an option out of range, a file that cannot be read or
+written), 130 interrupted. As ``python -m perfkit validate`` (perfkit's table): 1 a criterion
+failed or was not measured, 4 a taskorch error, 64 bad usage, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -21,14 +23,19 @@ from typing import Any
 from taskorch import ConfigurationError
 from taskorch.cli import resolve_url
 
-from .command import UsageError, guarded, number, run_async
+from .command import PLANS_CANCELLED, guarded, run_async
+from .commands.exits import Exit
+from .commands.options import Parser, UsageError, number
 from .report import generate_performance_report
 from .session import OrchestrationSession
 from .slo import CRITERIA, load_budgets
 from .sources import SourceError, load_leaks
 from .spec import MAX_DURATION, VALIDATION_SPECS
 
-__all__ = ["add_command", "validation_specs"]
+__all__ = ["TASKORCH_STATUSES", "add_command", "main", "validation_specs"]
+
+#: The statuses of the taskorch command's table, where they differ from perfkit's.
+TASKORCH_STATUSES = {Exit.FAILED: 3, Exit.CANNOT_RUN: 1, Exit.USAGE: 2}
 
 
 def validation_specs(
@@ -67,6 +74,22 @@ def add_command(sub: Any, db_help: str) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_options(p, db_help)
+    p.set_defaults(func=guarded(cmd_validate, TASKORCH_STATUSES, PLANS_CANCELLED))
+
+
+def main(argv: list[str]) -> int:
+    """``python -m perfkit validate``."""
+    parser = Parser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_options(parser, "database URL ($TASKORCH_URL, else sqlite:///.taskorch/taskorch.db)")
+    return guarded(cmd_validate, interrupted=PLANS_CANCELLED)(parser.parse_args(argv))
+
+
+def add_options(p: argparse.ArgumentParser, db_help: str) -> None:
+    """The options of ``validate``."""
     p.add_argument("--db", help=db_help + "; the validation plan and its results go here")
     p.add_argument("--report", metavar="DIR", help="write report.html, summary.md, report.json")
     p.add_argument("--budgets", metavar="FILE", help="TOML file with tighter [budgets]")
@@ -87,7 +110,6 @@ def add_command(sub: Any, db_help: str) -> None:
     p.add_argument("--leakcheck-json", metavar="FILE",
                    help="use this leakcheck result instead of running leak checks")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(func=guarded(cmd_validate))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -132,7 +154,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         paths = report.write(args.report)
         if not quiet:
             print(f"report: {paths['html']} (summary: {paths['markdown']})")
-    return report.exit_status
+    return Exit.OK if report.passed else Exit.FAILED
 
 
 def writable_folder(path: Path, option: str) -> None:

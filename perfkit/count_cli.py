@@ -9,17 +9,18 @@ The command line of :mod:`perfkit.instructions` (which the asv benchmark
     python scripts/count_instructions.py --functions 10 claim   # and the costliest C functions
     python scripts/count_instructions.py --steps 2 12 plan:n=1000 raw_insert:n=1000   # any workload
 
-Exit status: 0 counted, 2 bad arguments or an operation that could not be counted, 4 the count
-could not run (no valgrind: on Debian/Ubuntu, apt-get install valgrind).
+Exit status: 0 counted, 2 an operation that could not be counted, 4 the count could not run
+(no valgrind: on Debian/Ubuntu, apt-get install valgrind), 64 bad usage.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
+from .commands.exits import Exit
+from .commands.options import Parser, integer
 from .instructions import OPERATIONS, CountError, Operation, count, count_bytecodes
 from .workloads import WORKLOADS
 
@@ -44,18 +45,20 @@ def defined(specs: list[str], params: list[str], steps: tuple[int, int]) -> dict
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = Parser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "operations",
         nargs="*",
         help=f"default: all of {', '.join(OPERATIONS)}; or any workload, WORKLOAD:k=v,k=v",
     )
     parser.add_argument("-p", "--param", action="append", default=[], help="k=v for every workload")
-    parser.add_argument("--steps", type=int, nargs=2, default=(20, 60), metavar=("N1", "N2"),
+    parser.add_argument("--steps", type=integer(0), nargs=2, default=(20, 60), metavar=("N1", "N2"),
                         help="the two loop lengths, for workloads given by name")  # fmt: skip
     parser.add_argument("--engine", type=Path, help="a checkout whose taskorch to count")
     parser.add_argument("--python", help="the interpreter to count under (default: this one)")
-    parser.add_argument("--functions", type=int, default=0, help="show the N costliest functions")
+    parser.add_argument(
+        "--functions", type=integer(0), default=0, help="show the N costliest functions"
+    )
     parser.add_argument(
         "--bytecodes", action="store_true", help="count Python bytecodes instead (no valgrind)"
     )
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             counts = count(names, python=args.python, engine=args.engine)
     except CountError as exc:
         print(exc, file=sys.stderr)
-        return 4
+        return Exit.CANNOT_RUN
     unit = "bytecodes" if args.bytecodes else "instructions"
     for name, found in counts.items():
         if found.instructions is None:
@@ -86,4 +89,4 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {value:>16,.1f}  {fn}")
     if args.json:
         args.json.write_text(json.dumps({n: c.as_dict() for n, c in counts.items()}, indent=1))
-    return 2 if any(c.instructions is None for c in counts.values()) else 0
+    return Exit.BROKE if any(c.instructions is None for c in counts.values()) else Exit.OK

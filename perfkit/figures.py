@@ -9,7 +9,6 @@ The spread is the interquartile range of the samples over their median (asv's ``
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -19,8 +18,11 @@ from taskorch.errors import ConfigurationError
 
 from .asvdata import Measurement, human, load_config
 from .changepoints import Shift
+from .commands.exits import Exit
+from .commands.options import Parser, add_machine, add_repo
+from .controls import raw_twins
 from .gitrepo import git, toplevel
-from .history import load_history, raw_twins
+from .history import load_history
 
 __all__ = ["figures", "main"]
 
@@ -72,11 +74,11 @@ def _change(shift: Shift) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``scripts/asv_figures.py``: exit status 0, or 1 when the commit has no results."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    """``scripts/asv_figures.py``: exit status 0, or 4 when the commit has no results."""
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("commit", nargs="?", default="main", help="a revision (default: main)")
-    parser.add_argument("--machine", default="ref-2core", help="asv machine (default: ref-2core)")
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
+    add_machine(parser)
+    add_repo(parser)
     options = parser.parse_args(argv)
     try:
         root = options.repo or toplevel()
@@ -84,9 +86,9 @@ def main(argv: list[str]) -> int:
         lines = figures(load_config(root).results_dir, options.machine, commit, root=root)
     except (ConfigurationError, subprocess.CalledProcessError) as exc:
         print(f"asv_figures: {getattr(exc, 'stderr', '') or exc}", file=sys.stderr)
-        return 1
+        return Exit.CANNOT_RUN
     if lines is None:
         print(f"no results for {commit[:8]} on {options.machine}", file=sys.stderr)
-        return 1
+        return Exit.CANNOT_RUN
     print("\n".join(lines))
-    return 0
+    return Exit.OK

@@ -9,9 +9,10 @@ included) is never claimed, completed or delayed. When the run ends
 early (--duration, Ctrl-C, SIGTERM, an error), its unfinished subtasks are cancelled: nothing
 of it stays claimed or ready.
 
-Exit status: 0 ok, 1 a taskorch error or a broken invariant, 2 bad usage (an option out of
-range; a plan file missing, not UTF-8, not JSON or not {"goal": ..., "subtasks": [...]}),
-130 interrupted.
+Exit status as ``python -m perfkit fleet``: 0 ok, 1 a broken invariant, 4 a taskorch error,
+64 bad usage (an option out of range; a plan file missing, not UTF-8, not JSON or not
+{"goal": ..., "subtasks": [...]}), 130 interrupted. As ``taskorch fleet`` the taskorch
+command's table applies: 1 a taskorch error or a broken invariant, 2 bad usage.
 """
 
 from __future__ import annotations
@@ -31,22 +32,40 @@ from taskorch.agents import Fleet, FleetCounters, WorkerClosedError
 from taskorch.cli import open_db
 from taskorch.errors import InvalidArgumentError
 
-from .command import UsageError, guarded, integer, number, run_async
+from .command import PLANS_CANCELLED, guarded, run_async
+from .commands.exits import Exit
+from .commands.options import Parser, UsageError, integer, number
 from .demo import DemoHandler, check_invariants, plan_demo
 
-__all__ = ["DEMO_SPECIALIST", "add_command", "read_plan_file", "run"]
+__all__ = ["DEMO_SPECIALIST", "add_command", "main", "read_plan_file", "run"]
 
 #: The role of every subtask a demo fleet plans, and the only one it claims.
 DEMO_SPECIALIST = "perfkit-demo"
 WEEK = 7 * 86_400.0
 POLL_SECONDS = 0.05  # how often the run looks whether its plans have finished
+#: The statuses of the taskorch command's table, where they differ from perfkit's.
+TASKORCH_STATUSES = {Exit.CANNOT_RUN: 1, Exit.USAGE: 2}
+SUMMARY = "run N demo agents against a plan; print throughput and invariant checks"
 
 
 def add_command(sub: Any, db_help: str) -> None:
     """Add ``fleet`` to the ``taskorch`` command's subparsers."""
-    summary = "run N demo agents against a plan; print throughput and invariant checks"
-    parser = sub.add_parser("fleet", help=summary, description=__doc__,
+    parser = sub.add_parser("fleet", help=SUMMARY, description=__doc__,
                             formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add_options(parser, db_help)
+    parser.set_defaults(func=guarded(cmd_fleet, TASKORCH_STATUSES, PLANS_CANCELLED))
+
+
+def main(argv: list[str]) -> int:
+    """``python -m perfkit fleet``."""
+    parser = Parser(description=__doc__,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add_options(parser, "database URL ($TASKORCH_URL, else sqlite:///.taskorch/taskorch.db)")
+    return guarded(cmd_fleet, interrupted=PLANS_CANCELLED)(parser.parse_args(argv))
+
+
+def add_options(parser: argparse.ArgumentParser, db_help: str) -> None:
+    """The options of ``fleet``."""
     parser.add_argument("--db", help=db_help)
     parser.add_argument("--agents", type=integer(1, 100_000), default=100,
                         help="agents, 1 to 100,000 (default 100)")  # fmt: skip
@@ -67,7 +86,6 @@ def add_command(sub: Any, db_help: str) -> None:
         "--per-call", action="store_true", help="one commit per call (no group commit)"
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(func=guarded(cmd_fleet))
 
 
 def cmd_fleet(args: argparse.Namespace) -> int:
@@ -179,8 +197,8 @@ def _run(
         print(check)
     if not check.ok:
         print("taskorch: an invariant is broken (see above)", file=sys.stderr)
-        return 1
-    return 0
+        return Exit.FAILED
+    return Exit.OK
 
 
 async def _work(

@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from .asvdata import Measurement, Run, machines, revisions, scan
+from .calibration_data import load_thresholds
 from .changepoints import Shift, shifts
-from .controls import is_raw, label_machine
-from .regression import load_thresholds
-from .workloads import references
+from .controls import is_raw, label_machine, raw_twins
 
-__all__ = ["CALIBRATION_DIR", "History", "calibration_file", "load_history", "operation",
-           "raw_twins"]  # fmt: skip
+__all__ = ["CALIBRATION_DIR", "History", "calibration_file", "load_history"]
 
 # Where the A/A calibration keeps each machine's thresholds, under the repository root.
 CALIBRATION_DIR = "calibration"
@@ -125,31 +123,3 @@ def _series(runs: Iterable[Run]) -> dict[str, tuple[Measurement, ...]]:
         key: tuple(p for p in points if p.version == points[-1].version)
         for key, points in sorted(found.items())
     }
-
-
-def operation(benchmark: str) -> str | None:
-    """The workload a ``time_`` benchmark times: its method's name without the prefix
-    (``lifecycle.Plan.time_plan(10)`` times ``plan``)."""
-    method = benchmark.split("(", 1)[0].rsplit(".", 1)[-1]
-    kind, _, name = method.partition("_")
-    return name if kind == "time" and name else None
-
-
-def raw_twins(benchmarks: Iterable[str]) -> dict[str, str]:
-    """Each benchmark timing an operation that has a raw sqlite3 reference
-    (:func:`perfkit.workloads.references`), mapped to the benchmark timing that reference with
-    the same parameters, where both are among ``benchmarks``."""
-    names = list(benchmarks)
-    by_operation = {(operation(n), _params(n)): n for n in names}
-    refs: Mapping[str, str] = references()
-    twins = {}
-    for name in names:
-        reference = refs.get(operation(name) or "")
-        twin = by_operation.get((reference, _params(name))) if reference else None
-        if twin is not None:
-            twins[name] = twin
-    return twins
-
-
-def _params(benchmark: str) -> str:
-    return benchmark.partition("(")[2]

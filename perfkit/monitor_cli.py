@@ -10,7 +10,7 @@ without its per-subtask bookkeeping so that the workload itself keeps no growing
 CPU, open database connections and threads are sampled every ``--interval`` seconds, with a
 progress line every ``--every`` seconds; the samples are written as CSV and JSON with a plot
 (PNG) in ``--out``. A memory figure that keeps rising over a long run is the thing to look for.
-Exit status 1 when an agent saw an error or a subtask was left claimed.
+Exit status 1 when an agent saw an error or a subtask was left claimed, 64 bad usage.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from pathlib import Path
 import taskorch
 from taskorch.agents import FleetCounters
 
+from .commands.exits import Exit
+from .commands.options import Parser, integer, number
 from .fleets import FleetOutcome, timed_fleet
 from .harness.store import scratch_url
 from .monitor import ResourceMonitor, write_samples
@@ -60,15 +62,15 @@ async def monitored(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=300.0, help="seconds (default 300)")
-    parser.add_argument("--interval", type=float, default=1.0, help="seconds between samples")
-    parser.add_argument("--agents", type=int, default=50, help="concurrent agents (default 50)")
-    parser.add_argument("--every", type=float, default=5.0, help="seconds between progress lines")
+    seconds = number(0, above=True)
+    parser = Parser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=seconds, default=300.0, help="seconds (default 300)")
+    parser.add_argument("--interval", type=seconds, default=1.0, help="seconds between samples")
+    parser.add_argument("--agents", type=integer(1), default=50,
+                        help="concurrent agents (default 50)")  # fmt: skip
+    parser.add_argument("--every", type=seconds, default=5.0, help="seconds between progress lines")
     parser.add_argument("--out", type=Path, default=Path("reports/monitor"), help="output folder")
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.interval <= 0 or args.agents <= 0 or args.every <= 0:
-        parser.error("--duration, --interval, --agents and --every must be positive")
     print(f"monitoring {args.agents} agents for {args.duration:g} s, a sample every"
           f" {args.interval:g} s", flush=True)  # fmt: skip
     with scratch_url("monitor", prefix="taskorch-monitor-") as url:
@@ -90,4 +92,4 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"peak RSS {monitor.peak_memory_mb:.1f} MB over {len(monitor.samples)} samples")
     print("wrote " + ", ".join(str(p) for p in paths))
-    return 0 if outcome.sound and left_claimed == 0 else 1
+    return Exit.OK if outcome.sound and left_claimed == 0 else Exit.FAILED

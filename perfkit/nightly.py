@@ -45,8 +45,10 @@ Exit status (a bit set, so that each part can be told apart at once):
   8  something asked for judged nothing: a ``-b`` that matched no benchmark, valgrind missing
      or failing, a baseline whose results lack the benchmarks, every timing inconclusive
   (1, 2 and 8 combine: 3, 9, 10, 11)
-  4  the job could not run, whatever else it found: bad arguments, no repository, a commit that
-     does not install or whose benchmarks do not import, a calibration file that cannot be used
+  4  the job could not run, whatever else it found: no repository, a commit that does not
+     install or whose benchmarks do not import, a calibration file that cannot be used
+  64 bad usage: an unknown option, a value out of range (the statuses of every perfkit command,
+     :class:`perfkit.commands.exits.Exit`)
 
 Every run, whatever its outcome, replaces the report of the run before: JSON in
 ``.asv/nightly.json`` and the same account as Markdown beside it (``.asv/nightly.md``), each
@@ -74,23 +76,27 @@ from taskorch.errors import ConfigurationError
 
 from .account import Family, Tally, family_of, not_asked, tally_changes
 from .asvdata import AsvConfig, Measurement, expand, load_commit, load_config, scan
+from .commands.exits import Exit
 from .culprit import Counter, Finding, WorktreeCounter, investigate, safely
 from .expected import declared
-from .files import write_text_atomic
 from .gitrepo import git, toplevel
 from .instructions import valgrind_problem
 from .leftovers import clean
+from .nightly_file import write_files
 from .nightly_options import UsageError, parse_args, repo_of
 from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .saved import judge_saved, lacking, selecting
 from .site import complete_site, off_the_line, unpublishable
-from .summary import NOT_JUDGED, markdown
+from .summary import markdown
 from .timings import Weigher, default_weigher, nightly_benchmarks, timing_changes, timing_culprits
 from .trials import TrialError
 
-__all__ = ["CANNOT_RUN", "NOT_JUDGED", "Job", "JobError", "Report", "main", "nightly"]
+__all__ = ["BROKE", "CANNOT_RUN", "NOT_JUDGED", "REGRESSED", "USAGE", "Job", "JobError", "Report",
+           "main", "nightly"]  # fmt: skip
 
-OK, REGRESSED, BROKE, CANNOT_RUN = 0, 1, 2, 4
+# The night's statuses, by their names in perfkit's one table of exit statuses.
+REGRESSED, BROKE, CANNOT_RUN = Exit.FAILED, Exit.BROKE, Exit.CANNOT_RUN
+NOT_JUDGED, USAGE = Exit.NOT_JUDGED, Exit.USAGE
 DESCRIPTION = (__doc__ or "").split("\n\n")[0]
 
 # Runs a command in a folder, its output going to ours, and returns its exit status.
@@ -158,8 +164,10 @@ class Report:
     account: dict[Family, Tally] = field(default_factory=dict)
     # What kept the whole night from judging anything (a -b that matched no benchmark).
     problems: list[str] = field(default_factory=list)
-    # Why the job could not run; the status is then CANNOT_RUN whatever else was found.
+    # Why the job could not run; the status is then CANNOT_RUN whatever else was found (USAGE
+    # when the arguments were wrong).
     could_not_run: str = ""
+    bad_usage: bool = False
     nothing_new: bool = False
     leakcheck: str = "not run"
     leaked: bool = False
@@ -174,10 +182,10 @@ class Report:
     @property
     def status(self) -> int:
         if self.could_not_run:
-            return CANNOT_RUN
-        status = REGRESSED if self.regressed or self.leaked else OK
-        status |= BROKE if self.broke else OK
-        return status | (NOT_JUDGED if self.problems or self.not_judged else OK)
+            return USAGE if self.bad_usage else CANNOT_RUN
+        status: int = REGRESSED if self.regressed or self.leaked else Exit.OK
+        status |= BROKE if self.broke else Exit.OK
+        return status | (NOT_JUDGED if self.problems or self.not_judged else Exit.OK)
 
     def as_dict(self) -> dict[str, Any]:
         lists = ("regressed", "improved", "broke", "machine", "inconclusive", "expected")
@@ -466,14 +474,7 @@ def write_report(root: Path, report: Report) -> str:
     Markdown."""
     data = report.as_dict()
     text = markdown(data)
-    out = root / ".asv" / "nightly.json"
-    out.parent.mkdir(exist_ok=True)
-    write_text_atomic(out, json.dumps(data, indent=2) + "\n")
-    write_text_atomic(out.with_suffix(".md"), text)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        with open(step_summary, "a", encoding="utf-8") as f:
-            f.write(text)
+    write_files(root, data, text)
     return text
 
 
@@ -501,7 +502,7 @@ def main(
         print(f"nightly: cannot run: {exc}", file=sys.stderr)
         return CANNOT_RUN
     except UsageError as exc:
-        report.could_not_run = f"bad arguments: {exc}"
+        report.could_not_run, report.bad_usage = f"bad arguments: {exc}", True
     except (JobError, ConfigurationError) as exc:
         report.could_not_run = str(exc)
     except subprocess.CalledProcessError as exc:

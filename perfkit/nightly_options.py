@@ -1,17 +1,21 @@
 """The nightly job's command line: its options, each checked as argparse reads it; a bad one is
-a :class:`UsageError` (the job could not run, exit status 4, not argparse's 2)."""
+a :class:`UsageError` (exit status 64, as for every perfkit command)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
-from .command import machine_name
+from .commands.options import (
+    Parser,
+    UsageError,
+    add_bench,
+    add_machine,
+    add_repo,
+    integer,
+    number,
+)
 from .gitrepo import toplevel
 from .regression import COUNT_THRESHOLD, DEFAULT_FACTOR
 from .trials import MOST
@@ -24,82 +28,37 @@ exit status (a bit set):
   1  a benchmark regressed, or the leak check found a leak
   2  a benchmark broke (it fails, or runs past its timeout, on the target)
   8  something asked for judged nothing (the reason is in the account)
-  4  the job could not run (bad arguments, a commit that does not install...)
+  4  the job could not run (a commit that does not install, no asv environment...)
+ 64  bad usage (an unknown option, a value out of range)
 The report: .asv/nightly.json and .asv/nightly.md, replaced by every run."""
 
 
-class UsageError(Exception):
-    """Bad arguments: the job could not run (exit status 4, not argparse's 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        raise UsageError(message)
-
-
-def _factor(text: str) -> float:
-    value = float(text)
-    if not value > 1:
-        raise argparse.ArgumentTypeError(f"must be above 1 (a ratio), not {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
-
-def _at_least_two(text: str) -> int:
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(
-            f"must be at least 2 (a weighing needs two a side), not {text}"
-        )
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1, not {text}")
-    return value
-
-
 def parse_args(argv: Sequence[str], description: str = "") -> argparse.Namespace:
-    parser = _Parser(prog="nightly.py", description=description, epilog=EPILOG,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
-    parser.add_argument(
-        "--machine",
-        type=machine_name,
-        default=os.environ.get("TASKORCH_ASV_MACHINE", platform.node()),
-        help="asv machine name: results are kept per machine ($TASKORCH_ASV_MACHINE, else the"
-        " host name; the reference results are under ref-2core)",
-    )
+    parser = Parser(description=description, epilog=EPILOG,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    add_repo(parser)
+    add_machine(parser, ": results are kept per machine")
     parser.add_argument("--target", default="main", help="what to benchmark (default: main)")
     parser.add_argument("--baseline", help="compare with this commit (default: previous results)")
     parser.add_argument(
         "--factor",
-        type=_factor,
+        type=number(1, above=True),
         default=DEFAULT_FACTOR,
         help=f"the regression rule's factor (default: {DEFAULT_FACTOR})",
     )
     parser.add_argument(
         "--count-threshold",
-        type=_fraction,
+        type=number(0, 1, above=True),
         default=COUNT_THRESHOLD,
         help=f"relative change of an instruction count that counts (default: {COUNT_THRESHOLD})",
     )
     parser.add_argument(
-        "--rounds", type=_positive, help="asv rounds per commit, for the recorded history"
+        "--rounds", type=integer(1), help="asv rounds per commit, for the recorded history"
     )
-    parser.add_argument("--bench", "-b", help="only benchmarks matching this regex")
+    add_bench(parser)
     parser.add_argument(
         "--processes",
-        type=_at_least_two,
+        type=integer(2),
         default=MOST,
         help=f"the most fresh processes a side a timing gets while its answer is unknown"
         f" (default: {MOST})",

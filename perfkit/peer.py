@@ -37,6 +37,8 @@ from typing import Any
 
 # Only modules that import nothing but the standard library: the peer's driver imports this
 # module, and the taskorch driver times its own import of taskorch.
+from .commands.exits import Exit
+from .commands.options import Parser, integer, number
 from .harness.memory import hold_for_measurement, run_measured
 from .harness.timing import atime_calls, summarize, time_calls
 from .plans import subtasks
@@ -214,6 +216,10 @@ def peer_python(venv: Path) -> Path:
     return python
 
 
+class DriverError(Exception):
+    """One side's driver process failed; the message holds the end of its output."""
+
+
 def run_driver(python: Path, side: str, calls: int, seconds: float) -> dict[str, float]:
     """Run one side's driver in a fresh process of ``python``; its figures, with its RSS."""
     from .harness.store import temporary_directory
@@ -226,7 +232,7 @@ def run_driver(python: Path, side: str, calls: int, seconds: float) -> dict[str,
             env=env, cwd=work,
         )  # fmt: skip
     if run.returncode != 0 or run.memory is None:
-        raise SystemExit(f"the {side} driver failed:\n{run.stderr[-3000:]}")
+        raise DriverError(f"the {side} driver failed:\n{run.stderr[-3000:]}")
     data: dict[str, float] = json.loads(run.stdout.strip().splitlines()[-1])
     return data | {"rss_mb": run.memory.rss_mib}
 
@@ -262,15 +268,16 @@ def table(ours: dict[str, float], peer: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls, 2 s of agents")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "taskorch"
     parser.add_argument("--venv", type=Path, default=cache / "peer-mcp-task-orchestrator-1.8.0")
     parser.add_argument("--json", type=Path, help="also write both sides' figures here")
     parser.add_argument("--driver", choices=["taskorch", "peer"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--calls", type=int, default=200, help=argparse.SUPPRESS)
-    parser.add_argument("--seconds", type=float, default=10.0, help=argparse.SUPPRESS)
+    parser.add_argument("--calls", type=integer(1), default=200, help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=number(0, above=True), default=10.0,
+                        help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args(argv)
     if args.driver == "taskorch":
         print(json.dumps(drive_taskorch(args.work, args.calls, args.seconds)))
@@ -280,15 +287,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     calls, seconds = (50, 2.0) if args.quick else (args.calls, args.seconds)
     peer_py = peer_python(args.venv)
-    print(f"taskorch: {calls} calls per operation ...", file=sys.stderr, flush=True)
-    ours = run_driver(Path(sys.executable), "taskorch", calls, seconds)
-    print(f"{PEER}: the same ...", file=sys.stderr, flush=True)
-    peer = run_driver(peer_py, "peer", calls, seconds)
+    try:
+        print(f"taskorch: {calls} calls per operation ...", file=sys.stderr, flush=True)
+        ours = run_driver(Path(sys.executable), "taskorch", calls, seconds)
+        print(f"{PEER}: the same ...", file=sys.stderr, flush=True)
+        peer = run_driver(peer_py, "peer", calls, seconds)
+    except DriverError as exc:
+        print(f"compare_peer: {exc}", file=sys.stderr)
+        return Exit.CANNOT_RUN
     print(table(ours, peer))
     if args.json:
         args.json.write_text(json.dumps({"taskorch": ours, "peer": peer}, indent=1))
     return 0
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # the drivers: python -m perfkit.peer --driver SIDE ...
     sys.exit(main())

@@ -11,7 +11,7 @@ the site and the history's backfill. Results go to a throw-away asv machine (``p
 Any other option is the nightly's (``--repo``, ``--machine``, ``-b`` to narrow it further...),
 and so are the report (``.asv/nightly.json`` and ``.asv/nightly.md``, also appended to
 ``$GITHUB_STEP_SUMMARY``) and the exit status: 0 judged, nothing regressed; bits 1 regressed,
-2 a benchmark broke, 8 judged nothing of a family; 4 could not run.
+2 a benchmark broke, 8 judged nothing of a family; 4 could not run; 64 bad usage.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ import argparse
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from taskorch.errors import ConfigurationError
 
 from . import nightly
+from .commands.options import Parser, UsageError, add_repo
 from .culprit import Counter
 from .gitrepo import git, toplevel
 from .instructions import valgrind_problem
-from .nightly_options import repo_of
+from .nightly_options import parse_args, repo_of
 
 __all__ = ["BENCHMARKS", "MACHINE", "TITLE", "main", "nightly_argv"]
 
@@ -41,25 +41,22 @@ OFF = ("--no-timings", "--no-leakcheck", "--no-publish", "--no-backfill")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pr_check.py",
+    parser = Parser(
         description=(__doc__ or "").split("\n\n")[0],
         epilog="Any other option goes to the nightly job (scripts/nightly.py --help).",
-        exit_on_error=False,
     )
     parser.add_argument("--base", default="main", help="the branch merged into (default: main)")
     parser.add_argument("--head", default="HEAD", help="the pull request (default: HEAD)")
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
+    add_repo(parser)
     return parser
 
 
 def nightly_argv(argv: Sequence[str]) -> list[str]:
     """The nightly's arguments for the pull request that ``argv`` names: its head against the
-    merge base. :class:`ValueError` when the arguments or the commits are wrong."""
-    try:
-        ours, rest = _parser().parse_known_args(list(argv))
-    except argparse.ArgumentError as exc:
-        raise ValueError(f"bad arguments: {exc}") from None
+    merge base. :class:`UsageError` when the arguments are wrong, :class:`ValueError` when the
+    commits are."""
+    ours, rest = _parser().parse_known_args(list(argv))
+    parse_args(rest)  # the nightly's options, checked before anything runs
     root = (ours.repo or toplevel()).resolve()
     try:
         head = git(root, "rev-parse", "--verify", f"{ours.head}^{{commit}}")
@@ -84,13 +81,15 @@ def main(
     except (ValueError, ConfigurationError) as exc:
         # Said the nightly's way, replacing the last report, so that no earlier verdict stays
         # behind to be posted as this one's.
-        report = nightly.Report(title=TITLE, could_not_run=str(exc))
+        bad_usage = isinstance(exc, UsageError)
+        said = f"bad arguments: {exc}" if bad_usage else str(exc)
+        report = nightly.Report(title=TITLE, could_not_run=said, bad_usage=bad_usage)
         try:
             root = repo_of(given)
         except ConfigurationError:
-            print(f"pr_check: cannot run: {exc}", file=sys.stderr)
-            return nightly.CANNOT_RUN
+            print(f"pr_check: cannot run: {said}", file=sys.stderr)
+            return report.status
         print("\n" + nightly.write_report(root, report))
-        print(f"pr_check: cannot run: {exc}", file=sys.stderr)
+        print(f"pr_check: cannot run: {said}", file=sys.stderr)
         return report.status
     return nightly.main(args, run=run, counter=counter, bytecodes=bytecodes, valgrind=valgrind)

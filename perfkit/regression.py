@@ -36,17 +36,13 @@ change is intended); :func:`expect` marks as expected the changes a commit decla
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from pathlib import Path
 from typing import Any
-
-from taskorch.errors import ConfigurationError
 
 from .asvdata import Measurement
 
@@ -66,11 +62,11 @@ __all__ = [
     "expect",
     "higher_is_better",
     "judge",
-    "load_thresholds",
     "threshold_of",
     "timed",
     "weigh",
     "weighed",
+    "worse",
 ]
 
 # Chosen from the noise measured on the reference machine (docs/benchmarks.md); asv's own step
@@ -180,32 +176,6 @@ def weigh(
                     len(a), len(b))  # fmt: skip
 
 
-def load_thresholds(path: Path) -> dict[str, float]:
-    """The thresholds an A/A calibration wrote (:mod:`perfkit.calibration`), by benchmark; an
-    absent file is no thresholds. A file that cannot be used raises
-    :class:`~taskorch.errors.ConfigurationError` naming it: a threshold is a relative change of
-    at least :data:`MIN_THRESHOLD` and below 10, a number (not a boolean), finite."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as exc:
-        raise ConfigurationError(f"{path}: not a calibration file: {exc}") from exc
-    found = data.get("thresholds") if isinstance(data, dict) else None
-    if not isinstance(found, dict):
-        raise ConfigurationError(
-            f"{path}: no 'thresholds' mapping of benchmark to a relative change"
-        )
-    for name, value in found.items():
-        usable = isinstance(value, int | float) and not isinstance(value, bool)
-        if not (usable and math.isfinite(value) and MIN_THRESHOLD <= value < 10):
-            raise ConfigurationError(
-                f"{path}: the threshold of {name} must be a relative change from"
-                f" {MIN_THRESHOLD} to 10, not {json.dumps(value)}"
-            )
-    return {str(k): float(v) for k, v in found.items()}
-
-
 def threshold_of(benchmark: str, thresholds: Mapping[str, float]) -> float:
     """The benchmark's calibrated threshold, else :data:`DEFAULT_THRESHOLD`."""
     return thresholds.get(benchmark, DEFAULT_THRESHOLD)
@@ -287,8 +257,7 @@ def weighed(
                 f" {w.threshold:.1%}, {w.n_before}+{w.n_after} processes")  # fmt: skip
     status = Status.UNCHANGED
     if w.answer is Answer.DIFFERENT:
-        worse = (w.ratio < 1) if higher else (w.ratio > 1)
-        status = Status.REGRESSED if worse else Status.IMPROVED
+        status = Status.REGRESSED if worse(w.ratio, unit) else Status.IMPROVED
     elif w.answer is Answer.UNKNOWN:
         evidence = f"unknown: {evidence}"
     return Change(benchmark, status, w.ratio, higher, *values, *commits, unit, evidence)
@@ -297,6 +266,12 @@ def weighed(
 def higher_is_better(unit: str) -> bool:
     """Whether a larger value is the better one: rates, whose unit is per second (``loops/s``)."""
     return unit.strip().endswith("/s")
+
+
+def worse(ratio: float, unit: str) -> bool:
+    """Whether a value of ``unit`` that moved by ``ratio`` (after over before) moved in the bad
+    direction."""
+    return ratio < 1 if higher_is_better(unit) else ratio > 1
 
 
 def counted(unit: str) -> bool:
@@ -349,13 +324,11 @@ def judge(
     is_count = counted(known.unit)
     if is_count:
         factor = 1 + count_threshold
-    grew, shrank = new > old * factor, old > new * factor
-    worse, better = (shrank, grew) if higher else (grew, shrank)
-    if not (worse or better):
+    if not (new > old * factor or old > new * factor):
         return change(Status.UNCHANGED, ratio=ratio)
     if not is_count and not _significant(before, after):
         return change(Status.UNCHANGED, "beyond the factor, not significant", ratio)
-    return change(Status.REGRESSED if worse else Status.IMPROVED, ratio=ratio)
+    return change(Status.REGRESSED if worse(ratio, known.unit) else Status.IMPROVED, ratio=ratio)
 
 
 def compare(

@@ -1,4 +1,6 @@
-"""Render a :class:`~perfkit.report.PerformanceReport` as HTML and as Markdown.
+"""Render a performance report (:class:`~perfkit.report.PerformanceReport`) as HTML and as
+Markdown. What the renderers read of it is :class:`Report`, so this module needs nothing of
+:mod:`perfkit.report`, which calls it.
 
 The HTML page is self-contained: inline CSS, plots as base64 PNG, a Content-Security-Policy
 that forbids every fetch, and one inline script that only counts the plots that decoded (the
@@ -15,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import fields
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import plots
 from .asvdata import human
@@ -23,10 +25,39 @@ from .render_agents import CAPACITY_HEAD, capacity_rows, capacity_summary, worki
 
 if TYPE_CHECKING:
     from .changepoints import Shift
+    from .history import History
     from .monitor import Sample
-    from .report import PerformanceReport
+    from .session import SessionResults
+    from .slo import Verdict
+    from .sources import LeakEntry
 
-__all__ = ["html_page", "markdown"]
+__all__ = ["Report", "html_page", "markdown"]
+
+
+class Report(Protocol):
+    """What the renderers read of a performance report."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def generated_at(self) -> float: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def verdicts(self) -> Sequence[Verdict]: ...
+    @property
+    def session(self) -> SessionResults | None: ...
+    @property
+    def history(self) -> History | None: ...
+    @property
+    def changes(self) -> Sequence[Shift] | None: ...
+    @property
+    def leaks(self) -> Sequence[LeakEntry] | None: ...
+    @property
+    def samples(self) -> Sequence[Sample] | None: ...
+    @property
+    def notes(self) -> Sequence[str]: ...
+
 
 CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:3px 8px;
@@ -108,7 +139,7 @@ def _metrics(metrics: dict[str, Any]) -> str:
     return ", ".join(([working] if working else []) + pairs)
 
 
-def _capacity(report: PerformanceReport) -> dict[str, Any] | None:
+def _capacity(report: Report) -> dict[str, Any] | None:
     """The capacity search's measurements, when the run made one."""
     found = None if report.session is None else report.session.by_target("agent_capacity")
     if found is None or not isinstance(found.metrics, dict) or "capacity" not in found.metrics:
@@ -137,7 +168,7 @@ def _status(status: str) -> str:
     return f'<span class="{escape(status.replace(" ", ""))}">{escape(status.upper())}</span>'
 
 
-def html_page(report: PerformanceReport) -> str:
+def html_page(report: Report) -> str:
     """The whole report as one HTML document."""
     gate = _status("pass" if report.passed else "fail")
     parts = [
@@ -246,9 +277,9 @@ def _monitor_html(samples: Sequence[Sample]) -> list[str]:
     ]
 
 
-def _history_html(report: PerformanceReport) -> list[str]:
-    history = report.history
-    if history is None:
+def _history_html(report: Report) -> list[str]:
+    history, changes = report.history, report.changes
+    if history is None or changes is None:
         return []
     parts = [f"<h2>Benchmark history (asv, machine {escape(history.machine)})</h2>"]
     groups = history.groups()
@@ -264,7 +295,6 @@ def _history_html(report: PerformanceReport) -> list[str]:
         if ratios
         else "<p>No raw sqlite3 pairs found.</p>"
     )
-    changes = history.changes()
     regressions = sum(1 for c in changes if c.regressed)
     parts.append("<h3>Change points over the history</h3>")
     parts.append(
@@ -297,7 +327,7 @@ def _label(change: Shift) -> str:
     return f"{change.label} ({notes})" if notes else str(change.label)
 
 
-def markdown(report: PerformanceReport) -> str:
+def markdown(report: Report) -> str:
     """A Markdown summary: the criteria table, then one line per other section."""
     lines = [
         f"# {report.title}",
@@ -328,8 +358,8 @@ def markdown(report: PerformanceReport) -> str:
         lines += [
             "| " + " | ".join(map(_md, row)) + " |" for row in capacity_rows(capacity, _plain)
         ]
-    if report.history is not None:
-        changes = report.history.changes()
+    if report.history is not None and report.changes is not None:
+        changes = report.changes
         regressions = sum(1 for c in changes if c.regressed)
         n = len(report.history.series)
         lines += [

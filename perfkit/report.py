@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .changepoints import Shift
 from .files import write_text_atomic
 from .history import History
 from .monitor import Sample
@@ -34,6 +35,8 @@ class PerformanceReport:
     verdicts: tuple[Verdict, ...]
     session: SessionResults | None = None
     history: History | None = None
+    # The history's change points, found once for every form of the report.
+    changes: tuple[Shift, ...] | None = None
     leaks: tuple[LeakEntry, ...] | None = None
     samples: tuple[Sample, ...] | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -42,11 +45,6 @@ class PerformanceReport:
     def passed(self) -> bool:
         """True when every success criterion passed (or was skipped on request)."""
         return gate_passed(self.verdicts)
-
-    @property
-    def exit_status(self) -> int:
-        """0 when the gate passed, 3 when a criterion failed or was not measured."""
-        return 0 if self.passed else 3
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,12 +55,10 @@ class PerformanceReport:
             "criteria": [v.as_dict() for v in self.verdicts],
             "session": None if self.session is None else self.session.as_dict(),
             "leaks": None if self.leaks is None else [vars_of(e) for e in self.leaks],
-            "changes": None
-            if self.history is None
-            else [c.as_dict() for c in self.history.changes()],
+            "changes": None if self.changes is None else [c.as_dict() for c in self.changes],
             "regressions": None
-            if self.history is None
-            else [c.as_dict() for c in self.history.regressions()],
+            if self.changes is None
+            else [c.as_dict() for c in self.changes if c.regressed],
             "notes": list(self.notes),
         }
 
@@ -132,6 +128,7 @@ def generate_performance_report(
         verdicts=tuple(verdicts),
         session=results,
         history=history,
+        changes=None if history is None else tuple(history.changes()),
         leaks=None if leaks is None else tuple(leaks),
         samples=None if samples is None else tuple(samples),
         notes=tuple(notes),

@@ -14,16 +14,15 @@ Sources, each optional (a missing one is left out of the report, or shown as not
 A source file that exists but cannot be used (not UTF-8, not JSON, not the shape its tool
 writes) is left out with a message naming it, and the report is made from the rest; a file
 named on the command line (--results, --leakcheck, --monitor, --asv-results, --budgets) must
-exist and be readable, or nothing is written and the exit status is 2.
+exist and be readable, or nothing is written and the exit status is 64.
 
 Writes ``report.html`` (opens with no network: plots embedded), ``summary.md`` and
-``report.json``. Exit status 0, or with ``--gate`` 3 when a success criterion is not met;
-2 a file named on the command line cannot be used.
+``report.json``. Exit status 0, or with ``--gate`` 1 when a success criterion is not met;
+64 a file named on the command line cannot be used.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,18 +31,17 @@ from typing import TypeVar
 from taskorch.errors import ConfigurationError
 
 from .asvdata import results_dir
+from .commands.exits import Exit
+from .commands.options import Parser, UsageError, add_repo
+from .gitrepo import toplevel
 from .history import History, load_history
 from .report import generate_performance_report
 from .slo import load_budgets
 from .sources import SourceError, load_leaks, load_results, load_samples
 
-__all__ = ["load_results", "main"]
+__all__ = ["main"]
 
 T = TypeVar("T")
-
-
-class _Refused(Exception):
-    """A file named on the command line cannot be used."""
 
 
 def _source(
@@ -56,21 +54,21 @@ def _source(
         found = load(path)
     except SourceError as exc:
         if given is not None:
-            raise _Refused(f"{what}: {exc}") from exc
+            raise UsageError(f"{what}: {exc}") from exc
         print(f"{what} left out: {exc}", file=sys.stderr)
         return None
     if found is None and given is not None:
-        raise _Refused(f"{what}: {path} does not exist")
+        raise UsageError(f"{what}: {path} does not exist")
     return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         description=__doc__.split("\n\n")[0],
-        epilog="A file named with an option must exist and be readable (exit status 2"
+        epilog="A file named with an option must exist and be readable (exit status 64"
         " otherwise); a default file that cannot be used is left out with a message.",
     )
-    parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
+    add_repo(parser)
     parser.add_argument("--asv-results", type=Path, help="asv results folder")
     parser.add_argument("--machine", help="asv machine name (default: the one with most results)")
     parser.add_argument("--results", type=Path, help="report.json of a perf validate run")
@@ -79,12 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budgets", type=Path, help="TOML file with tighter [budgets]")
     parser.add_argument("--title", default="taskorch performance report")
     parser.add_argument("--out", type=Path, default=Path("reports/performance"))
-    parser.add_argument("--gate", action="store_true", help="exit 3 if a criterion is not met")
+    parser.add_argument("--gate", action="store_true", help="exit 1 if a criterion is not met")
     args = parser.parse_args(argv)
-    root = args.root
+    root = args.repo or toplevel()
     try:
         if args.asv_results is not None and not args.asv_results.is_dir():
-            raise _Refused(f"asv results: {args.asv_results} is not a folder")
+            raise UsageError(f"asv results: {args.asv_results} is not a folder")
         results = _source(load_results, args.results, root / "reports/validation/report.json",
                           "validation run")  # fmt: skip
         leaks = _source(load_leaks, args.leakcheck, root / "reports/leakcheck.json",
@@ -94,10 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             budgets = load_budgets(args.budgets) if args.budgets else {}
         except ConfigurationError as exc:
-            raise _Refused(f"budgets: {exc}") from exc
-    except _Refused as exc:
-        print(f"generate_performance_report: {exc}; nothing written", file=sys.stderr)
-        return 2
+            raise UsageError(f"budgets: {exc}") from exc
+    except UsageError as exc:
+        raise UsageError(f"{exc}; nothing written") from exc
     history: History | None = None
     try:
         history = load_history(args.asv_results or results_dir(root), args.machine, root=root)
@@ -112,6 +109,6 @@ def main(argv: list[str] | None = None) -> int:
                         ("leakcheck results", leaks), ("monitor samples", samples)):  # fmt: skip
         print(f"{name:18} {'found' if found else 'absent'}")
     paths = report.write(args.out)
-    print(report.to_markdown())
+    print(paths["markdown"].read_text(encoding="utf-8"))
     print(f"wrote {paths['html']} and {paths['markdown']}")
-    return report.exit_status if args.gate else 0
+    return Exit.FAILED if args.gate and not report.passed else Exit.OK

@@ -10,13 +10,12 @@ Publishing is one command, ``scripts/publish.py [--repo PATH] [-o HTML_DIR]`` (:
 ``asv publish``, the regressions page rewritten from the history's change points
 (:func:`perfkit.sitedata.write_regressions`), then the libraries vendored. On a site already
 published, ``scripts/asv_assets.py [HTML_DIR]`` (default ``.asv/html``) vendors alone. Both exit
-0 when done, 1 when a step failed, a library could not be fetched or a page still refers to the
+0 when done, 4 when a step failed, a library could not be fetched or a page still refers to the
 network.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import re
@@ -29,6 +28,8 @@ from pathlib import Path
 from taskorch.errors import ConfigurationError
 
 from .asvdata import load_config, machines, one_sample_runs, scan
+from .commands.exits import Exit
+from .commands.options import Parser, add_repo
 from .files import write_bytes_atomic, write_text_atomic
 from .gitrepo import git, toplevel
 from .sitedata import write_regressions
@@ -178,21 +179,21 @@ def make_offline(html_dir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """``scripts/asv_assets.py [HTML_DIR]``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         description="Make a site published by `asv publish` render with no network.",
-        epilog="Exit status: 0 done, 1 a library could not be fetched or a page still refers to"
-        " the network.",
+        epilog="Exit status: 0 done, 4 no published site, a library could not be fetched or a"
+        " page still refers to the network.",
     )
     parser.add_argument("html_dir", nargs="?", type=Path, default=Path(".asv/html"),
                         help="the published site (default .asv/html)")  # fmt: skip
     html_dir: Path = parser.parse_args(argv).html_dir
     if not (html_dir / "index.html").exists():
         print(f"{html_dir}/index.html not found: run `asv publish` first", file=sys.stderr)
-        return 1
+        return Exit.CANNOT_RUN
     problems = make_offline(html_dir)
     for line in problems:
         print(line, file=sys.stderr)
-    return 1 if problems else 0
+    return Exit.CANNOT_RUN if problems else Exit.OK
 
 
 # How dense each kind of graph is, said in the site's navigation bar (static text).
@@ -278,13 +279,13 @@ def publish(root: Path, html_dir: Path | None = None) -> list[str]:
 
 def publish_main(argv: list[str] | None = None) -> int:
     """``scripts/publish.py [--repo PATH] [-o HTML_DIR]``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         description="Publish the benchmark history site: `asv publish`, the regressions page"
         " rewritten from the history's change points, the libraries vendored for offline use.",
-        epilog="Exit status: 0 done, 1 a step failed, a library could not be fetched or a page"
-        " still refers to the network.",
+        epilog="Exit status: 0 done, 4 results that must not be published, a step failed, a"
+        " library could not be fetched or a page still refers to the network.",
     )
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
+    add_repo(parser)
     parser.add_argument("-o", "--html-dir", type=Path,
                         help="where to publish (default: html_dir of asv.conf.json)")  # fmt: skip
     options = parser.parse_args(argv)
@@ -294,4 +295,4 @@ def publish_main(argv: list[str] | None = None) -> int:
         problems = [str(exc)]
     for line in problems:
         print(f"publish: {line}", file=sys.stderr)
-    return 1 if problems else 0
+    return Exit.CANNOT_RUN if problems else Exit.OK

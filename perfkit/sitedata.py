@@ -23,7 +23,6 @@ are written whole or not at all, so a failed rewrite leaves the previous page.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import io
 import itertools
@@ -40,6 +39,8 @@ from taskorch.errors import ConfigurationError
 
 from .asvdata import human, load_config, machines
 from .changepoints import Shift
+from .commands.exits import Exit
+from .commands.options import Parser, add_repo
 from .files import write_bytes_atomic, write_text_atomic
 from .gitrepo import toplevel
 from .history import History, load_history
@@ -172,10 +173,10 @@ def _feed(index: Mapping[str, Any], entries: Sequence[list[Any]]) -> bytes:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m perfkit.sitedata [--repo PATH]``: exit status 0, or 1 when there is no
+    """``python -m perfkit regressions [--repo PATH]``: exit status 0, or 4 when there is no
     published site."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
+    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
+    add_repo(parser)
     options = parser.parse_args(argv)
     try:
         root = options.repo or toplevel()
@@ -183,10 +184,6 @@ def main(argv: list[str] | None = None) -> int:
         count = write_regressions(config.html_dir, config.results_dir, root)
     except (ConfigurationError, subprocess.CalledProcessError) as exc:
         print(f"sitedata: {getattr(exc, 'stderr', '') or exc}", file=sys.stderr)
-        return 1
+        return Exit.CANNOT_RUN
     print(f"{config.html_dir}/regressions.json: {count} regression(s) by the history's rule")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return Exit.OK

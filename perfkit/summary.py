@@ -11,19 +11,19 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .commands.exits import Exit
 from .regression import DEFAULT_THRESHOLD
 
 __all__ = ["markdown"]
 
 VERDICTS = {
-    0: "✅ OK",
-    1: "❌ REGRESSED",
-    2: "❌ A BENCHMARK BROKE",
-    3: "❌ REGRESSED AND A BENCHMARK BROKE",
-    4: "⚠️ COULD NOT RUN",
+    Exit.OK: "✅ OK",
+    Exit.FAILED: "❌ REGRESSED",
+    Exit.BROKE: "❌ A BENCHMARK BROKE",
+    Exit.FAILED | Exit.BROKE: "❌ REGRESSED AND A BENCHMARK BROKE",
+    Exit.CANNOT_RUN: "⚠️ COULD NOT RUN",
+    Exit.USAGE: "⚠️ COULD NOT RUN: BAD ARGUMENTS",
 }
-# Exit status 8, alone or beside 1 and 2: something the night was asked to judge judged nothing.
-NOT_JUDGED = 8
 # The most characters of text from elsewhere (a process's output) one cell shows.
 _CELL = 300
 
@@ -32,8 +32,9 @@ def verdict(status: int) -> str:
     """The headline of an exit status."""
     if status in VERDICTS:
         return VERDICTS[status]
-    said = VERDICTS[status & ~NOT_JUDGED]
-    if status & ~NOT_JUDGED == 0:
+    # Exit status 8, alone or beside 1 and 2: something asked for judged nothing.
+    said = VERDICTS[status & ~Exit.NOT_JUDGED]
+    if status & ~Exit.NOT_JUDGED == 0:
         return "⚠️ JUDGED NOTHING OF WHAT WAS ASKED"
     return f"{said}, AND JUDGED NOTHING OF SOME OF WHAT WAS ASKED"
 

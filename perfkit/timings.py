@@ -11,9 +11,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from .calibration_data import load_thresholds
+from .controls import machine_reason, raw_twins
 from .culprit import Finding, first_moved
-from .history import calibration_file, raw_twins
-from .regression import Change, Status, higher_is_better, load_thresholds, weighed
+from .history import calibration_file
+from .regression import Change, Status, higher_is_better, weighed
 from .trials import (
     FIRST,
     Benchmark,
@@ -93,12 +95,10 @@ def timing_changes(
     machine, out = [], []
     for name, change in sorted(changes.items()):
         twin = changes.get(twins.get(name, ""))
-        if change.status in moved and name.startswith("raw."):
-            why = "a raw sqlite3 reference moved"
-        elif change.status in moved and twin is not None and twin.status is change.status:
-            why = f"moved with its raw reference {twin.benchmark} (x{twin.ratio:.3f})"
-        else:
-            why = ""
+        alike = twin is not None and twin.status is change.status
+        why = ""
+        if change.status in moved:
+            why = machine_reason(name, None if twin is None else twin.benchmark, alike)
         if why:
             machine.append(
                 replace(change, status=Status.UNCHANGED, reason=f"{why}: {change.reason}")

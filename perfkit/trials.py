@@ -48,6 +48,7 @@ __all__ = [
     "TrialError",
     "environment_python",
     "process_value",
+    "schedule",
     "sides",
     "timed_benchmarks",
     "trial",
@@ -284,8 +285,7 @@ def trial(
     values: tuple[list[float], list[float]] = ([], [])
     threshold = threshold_of(benchmark.name, thresholds)
     turn = 0
-    target = first
-    while True:
+    for target in schedule(first, most):
         while len(values[1]) < target:
             order = (0, 1) if turn % 2 == 0 else (1, 0)
             for i in order:
@@ -298,9 +298,21 @@ def trial(
                 return Trial(benchmark, tuple(values[0]), tuple(values[1]), None,
                              _skipped(runner, benchmark, (before, after), values))  # fmt: skip
         weighing = weigh(values[0], values[1], threshold, alpha)
-        if weighing.answer is not Answer.UNKNOWN or target >= most:
-            return Trial(benchmark, tuple(values[0]), tuple(values[1]), weighing)
-        target = min(most, target + STEP)
+        if weighing.answer is not Answer.UNKNOWN:
+            break
+    return Trial(benchmark, tuple(values[0]), tuple(values[1]), weighing)
+
+
+def schedule(first: int = FIRST, most: int = MOST) -> Iterator[int]:
+    """The processes a side at each weighing of a trial: ``first``, then :data:`STEP` more while
+    the answer is unknown, up to ``most``. The nightly job takes processes so, and the A/A
+    calibration deals them out so."""
+    n = first
+    while True:
+        yield n
+        if n >= most:
+            return
+        n = min(most, n + STEP)
 
 
 def _skipped(

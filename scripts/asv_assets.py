@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Make a site published by ``asv publish`` render with no network (:mod:`perfkit.site`).
+"""Make a site published by ``asv publish`` render with no network: ``python -m perfkit assets``
+(:mod:`perfkit.site`).
 
-Usage: scripts/asv_assets.py [HTML_DIR]      (default: .asv/html; run after ``asv publish``)
-Exit status: 0 done, 1 a library could not be fetched or a page still refers to the network.
-"""
+Usage: scripts/asv_assets.py [HTML_DIR]      (default: .asv/html; run after ``asv publish``)"""
 
 import sys
+from pathlib import Path
 
-from perfkit.site import main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+
+from perfkit.commands import run
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(run("assets", sys.argv[1:]))

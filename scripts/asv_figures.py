@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Print the figures of one commit's asv results (:mod:`perfkit.figures`) as a Markdown table.
+"""Print the figures of one commit's asv results as a Markdown table: ``python -m perfkit
+figures`` (:mod:`perfkit.figures`).
 
 Usage: scripts/asv_figures.py [COMMIT] [--machine NAME] [--repo PATH]
-(defaults: main, ref-2core, the repository of the working directory)
-"""
+(defaults: main, $TASKORCH_ASV_MACHINE else the host name, the working repository)"""
 
 import sys
+from pathlib import Path
 
-from perfkit.figures import main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+
+from perfkit.commands import run
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(run("figures", sys.argv[1:]))

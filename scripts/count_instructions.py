@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Run :mod:`perfkit.count_cli`: instructions per operation under callgrind; ``--help`` lists
-the options."""
+"""Instructions per operation under callgrind: ``python -m perfkit count``
+(:mod:`perfkit.count_cli`); ``--help`` lists the options."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 
-from perfkit.count_cli import main
+from perfkit.commands import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("count", sys.argv[1:]))

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Run :mod:`perfkit.nightly`; ``--help`` lists the options."""
+"""The nightly regression job: ``python -m perfkit nightly`` (:mod:`perfkit.nightly`); ``--help``
+lists the options and the exit statuses."""
 
 import sys
+from pathlib import Path
 
-from perfkit.nightly import main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+
+from perfkit.commands import run
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(run("nightly", sys.argv[1:]))

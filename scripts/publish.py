@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""Publish the benchmark history site in one step (:func:`perfkit.site.publish`): ``asv publish``,
-the regressions page rewritten from the history's change points, the libraries vendored.
+"""Publish the benchmark history site in one step: ``python -m perfkit publish``
+(:func:`perfkit.site.publish`): ``asv publish``, the regressions page rewritten from the
+history's change points, the libraries vendored.
 
-Usage: scripts/publish.py [--repo PATH] [-o HTML_DIR]   (default: html_dir of asv.conf.json)
-Exit status: 0 done, 1 a step failed, a library could not be fetched or a page still refers to
-the network.
-"""
+Usage: scripts/publish.py [--repo PATH] [-o HTML_DIR]   (default: html_dir of asv.conf.json)"""
 
 import sys
+from pathlib import Path
 
-from perfkit.site import publish_main
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
+
+from perfkit.commands import run
 
 if __name__ == "__main__":
-    sys.exit(publish_main(sys.argv[1:]))
+    sys.exit(run("publish", sys.argv[1:]))

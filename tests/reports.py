@@ -3,7 +3,6 @@ validation run, leak verdicts and monitor samples, with hostile text in every st
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from perfkit import SessionResults, SpecResult, generate_performance_report
 from perfkit.history import load_history
 from perfkit.monitor import Sample
 from perfkit.sources import LeakEntry
+from tests.asvfiles import Value, write_results
 
 EVIL = "<script>alert('x')</script><img src=http://example.com/x.png>"
 #: What a hostile string must never be seen as, anywhere in a page: markup that would run.
@@ -19,35 +19,29 @@ MARKUP = ("<script>alert", "<img src=http", "</script><img")
 STEP = [40e-6, 41e-6, 39e-6, 40e-6, 60e-6, 61e-6, 59e-6, 60e-6]
 
 
+def commit(i: int) -> str:
+    """The made-up commit hash of the ``i``-th result set of :func:`write_asv`."""
+    return f"{i:08x}".ljust(40, "0")
+
+
 def write_asv(results: Path, values: list[float], raw: list[float], hostile: bool = False) -> None:
-    """A tiny asv 0.6 results folder: one machine, one commit per value (``hostile``: plus a
-    benchmark whose name and unit are :data:`EVIL`)."""
-    machine = results / "box"
-    machine.mkdir(parents=True)
-    (machine / "machine.json").write_text('{"machine": "box", "version": 1}')
-    (results / "benchmarks.json").write_text(json.dumps({
-        "core.Plan.time_plan": {"unit": "seconds"},
-        "raw.RawInsert.time_raw_insert": {"unit": "seconds"},
-        "version": 2,
-    }))  # fmt: skip
-    columns = ["result", "params", "version", "started_at", "duration"]
-    for i, (ours, theirs) in enumerate(zip(values, raw, strict=True)):
-        data = {
-            "commit_hash": f"{i:040x}", "env_name": "venv", "date": 1_700_000_000_000 + i,
-            "params": {"machine": "box"}, "python": "3.11", "requirements": {}, "env_vars": {},
-            "result_columns": columns, "durations": {}, "version": 2,
-            "results": {
-                "core.Plan.time_plan": [[ours, ours * 9], [["1", "10"]], "v", 0, 1.0],
-                "raw.RawInsert.time_raw_insert": [[theirs, None], [["1", "10"]], "v", 0, 1.0],
-            },
-        }  # fmt: skip
-        if hostile:
-            data["results"][f"core.Evil.time_{EVIL}"] = [[ours], [["1"]], EVIL, 0, 1.0]
-        (machine / f"{i:08x}-venv.json").write_text(json.dumps(data))
+    """A tiny asv results folder, written by asv's own classes: one machine, one commit per
+    value (``hostile``: plus a benchmark whose name, unit and version are :data:`EVIL`)."""
+    ours, theirs, evil = (
+        "core.Plan.time_plan",
+        "raw.RawInsert.time_raw_insert",
+        f"core.Evil.time_{EVIL}",
+    )
+    params: dict[str, list[list[str]]] = {ours: [["1", "10"]], theirs: [["1", "10"]]}
+    units, versions = {}, {ours: "v", theirs: "v"}
     if hostile:
-        described = json.loads((results / "benchmarks.json").read_text())
-        described[f"core.Evil.time_{EVIL}"] = {"unit": EVIL}
-        (results / "benchmarks.json").write_text(json.dumps(described))
+        params[evil], units[evil], versions[evil] = [["1"]], EVIL, EVIL
+    for i, (value, reference) in enumerate(zip(values, raw, strict=True)):
+        found: dict[str, list[Value]] = {ours: [value, value * 9], theirs: [reference, None]}
+        if hostile:
+            found[evil] = [value]
+        write_results(results, "box", commit(i), found, date=1_700_000_000_000 + i,
+                      params=params, units=units, versions=versions)  # fmt: skip
 
 
 def session(title: str = "nightly") -> SessionResults:

@@ -9,7 +9,6 @@ median of the per-round ratios AFTER/BEFORE. Invariants are checked after every 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -18,10 +17,12 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from ..commands.exits import Exit
+from ..commands.options import Parser, integer
 from ..demo import drain_demo
 from ..harness.environment import environment
 from ..harness.store import scratch_url, temporary_directory
-from .common import emit, positive_int
+from .common import StressFailure, emit
 
 
 def export(rev: str, into: Path) -> Path:
@@ -48,7 +49,7 @@ def child(agents: int, tasks: int, options: str) -> None:
     with scratch_url("stress", prefix="taskorch-stress-") as url:
         report, check = drain_demo(url, tasks=tasks, agents=agents, **json.loads(options))
     if not check.ok:
-        raise SystemExit(f"invariants broken: {check}")
+        raise StressFailure(f"invariants broken: {check}")
     d = report.as_dict()
     print(
         json.dumps(
@@ -61,17 +62,17 @@ def child(agents: int, tasks: int, options: str) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["--child"]:
         child(int(args_in[1]), int(args_in[2]), args_in[3])
-        return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        return Exit.OK
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("before")
     parser.add_argument("after")
-    parser.add_argument("--agents", type=positive_int, default=1000)
-    parser.add_argument("--tasks", type=positive_int, default=20_000)
-    parser.add_argument("--rounds", type=positive_int, default=5)
+    parser.add_argument("--agents", type=integer(1), default=1000)
+    parser.add_argument("--tasks", type=integer(1), default=20_000)
+    parser.add_argument("--rounds", type=integer(1), default=5)
     parser.add_argument("--options", default="{}", help="Fleet options as JSON, for both")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(args_in)
@@ -101,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
         },
         args.json,
     )
+    return Exit.OK
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # the measured child: python -m perfkit.stress.ab --child ...
+    sys.exit(main())

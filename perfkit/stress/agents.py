@@ -13,17 +13,18 @@ leases; it must be 0.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from typing import Any
 
 import taskorch
 
+from ..commands.exits import Exit
+from ..commands.options import Parser, integer, number
 from ..fleets import timed_fleet
 from ..harness.environment import environment
 from ..harness.memory import MemorySampler
 from ..harness.store import scratch_url
-from .common import emit, positive_int
+from .common import emit
 
 
 def run(agents: int, duration: float, tasks: int, work: float) -> dict[str, Any]:
@@ -43,16 +44,14 @@ def run(agents: int, duration: float, tasks: int, work: float) -> dict[str, Any]
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=positive_int, nargs="+", default=[50, 200, 1000])
-    parser.add_argument("--duration", type=float, default=20.0)
-    parser.add_argument("--tasks", type=positive_int, help="subtasks planned (default: 12,000/s)")
-    parser.add_argument("--work-ms", type=float, default=0.0, help="simulated handler time")
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=integer(1), nargs="+", default=[50, 200, 1000])
+    parser.add_argument("--duration", type=number(0, above=True), default=20.0)
+    parser.add_argument("--tasks", type=integer(1), help="subtasks planned (default: 12,000/s)")
+    parser.add_argument("--work-ms", type=number(0), default=0.0, help="simulated handler time")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(argv)
-    if not args.duration > 0 or args.work_ms < 0:
-        parser.error("--duration must be positive and --work-ms not negative")
     tasks = args.tasks or int(12_000 * args.duration) + 10_000
     results = []
     for n in args.agents:
@@ -61,9 +60,4 @@ def main(argv: list[str] | None = None) -> None:
         summary = {k: result[k] for k in ("agents", "loops_per_s", "errors", "invariants_ok")}
         print(summary, flush=True)
     emit({"machine": environment(), "duration_s": args.duration, "runs": results}, args.json)
-    if not all(r["invariants_ok"] and r["errors"] == 0 for r in results):
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    main()
+    return Exit.OK if all(r["invariants_ok"] and r["errors"] == 0 for r in results) else Exit.FAILED

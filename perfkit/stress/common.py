@@ -1,25 +1,18 @@
-"""What the stress runs' command lines share: counts checked as they are parsed, and the result
-printed as JSON and kept in a file."""
+"""What the stress runs share: the failure a run reports, and the result printed as JSON and
+kept in a file."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["emit", "positive_int"]
+__all__ = ["StressFailure", "emit"]
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+class StressFailure(Exception):
+    """A stress run saw what must not happen: a broken invariant, a child that made no
+    progress; the command exits ``Exit.FAILED``, saying what."""
 
 
 def emit(result: dict[str, Any], out: str | None) -> None:

@@ -16,15 +16,16 @@ Options: --tasks N (per run), --rounds R, --json FILE. Every run's invariants ar
 
 from __future__ import annotations
 
-import argparse
 import sys
 from statistics import median
 from typing import Any
 
+from ..commands.exits import Exit
+from ..commands.options import Parser, integer
 from ..demo import drain_demo
 from ..harness.environment import environment
 from ..harness.store import scratch_url
-from .common import emit, positive_int
+from .common import StressFailure, emit
 
 Variant = dict[str, Any]
 
@@ -80,7 +81,7 @@ def run_variant(settings: Variant, agents: int, tasks: int) -> dict[str, Any]:
     finally:
         sys.setswitchinterval(before)
     if not check.ok:
-        raise SystemExit(f"invariants broken: {check}")
+        raise StressFailure(f"invariants broken: {check}")
     d = report.as_dict()
     return {
         "loops_per_s": d["loops_per_s"],
@@ -92,21 +93,25 @@ def run_variant(settings: Variant, agents: int, tasks: int) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("knob", choices=sorted(KNOBS))
-    parser.add_argument("--tasks", type=positive_int, default=20_000)
-    parser.add_argument("--rounds", type=positive_int, default=3)
+    parser.add_argument("--tasks", type=integer(1), default=20_000)
+    parser.add_argument("--rounds", type=integer(1), default=3)
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(argv)
     agents, variants = KNOBS[args.knob]
     labels = list(variants)
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
-    for r in range(args.rounds):
-        order = labels[r % len(labels) :] + labels[: r % len(labels)]
-        for label in order:
-            runs[label].append(run_variant(variants[label], agents, args.tasks))
-            print(f"round {r + 1} {label}: {runs[label][-1]}", file=sys.stderr)
+    try:
+        for r in range(args.rounds):
+            order = labels[r % len(labels) :] + labels[: r % len(labels)]
+            for label in order:
+                runs[label].append(run_variant(variants[label], agents, args.tasks))
+                print(f"round {r + 1} {label}: {runs[label][-1]}", file=sys.stderr)
+    except StressFailure as exc:
+        print(f"compare: {exc}", file=sys.stderr)
+        return Exit.FAILED
     base = labels[0]
     summary = {}
     for label in labels:
@@ -128,7 +133,4 @@ def main(argv: list[str] | None = None) -> None:
         },
         args.json,
     )
-
-
-if __name__ == "__main__":
-    main()
+    return Exit.OK

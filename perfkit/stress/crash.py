@@ -13,7 +13,6 @@ claimed again and completed by the parent; ``PRAGMA integrity_check`` is ``ok``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -31,10 +30,12 @@ import taskorch
 from taskorch import Task
 from taskorch.agents import Fleet
 
+from ..commands.exits import Exit
+from ..commands.options import Parser, integer, number
 from ..demo import DemoHandler, plan_demo
 from ..harness.environment import environment
 from ..harness.store import fresh_path, new_directory
-from .common import emit, positive_int
+from .common import emit
 
 
 class AppendLedger(Counter[int]):
@@ -71,18 +72,18 @@ def completed_in(log: Path) -> int:
     return len(log.read_text().split()) if log.exists() else 0
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     args_in = sys.argv[1:] if argv is None else argv
     if args_in[:1] == ["--child"]:
         url, ledger_file, agents, lease, work = args_in[1:]
         child(url, Path(ledger_file), int(agents), float(lease), float(work))
-        return
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=positive_int, default=2000)
-    parser.add_argument("--agents", type=positive_int, default=50)
-    parser.add_argument("--lease", type=float, default=1.0)
-    parser.add_argument("--work-ms", type=float, default=20.0)
-    parser.add_argument("--kill-after", type=positive_int, default=500,
+        return Exit.OK
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=integer(1), default=2000)
+    parser.add_argument("--agents", type=integer(1), default=50)
+    parser.add_argument("--lease", type=number(0, above=True), default=1.0)
+    parser.add_argument("--work-ms", type=number(0), default=20.0)
+    parser.add_argument("--kill-after", type=integer(1), default=500,
                         help="completions before the kill")  # fmt: skip
     parser.add_argument("--dir", help="working folder (default: a new temporary one)")
     parser.add_argument("--json", help="also write the result to this file")
@@ -102,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
         while completed_in(log) < args.kill_after or not watcher.status().subtasks.get("claimed"):
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise SystemExit("the child made no progress, or ended before the kill")
+                print(
+                    "crash: the child made no progress, or ended before the kill", file=sys.stderr
+                )
+                return Exit.FAILED
             time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -144,9 +148,8 @@ def main(argv: list[str] | None = None) -> None:
         "ok": not problems,
     }
     emit(result, args.json)
-    if problems:
-        raise SystemExit(1)
+    return Exit.FAILED if problems else Exit.OK
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # the killed child: python -m perfkit.stress.crash --child ...
+    sys.exit(main())

@@ -10,28 +10,27 @@ subtasks of the layer before. Reports plan time, drain time and throughput, RSS 
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import taskorch
 
+from ..commands.exits import Exit
+from ..commands.options import Parser, integer
 from ..demo import drain_plans, plan_demo
 from ..harness.environment import environment
 from ..harness.memory import MIB, MemorySampler, peak_rss_bytes
 from ..harness.store import scratch_url
-from .common import emit, positive_int
+from .common import emit
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=positive_int, default=100_000)
-    parser.add_argument("--agents", type=positive_int, default=1000)
-    parser.add_argument("--fan-in", type=int, default=2)
-    parser.add_argument("--width", type=positive_int, default=1000)
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=integer(1), default=100_000)
+    parser.add_argument("--agents", type=integer(1), default=1000)
+    parser.add_argument("--fan-in", type=integer(0), default=2)
+    parser.add_argument("--width", type=integer(1), default=1000)
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(argv)
-    if args.fan_in < 0:
-        parser.error("--fan-in must not be negative")
     with (
         scratch_url("stress", prefix="taskorch-stress-") as url,
         taskorch.open(url) as orch,
@@ -58,9 +57,4 @@ def main(argv: list[str] | None = None) -> None:
         "invariants": str(check),
     }
     emit(result, args.json)
-    if not check.ok:
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    main()
+    return Exit.OK if check.ok else Exit.FAILED

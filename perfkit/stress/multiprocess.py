@@ -15,7 +15,6 @@ time, not hang.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import multiprocessing as mp
@@ -28,10 +27,12 @@ from typing import Any
 import taskorch
 from taskorch.agents import Fleet
 
+from ..commands.exits import Exit
+from ..commands.options import Parser, integer, number
 from ..demo import DemoHandler, check_invariants, plan_demo
 from ..harness.environment import environment
 from ..harness.store import fresh_path, fresh_url, temporary_directory
-from .common import emit, positive_int
+from .common import emit
 
 
 def worker(url: str, agents: int, tasks: int, barrier: Any, out: str) -> None:
@@ -124,16 +125,14 @@ def locked(folder: Path, busy_timeout: float) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--processes", type=positive_int, default=4)
-    parser.add_argument("--agents", type=positive_int, default=250, help="agents per process")
-    parser.add_argument("--tasks", type=positive_int, default=40_000, help="in all")
-    parser.add_argument("--busy-timeout", type=float, default=1.0)
+def main(argv: list[str] | None = None) -> int:
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--processes", type=integer(1), default=4)
+    parser.add_argument("--agents", type=integer(1), default=250, help="agents per process")
+    parser.add_argument("--tasks", type=integer(1), default=40_000, help="in all")
+    parser.add_argument("--busy-timeout", type=number(0, above=True), default=1.0)
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args(argv)
-    if not args.busy_timeout > 0:
-        parser.error("--busy-timeout must be positive")
     with temporary_directory("taskorch-mp-") as tmp:
         result = {
             "machine": environment(),
@@ -141,9 +140,4 @@ def main(argv: list[str] | None = None) -> None:
             "locked": locked(tmp, args.busy_timeout),
         }
     emit(result, args.json)
-    if not (result["cold_start"]["ok"] and result["locked"]["ok"]):
-        raise SystemExit(1)
-
-
-if __name__ == "__main__":
-    main()
+    return Exit.OK if result["cold_start"]["ok"] and result["locked"]["ok"] else Exit.FAILED

@@ -20,11 +20,9 @@ Exit status 0 when every invariant holds, 1 otherwise. ``--json`` prints the fig
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -37,6 +35,8 @@ from typing import Any
 
 import taskorch
 
+from ..commands.exits import Exit
+from ..commands.options import Parser, integer, number
 from ..harness.store import temporary_directory
 from ..plans import independent
 
@@ -206,14 +206,14 @@ def scratch_schema(url: str) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = Parser(description=__doc__.split("\n\n")[0])
     env = os.environ.get("TASKORCH_POSTGRES_URL") or os.environ.get("TASKORCH_TEST_POSTGRES_URL")
     parser.add_argument("--url", default=env, help="server URL (default: start a throw-away one)")
-    parser.add_argument("--threads", type=int, default=32)
-    parser.add_argument("--pool-size", type=int, default=4)
-    parser.add_argument("--pool-timeout", type=float, default=0.05, help="seconds")
-    parser.add_argument("--tasks", type=int, default=1000, help="per phase")
-    parser.add_argument("--hold", type=float, default=0.02, help="seconds a batch holds")
+    parser.add_argument("--threads", type=integer(1), default=32)
+    parser.add_argument("--pool-size", type=integer(1), default=4)
+    parser.add_argument("--pool-timeout", type=number(0, above=True), default=0.05, help="seconds")
+    parser.add_argument("--tasks", type=integer(1), default=1000, help="per phase")
+    parser.add_argument("--hold", type=number(0), default=0.02, help="seconds a batch holds")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     with server(args.url) as base, scratch_schema(base) as url:
@@ -235,8 +235,4 @@ def main(argv: list[str] | None = None) -> int:
             f" {result.claimed_more_than_once} tasks claimed twice, {result.unfinished} unfinished"
             f" -> {'OK' if result.invariants_hold else 'BROKEN'}"
         )
-    return 0 if result.invariants_hold else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return Exit.OK if result.invariants_hold else Exit.FAILED

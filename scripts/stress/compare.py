@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Run :mod:`perfkit.stress.compare`; ``--help`` lists the options."""
+"""``python -m perfkit stress compare`` (:mod:`perfkit.stress.compare`);
+``--help`` lists the options."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout, uninstalled
 
-from perfkit.stress.compare import main
+from perfkit.commands import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("stress", ["compare", *sys.argv[1:]]))

@@ -123,7 +123,7 @@ class PostgresStore:
                 finally:
                     self._local.conn = None
         except psycopg.Error as exc:  # BEGIN, COMMIT or the checkout itself failed
-            raise translate(exc, self) from exc
+            raise translate(exc, self._where, self.options) from exc
 
     @contextmanager
     def _atomic(self) -> Iterator[Conn]:

@@ -13,21 +13,32 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeAlias, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeAlias, TypeVar
 
 import psycopg
 from psycopg import errors as pg
 from psycopg_pool import PoolTimeout
 
 from ..errors import DatabaseLockedError, PoolTimeoutError, StorageError
-
-if TYPE_CHECKING:
-    from .postgres import PostgresStore
+from .postgres_options import Options
 
 Conn: TypeAlias = psycopg.Connection[tuple[Any, ...]]
 
+
+class Translatable(Protocol):
+    """What :func:`translated` reads of the store whose methods it wraps."""
+
+    options: Options
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def describe(self) -> str: ...
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
+S = TypeVar("S", bound=Translatable)
 
 # Conflicts that PostgreSQL resolves by aborting one transaction: safe to run the operation again.
 RETRYABLE = (pg.DeadlockDetected, pg.SerializationFailure)
@@ -35,40 +46,40 @@ ATTEMPTS = 3
 
 
 def translated(
-    method: Callable[Concatenate[PostgresStore, P], R],
-) -> Callable[Concatenate[PostgresStore, P], R]:
+    method: Callable[Concatenate[S, P], R],
+) -> Callable[Concatenate[S, P], R]:
     """Turn psycopg's exceptions into taskorch's; retry an operation that lost a deadlock."""
 
     @functools.wraps(method)
-    def wrapper(self: PostgresStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
         attempts = 1 if self.in_transaction else ATTEMPTS
         for attempt in range(1, attempts + 1):
             try:
                 return method(self, *args, **kwargs)
             except RETRYABLE as exc:
                 if attempt == attempts:
-                    raise translate(exc, self) from exc
+                    raise translate(exc, self.describe(), self.options) from exc
             except psycopg.Error as exc:
-                raise translate(exc, self) from exc
+                raise translate(exc, self.describe(), self.options) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     return wrapper
 
 
-def translate(exc: psycopg.Error, store: PostgresStore) -> StorageError:
-    """The taskorch error for a psycopg error raised while ``store`` was working."""
-    where = store.describe()
+def translate(exc: psycopg.Error, where: str, options: Options) -> StorageError:
+    """The taskorch error for a psycopg error raised while working on the database ``where``
+    describes, with the limits of ``options``."""
     if isinstance(exc, PoolTimeout):
         return PoolTimeoutError(
-            f"{where}: no database connection became free within {store.pool_timeout:g}s"
-            f" (pool_size={store.pool_size}, all in use by other threads); raise ?pool_size="
+            f"{where}: no database connection became free within {options.pool_timeout:g}s"
+            f" (pool_size={options.pool_size}, all in use by other threads); raise ?pool_size="
             " (within the server's max_connections) or ?pool_timeout= in the URL, or run fewer"
             " threads per process"
         )
     if isinstance(exc, pg.LockNotAvailable):
         return DatabaseLockedError(
             f"{where}: a row stayed locked by another transaction for longer than"
-            f" busy_timeout={store.busy_timeout:g}s ({exc.diag.message_primary}); retry later,"
+            f" busy_timeout={options.busy_timeout:g}s ({exc.diag.message_primary}); retry later,"
             " or raise ?busy_timeout= in the URL"
         )
     if isinstance(exc, RETRYABLE):
@@ -79,7 +90,7 @@ def translate(exc: psycopg.Error, store: PostgresStore) -> StorageError:
     if isinstance(exc, pg.QueryCanceled):  # SQLSTATE 57014: statement_timeout ran out
         return _retryable(
             f"{where}: a statement ran longer than"
-            f" statement_timeout={store.options.statement_timeout:g}s and was cancelled"
+            f" statement_timeout={options.statement_timeout:g}s and was cancelled"
             f" ({_message(exc)}); the transaction was rolled back, so retry it, or raise"
             " ?statement_timeout= in the URL (0: no limit)"
         )

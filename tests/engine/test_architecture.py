@@ -6,16 +6,20 @@ other way: it uses the engine's public API, and the ``taskorch`` command finds `
 and ``taskorch perf`` through the ``taskorch.commands`` entry points, which load only when the
 command line parser is built. leakcheck imports nothing of taskorch or the toolkit (its suite
 names its default registry, ``perfkit.workloads``, as a string); no package imports the
-benchmarks (asv loads them).
+benchmarks (asv loads them). No module of ``taskorch/`` or ``perfkit/`` is part of an import
+cycle, counting every import: at the top, inside functions and for type checking alone.
 See docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
+import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +129,124 @@ def test_importing_the_engine_loads_no_toolkit_module() -> None:
 
 def test_the_probe_sees_a_toolkit_module_once_one_is_imported() -> None:
     assert "perfkit.workloads" in loaded_after("import taskorch, perfkit.workloads")
+
+
+def module_names(package: str) -> dict[str, Path]:
+    """Every module of ``package`` by dotted name (a package by its own name)."""
+    found = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _absolute(node: ast.ImportFrom, importer: str, is_package: bool) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = importer.split(".")
+    base = base[: len(base) - node.level + (1 if is_package else 0)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def module_imports(name: str, path: Path, known: Mapping[str, Path]) -> set[str]:
+    """The modules of ``known`` that the module ``name`` imports, by any statement anywhere in
+    it; a package it lies in is not counted (Python has imported it already)."""
+    is_package = path.name == "__init__.py"
+    targets: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module = _absolute(node, name, is_package)
+            targets.add(module)
+            targets.update(f"{module}.{alias.name}" for alias in node.names)
+    ancestors = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+    return {t for t in targets if t in known and t != name and t not in ancestors}
+
+
+def import_cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle_and_only_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
+    assert import_cycles(graph) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_relative_imports_resolve_to_the_modules_they_name(tmp_path: Path) -> None:
+    (tmp_path / "pkg" / "sub").mkdir(parents=True)
+    source = "from . import sibling\nfrom .sub import leaf\nfrom .. import top\n"
+    (tmp_path / "pkg" / "sub" / "mod.py").write_text(source)
+    known = {name: tmp_path for name in ("pkg", "pkg.sub", "pkg.sub.sibling", "pkg.sub.sub",
+                                         "pkg.sub.sub.leaf", "pkg.top")}  # fmt: skip
+    found = module_imports("pkg.sub.mod", tmp_path / "pkg" / "sub" / "mod.py", known)
+    assert found == {"pkg.sub.sibling", "pkg.sub.sub", "pkg.sub.sub.leaf", "pkg.top"}
+
+
+@pytest.mark.parametrize("package", ["taskorch", "perfkit"])
+def test_no_import_cycle(package: str) -> None:
+    known = module_names(package)
+    assert len(known) > 10, f"the scan must see the modules of {package}"
+    graph = {name: module_imports(name, path, known) for name, path in known.items()}
+    assert import_cycles(graph) == [], f"{package} has import cycles"
+
+
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+
+
+def _section(heading: str, end: str) -> str:
+    text = ARCHITECTURE.read_text(encoding="utf-8")
+    start = text.index(heading)
+    return text[start : text.index(end, start)]
+
+
+def _as_listed(module: str) -> str:
+    """How the toolkit table names a module: ``x.py`` at the top, ``pkg/`` within a package."""
+    parts = module.split(".")
+    inside = len(parts) > 2 or (ROOT / "perfkit" / parts[1]).is_dir()
+    return f"{parts[1]}/" if inside else f"{parts[1]}.py"
+
+
+def test_the_architecture_lists_every_module_of_the_toolkit() -> None:
+    table = _section("## The measuring toolkit (`perfkit/`)", "\n## ")
+    named = set(re.findall(r"`([A-Za-z_0-9]+\.py|[a-z_]+/)`", table))
+    modules = [name for name in sorted(module_names("perfkit")) if name != "perfkit"]
+    unlisted = [name for name in modules if _as_listed(name) not in named]
+    assert unlisted == [], "docs/architecture.md's toolkit table lacks these"
+
+
+def test_the_architecture_lists_every_module_of_the_engine() -> None:
+    tree = _section("## The engine (`taskorch/`)", "The layers, each importing")
+    listed = re.findall(r"[A-Za-z_0-9*]+\.py", tree)
+    files = sorted(p.name for p in (ROOT / "taskorch").rglob("*.py"))
+    unlisted = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in listed)]
+    assert unlisted == [], "docs/architecture.md's engine tree lacks these"

@@ -12,6 +12,8 @@ import pytest
 
 from perfkit import calibration
 from perfkit.calibration import FLOOR, deal, simulate, thresholds_from
+from perfkit.commands import Exit, run
+from perfkit.commands.options import UsageError
 from perfkit.regression import Answer
 from perfkit.trials import MOST
 from tests.support import ROOT
@@ -68,24 +70,24 @@ def test_the_command_on_a_kept_pool_writes_thresholds(
     )
 
 
-def test_a_kept_pool_that_is_no_calibration_file_exits_2(
+def test_a_kept_pool_that_is_no_calibration_file_is_bad_usage(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     kept = tmp_path / "kept.json"
     kept.write_text(json.dumps({"commit": "c", "pool": {"t.T.time_t": [1.0, 2.0]}}))
-    assert calibration.main(["--repo", str(tmp_path), "--pool", str(kept)]) == 2
+    assert calibration.main(["--repo", str(tmp_path), "--pool", str(kept)]) == Exit.USAGE
     assert "t.T.time_t needs" in capsys.readouterr().err
     kept.write_text("[]")
-    assert calibration.main(["--repo", str(tmp_path), "--pool", str(kept)]) == 2
+    assert calibration.main(["--repo", str(tmp_path), "--pool", str(kept)]) == Exit.USAGE
 
 
 @pytest.mark.parametrize(
     "argv", [["--processes", "3"], ["--nights", "0"], ["--bogus"], ["--machine", "../../x"]]
 )
-def test_bad_arguments_exit_2(argv: list[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
+def test_bad_arguments_are_bad_usage(argv: list[str]) -> None:
+    with pytest.raises(UsageError):
         calibration.parse_args(argv)
-    assert exited.value.code == 2
+    assert run("calibrate", argv) == Exit.USAGE
 
 
 def test_benchmarks_the_nightly_does_not_weigh_are_refused_before_measuring(
@@ -93,7 +95,7 @@ def test_benchmarks_the_nightly_does_not_weigh_are_refused_before_measuring(
 ) -> None:
     out = tmp_path / "thresholds.json"
     argv = ["--repo", str(ROOT), "--bench", r"^graph\.", "--out", str(out)]
-    assert calibration.main(argv) == 2
+    assert calibration.main(argv) == Exit.USAGE
     assert "--bench" in capsys.readouterr().err and not out.exists()
 
 
@@ -118,5 +120,5 @@ def test_the_command_pools_the_processes_of_nightly_reports(tmp_path: Path) -> N
     (tmp_path / "bad.json").write_text("{}")
     assert (
         calibration.main(["--repo", str(tmp_path), "--from-nights", str(tmp_path / "bad.json")])
-        == 2
+        == Exit.USAGE
     )

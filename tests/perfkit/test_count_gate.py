@@ -218,7 +218,7 @@ def test_the_job_names_culprit_and_evidence_and_writes_markdown(
 
 @pytest.mark.parametrize("argv", [["--count-threshold", "0"], ["--count-threshold", "2"],
                                   ["--no-leakcheck", "--bogus"]])  # fmt: skip
-def test_bad_arguments_still_exit_4(argv: list[str], tmp_path: Path) -> None:
+def test_bad_arguments_exit_with_the_usage_status(argv: list[str], tmp_path: Path) -> None:
     with pytest.raises(nightly.UsageError):
         nightly.parse_args(argv)
-    assert nightly.main([*argv, "--repo", str(tmp_path)]) == nightly.CANNOT_RUN
+    assert nightly.main([*argv, "--repo", str(tmp_path)]) == nightly.USAGE

@@ -147,20 +147,20 @@ def test_a_baseline_without_results_is_recorded_with_the_same_selection(pr: Pull
 
 
 @pytest.mark.parametrize(
-    ("argv", "said"),
+    ("argv", "said", "status"),
     [
-        (["--head", "no-such-branch"], "no merge base of main and no-such-branch"),
-        (["--base"], "bad arguments: argument --base: expected one argument"),
+        (["--head", "no-such-branch"], "no merge base of main and no-such-branch", 4),
+        (["--base"], "bad arguments: argument --base: expected one argument", 64),
     ],
 )
-def test_what_cannot_be_checked_exits_4_and_replaces_the_last_report(
-    pr: PullRequest, argv: list[str], said: str
+def test_what_cannot_be_checked_says_why_and_replaces_the_last_report(
+    pr: PullRequest, argv: list[str], said: str, status: int
 ) -> None:
     stale = pr.root / ".asv" / "nightly.md"
     stale.parent.mkdir()
     stale.write_text("## Pull request counts: ✅ OK\n")
     fake = Fake()
-    assert prcheck.main(["--repo", str(pr.root), *argv], run=fake) == 4
+    assert prcheck.main(["--repo", str(pr.root), *argv], run=fake) == status
     assert fake.commands == []
     assert said in pr.report()["could_not_run"]
     assert stale.read_text().startswith("## Pull request counts: ⚠️ COULD NOT RUN")

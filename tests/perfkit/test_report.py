@@ -16,7 +16,7 @@ from perfkit.sources import SourceError, load_leaks
 
 pytest.importorskip("matplotlib")
 
-from tests.reports import EVIL, STEP, full_report, write_asv
+from tests.reports import EVIL, STEP, commit, full_report, write_asv
 from tests.support import ROOT
 
 
@@ -38,7 +38,7 @@ def test_asv_history_change_points_and_raw_ratios(tmp_path: Path) -> None:
         "core.Plan.time_plan(10)",
     ]
     assert regressions[0].ratio == pytest.approx(60 / 40)
-    assert regressions[0].commit == f"{4:040x}" and regressions[0].baseline == f"{3:040x}"
+    assert regressions[0].commit == commit(4) and regressions[0].baseline == commit(3)
     assert regressions[0].p is not None and regressions[0].p < 1e-3
     [ratio] = history.raw_ratios()
     assert ratio["reference"] == "raw.RawInsert.time_raw_insert(1)"
@@ -110,7 +110,7 @@ def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) 
     assert page.count('<img class="plot"') == 4
     assert page.count('src="data:image/png;base64,') == 4
     assert "Change points over the history" in page and "1.5" in page
-    assert "<td>core.Plan.time_plan(1)</td><td>00000000</td><td>40.0μs → 60.0μs</td>" in page
+    assert "<td>core.Plan.time_plan(1)</td><td>00000004</td><td>40.0μs → 60.0μs</td>" in page
     md = report.to_markdown()
     assert "| Task creation | < 10 ms | 0.06 ms | 9.94 ms | PASS |" in md
     assert "RuntimeError" in md and "2 change point(s), 2 regression(s)" in md
@@ -124,7 +124,7 @@ def test_the_report_script_builds_from_what_exists(tmp_path: Path) -> None:
     (tmp_path / ".asv" / "results" / "box" / "ffffffff-venv.json").write_text("[]")
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts/generate_performance_report.py"),
-         "--root", str(tmp_path), "--out", str(tmp_path / "r")],
+         "--repo", str(tmp_path), "--out", str(tmp_path / "r")],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert "asv history        found" in out.stdout
@@ -139,17 +139,18 @@ def test_a_validation_report_is_read_back_and_gates_the_exit_status(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from perfkit import report_cli
+    from perfkit.sources import load_results
 
     written = full_report(tmp_path).write(tmp_path / "validation")
-    session = report_cli.load_results(written["json"])
+    session = load_results(written["json"])
     assert session is not None and session.by_target("task_creation") is not None
     (tmp_path / "broken.json").write_text("{not json")
     with pytest.raises(SourceError, match=r"broken\.json: is not valid JSON"):
-        report_cli.load_results(tmp_path / "broken.json")
+        load_results(tmp_path / "broken.json")
     out = str(tmp_path / "r")
-    args = ["--root", str(tmp_path), "--results", str(written["json"]), "--out", out]
+    args = ["--repo", str(tmp_path), "--results", str(written["json"]), "--out", out]
     assert report_cli.main(args) == 0
-    assert report_cli.main([*args, "--gate"]) == 3  # the run has a failed criterion
+    assert report_cli.main([*args, "--gate"]) == 1  # the run has a failed criterion
     assert "validation run     found" in capsys.readouterr().out
 
 

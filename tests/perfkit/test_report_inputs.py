@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from perfkit import report_cli
+from perfkit.commands import Exit, run
 
 pytest.importorskip("matplotlib")
 
@@ -66,7 +67,7 @@ def good_sources(root: Path) -> None:
 
 
 def generate(root: Path, *extra: str) -> int:
-    return report_cli.main(["--root", str(root), "--out", str(root / "out"), *extra])
+    return run("report", ["--repo", str(root), "--out", str(root / "out"), *extra])
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -95,7 +96,7 @@ def test_a_file_named_on_the_command_line_must_be_usable(
     path = tmp_path / "given.json"
     if bad != "missing":
         path.write_bytes(BAD[bad][0])
-    assert generate(tmp_path, f"--{source}", str(path)) == 2
+    assert generate(tmp_path, f"--{source}", str(path)) == Exit.USAGE
     err = capsys.readouterr().err
     assert str(path) in err and "nothing written" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
@@ -155,7 +156,7 @@ def test_asv_result_files_that_are_not_utf8_are_left_out_by_name(
 def test_a_missing_asv_folder_named_on_the_command_line_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert generate(tmp_path, "--asv-results", str(tmp_path / "nope")) == 2
+    assert generate(tmp_path, "--asv-results", str(tmp_path / "nope")) == Exit.USAGE
     assert "nope is not a folder" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -163,4 +164,4 @@ def test_a_missing_asv_folder_named_on_the_command_line_is_refused(
 def test_the_help_says_what_happens_to_a_bad_file(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         report_cli.main(["--help"])
-    assert "exit status 2" in capsys.readouterr().out
+    assert "exit status 64" in capsys.readouterr().out

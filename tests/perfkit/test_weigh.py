@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.regression import Answer, Status, load_thresholds, threshold_of, timed, weigh, weighed
+from perfkit.calibration_data import load_thresholds
+from perfkit.regression import Answer, Status, threshold_of, timed, weigh, weighed
 from taskorch.errors import ConfigurationError
 
 

@@ -1,5 +1,5 @@
 """The README's Python example runs as written; the README and scripts/quickstart publish the
-site with the one command."""
+site with the one command; the README lists every perfkit command and its exit statuses."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from perfkit.commands import COMMANDS
+from perfkit.commands.exits import MEANINGS
 from tests.support import ROOT
 
 README = ROOT / "README.md"
@@ -48,3 +50,13 @@ def test_quickstart_publishes_with_the_one_command() -> None:
     assert [line.split(">", 1)[0].split() for line in lines] == [
         [".venv/bin/python", "scripts/publish.py"]
     ]
+
+
+def test_the_readme_lists_every_perfkit_command() -> None:
+    listed = re.findall(r"^python -m perfkit ([a-z-]+)", README.read_text(encoding="utf-8"), re.M)
+    assert listed == list(COMMANDS)
+
+
+def test_the_readme_gives_the_exit_status_table() -> None:
+    rows = re.findall(r"^\| `(\d+)` \| (.*) \|$", README.read_text(encoding="utf-8"), re.M)
+    assert rows == [(str(int(status)), meaning) for status, meaning in MEANINGS.items()]

@@ -101,15 +101,9 @@ def test_a_statement_timeout_is_a_retryable_error_naming_the_option() -> None:
 
     from taskorch.store.postgres_errors import translate
 
-    class Fake:
-        _, options = parse_url("postgresql://u@h/x?statement_timeout=2.5", {})
-
-        def describe(self) -> str:
-            return "fake"
-
+    _, options = parse_url("postgresql://u@h/x?statement_timeout=2.5", {})
     error = translate(
-        pg.QueryCanceled("canceling statement due to statement timeout"),
-        Fake(),  # type: ignore[arg-type]
+        pg.QueryCanceled("canceling statement due to statement timeout"), "fake", options
     )
     assert type(error) is taskorch.StorageError and error.retryable
     assert "statement_timeout=2.5s" in str(error), error

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Run :mod:`perfkit.monitor_cli`: agents at work under a resource monitor, e.g.
-``--duration 300``; ``--help`` lists the options."""
+"""Agents at work under a resource monitor, e.g. ``--duration 300``: ``python -m perfkit
+monitor`` (:mod:`perfkit.monitor_cli`); ``--help`` lists the options."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run from a checkout, uninstalled
 
-from perfkit.monitor_cli import main
+from perfkit.commands import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("monitor", sys.argv[1:]))

@@ -1,0 +1,155 @@
+"""The options every perfkit command shares, each checked while argparse reads it.
+
+One parser class (a bad option is a :class:`UsageError`, exit status ``Exit.USAGE`` for every
+command), one whole-number type and one number type with their ranges, and the options several
+commands take, spelled and defaulted the same way everywhere: ``--repo``, ``--machine``,
+``--bench``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import contextvars
+import math
+import os
+import platform
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+__all__ = [
+    "Parser",
+    "UsageError",
+    "add_bench",
+    "add_machine",
+    "add_repo",
+    "default_machine",
+    "integer",
+    "machine_name",
+    "number",
+    "prog_named",
+]
+
+#: The largest whole number an option takes when its own range has no end.
+NO_END = 10**12
+
+
+class UsageError(ValueError):
+    """An option or an input file the user gave cannot be used; the message names it."""
+
+
+# How the running command was invoked, for its usage line (None: as its script, sys.argv[0]).
+_PROG: contextvars.ContextVar[str | None] = contextvars.ContextVar("perfkit_prog", default=None)
+
+
+@contextlib.contextmanager
+def prog_named(prog: str) -> Iterator[None]:
+    """Parsers made inside name the command ``prog`` (``python -m perfkit nightly``)."""
+    token = _PROG.set(prog)
+    try:
+        yield
+    finally:
+        _PROG.reset(token)
+
+
+def current_prog() -> str | None:
+    """The name :func:`prog_named` gave the running command, if any."""
+    return _PROG.get()
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are :class:`UsageError` (after the usage line), so that
+    every command turns bad usage into the same exit status. Its usage line names the command as
+    it was invoked: ``python -m perfkit COMMAND``, or the script's own name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prog", _PROG.get())
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def integer(minimum: int, maximum: int = NO_END) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number in ``[minimum, maximum]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not minimum <= value <= maximum:
+            if maximum == NO_END:
+                raise argparse.ArgumentTypeError(f"must be at least {minimum:,}, got {value:,}")
+            raise argparse.ArgumentTypeError(
+                f"must be between {minimum:,} and {maximum:,}, got {value:,}"
+            )
+        return value
+
+    return parse
+
+
+def number(
+    minimum: float, maximum: float = math.inf, *, above: bool = False
+) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number in ``[minimum, maximum]`` (``above``: strictly
+    greater than ``minimum``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        low_ok = value > minimum if above else value >= minimum
+        if not (math.isfinite(value) and low_ok and value <= maximum):
+            low = "above" if above else "at least"
+            high = "" if maximum == math.inf else f" and at most {maximum:g}"
+            raise argparse.ArgumentTypeError(
+                f"must be a finite number {low} {minimum:g}{high}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def machine_name(text: str) -> str:
+    """An argparse ``type``: an asv machine name, which names a folder of ``results/`` and a
+    calibration file, so a plain name, never a path."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text) or len(text) > 100:
+        raise argparse.ArgumentTypeError(
+            f"must be a plain name (letters, digits, '.', '_', '-'), not {text!r}"
+        )
+    return text
+
+
+def default_machine() -> str:
+    """The asv machine a command means when none is named: ``$TASKORCH_ASV_MACHINE``, else the
+    host name (what ``asv machine`` calls this machine)."""
+    return os.environ.get("TASKORCH_ASV_MACHINE") or platform.node()
+
+
+def add_repo(parser: argparse.ArgumentParser) -> None:
+    """``--repo PATH``: the repository the command works on (default: the working one)."""
+    parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
+
+
+def add_machine(parser: argparse.ArgumentParser, what: str = "") -> None:
+    """``--machine NAME``: the asv machine whose results are read or written."""
+    parser.add_argument(
+        "--machine",
+        type=machine_name,
+        default=default_machine(),
+        help=f"asv machine name{what} ($TASKORCH_ASV_MACHINE, else the host name; the"
+        " reference results are under ref-2core)",
+    )
+
+
+def add_bench(parser: argparse.ArgumentParser, what: str = "") -> None:
+    """``--bench/-b REGEX``: only the benchmarks whose names match."""
+    parser.add_argument(
+        "--bench", "-b", metavar="REGEX", help=f"only benchmarks matching this regex{what}"
+    )
