@@ -46,6 +46,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (
         "DROP INDEX tasks_status",
         """CREATE INDEX tasks_status ON tasks (status)
-           WHERE status NOT IN ('pending', 'completed', 'active')""",
+           WHERE status NOT IN ('pending', 'completed') AND status <> 'active'""",
     ),
 }
