@@ -45,9 +45,6 @@ SQL_GET = f"SELECT {COLUMNS} FROM tasks WHERE id = ?"
 SQL_DEPS = "SELECT parent_id, deps FROM tasks WHERE id = ?"
 SQL_GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))"
 SQL_PLAN_CONTEXT = "SELECT context FROM tasks WHERE id = ?"
-_CLAIM = """
-    UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, attempts = attempts + 1,
-        updated_at = ?"""
 # The condition of the partial index tasks_status; SQLite uses that index only when a query says it.
 # Written as a two-value NOT IN and a comparison: SQLite evaluates an IN list of three or more
 # constants through a temporary table it builds on each use, on every write to the index too.
@@ -55,24 +52,42 @@ INDEXED = "status NOT IN ('pending', 'completed') AND status <> 'active'"
 # Binding None costs sqlite3 an adapter lookup that fails through a formatted exception (about
 # 0.3 µs a value); columns that are often NULL are bound as '' and stored as NULL (NULLIF) where
 # the store writes the text itself, or get a statement of their own where the caller gives it.
-SQL_CLAIM = f"""{_CLAIM}
-    WHERE id = (SELECT id FROM tasks WHERE status = 'ready' AND {INDEXED} ORDER BY id LIMIT 1)
-    RETURNING {COLUMNS}"""
-SQL_CLAIM_SPECIALIST = f"""{_CLAIM}
-    WHERE id = (SELECT id FROM tasks INDEXED BY tasks_ready_by_specialist
-                WHERE specialist = ? AND status = 'ready' ORDER BY id LIMIT 1)
-    RETURNING {COLUMNS}"""
+
+# A claim reads the oldest ready task, then takes it with an UPDATE guarded by what it read:
+# status 'ready' and the attempts seen (every claim counts one), so that a task another
+# connection took in between is not taken twice but looked for again. Cheaper than one
+# UPDATE ... RETURNING, whose returned rows go through a temporary table. The agent is bound to
+# the SELECT as well, so that text the driver cannot encode is refused even when nothing is ready.
+SQL_NEXT_READY = f"""
+    SELECT {COLUMNS} FROM tasks
+    WHERE ? IS NOT NULL
+      AND id = (SELECT id FROM tasks WHERE status = 'ready' AND {INDEXED} ORDER BY id LIMIT 1)"""
+SQL_NEXT_READY_SPECIALIST = f"""
+    SELECT {COLUMNS} FROM tasks
+    WHERE ? IS NOT NULL
+      AND id = (SELECT id FROM tasks INDEXED BY tasks_ready_by_specialist
+                WHERE specialist = ? AND status = 'ready' ORDER BY id LIMIT 1)"""
+SQL_TAKE = """
+    UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, attempts = ?,
+        updated_at = ?
+    WHERE id = ? AND status = 'ready' AND attempts = ?"""
 SQL_ANY_EXPIRED = f"""
     SELECT 1 FROM tasks WHERE status = 'claimed' AND {INDEXED} AND lease_expires <= ? LIMIT 1"""
 SQL_SWEEP = f"""
     UPDATE tasks SET status = 'ready', agent = NULL, lease_expires = NULL
     WHERE status = 'claimed' AND {INDEXED} AND lease_expires <= ?"""
 _HELD = "id = ? AND status = 'claimed' AND agent = ? AND lease_expires > ?"
+# Completing or failing reads the held task and its plan's parent in one SELECT, then writes
+# both with plain UPDATEs by id: inside the write transaction nothing else can change them in
+# between, and RETURNING would cost a temporary table per statement (about 4 µs each).
+SQL_HELD_WITH_PARENT = """
+    SELECT t.parent_id, t.dependents, p.waiting, p.failures, p.status
+    FROM tasks t JOIN tasks p ON p.id = t.parent_id
+    WHERE t.id = ? AND t.status = 'claimed' AND t.agent = ? AND t.lease_expires > ?"""
 _COMPLETE = """
     UPDATE tasks SET status = 'completed', result = {}, artifacts = {}, lease_expires = NULL,
         updated_at = ?
-    WHERE id = ? AND status = 'claimed' AND agent = ? AND lease_expires > ?
-    RETURNING parent_id, dependents"""
+    WHERE id = ?"""
 # By (result is None, artifacts is None); the values that are None are not bound.
 SQL_COMPLETE = {
     (False, False): _COMPLETE.format("?", "?"),
@@ -80,9 +95,9 @@ SQL_COMPLETE = {
     (True, False): _COMPLETE.format("NULL", "?"),
     (True, True): _COMPLETE.format("NULL", "NULL"),
 }
-SQL_FAIL = f"""
+SQL_FAIL = """
     UPDATE tasks SET status = 'failed', error = ?, lease_expires = NULL, updated_at = ?
-    WHERE {_HELD} RETURNING parent_id, dependents"""
+    WHERE id = ?"""
 SQL_RETRY = f"""
     UPDATE tasks SET status = 'ready', error = ?, agent = NULL, lease_expires = NULL, updated_at = ?
     WHERE {_HELD}"""
@@ -106,11 +121,7 @@ SQL_BLOCK = """
     WHERE id IN below AND status = 'pending'
     RETURNING id"""
 SQL_PARENT_DONE = """
-    UPDATE tasks SET waiting = waiting - ?, failures = failures + ?,
-        status = CASE WHEN waiting = ? THEN
-            (CASE WHEN failures + ? > 0 THEN 'failed' ELSE 'completed' END) ELSE status END,
-        updated_at = ?
-    WHERE id = ? RETURNING status"""
+    UPDATE tasks SET waiting = ?, failures = ?, status = ?, updated_at = ? WHERE id = ?"""
 SQL_INSERT_PARENT = """
     INSERT INTO tasks (parent_id, title, status, waiting, size, context, created_at, updated_at)
     VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)"""
@@ -405,15 +416,21 @@ class SQLiteStore:
     def claim(
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
+        conn = self.conn
+        sql = SQL_NEXT_READY if specialist is None else SQL_NEXT_READY_SPECIALIST
+        args = (agent,) if specialist is None else (agent, specialist)
         try:
-            if specialist is None:
-                rows = self.conn.execute(SQL_CLAIM, (agent, lease_until, now)).fetchall()
-            else:
-                args = (agent, lease_until, now, specialist)
-                rows = self.conn.execute(SQL_CLAIM_SPECIALIST, args).fetchall()
+            while True:
+                row = conn.execute(sql, args).fetchone()
+                if row is None:
+                    return None
+                seen = row[9]
+                took = (agent, lease_until, seen + 1, now, row[0], seen)
+                if conn.execute(SQL_TAKE, took).rowcount:
+                    break
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
-        return decode_task(rows[0]) if rows else None
+        return decode_task((*row[:6], "claimed", agent, lease_until, seen + 1, *row[10:14], now))
 
     @translated
     def reclaim_expired(self, now: float) -> int:
@@ -422,42 +439,49 @@ class SQLiteStore:
             return 0
         return self.conn.execute(SQL_SWEEP, (now,)).rowcount
 
-    def _finish(self, sql: str, args: tuple[Any, ...], failed: bool, now: float) -> Finished | None:
+    def _finish(
+        self, sql: str, args: tuple[Any, ...], task_id: int, agent: str, failed: bool, now: float
+    ) -> Finished | None:
+        """End a held task (``sql`` with ``args``, then its id), release or block its
+        dependents, count it on its plan's parent and end the plan with its last subtask."""
         conn = self.conn
         with self.transaction():
-            rows = conn.execute(sql, args).fetchall()
-            if not rows:
+            row = conn.execute(SQL_HELD_WITH_PARENT, (task_id, agent, now)).fetchone()
+            if row is None:
                 return None
-            parent_id, dependents = rows[0]
+            parent_id, dependents, waiting, failures, status = row
+            conn.execute(sql, args)
             ended = 1
             if dependents and failed:
                 ended += len(conn.execute(SQL_BLOCK, (parent_id, dependents, now)).fetchall())
             elif dependents:
                 conn.execute(SQL_UNBLOCK, (now, parent_id, dependents))
-            parent_status = conn.execute(
-                SQL_PARENT_DONE, (ended, int(failed), ended, int(failed), now, parent_id)
-            ).fetchall()[0][0]
-        return Finished(parent_id, parent_status)
+            if failed:
+                failures += 1
+            if waiting == ended:
+                status = "failed" if failures else "completed"
+            conn.execute(SQL_PARENT_DONE, (waiting - ended, failures, status, now, parent_id))
+        return Finished(parent_id, status)
 
     def complete(
         self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
     ) -> Finished | None:
         if result is None:
-            args: tuple[Any, ...] = (now, task_id, agent, now) if artifacts is None else (
-                artifacts, now, task_id, agent, now)  # fmt: skip
+            args: tuple[Any, ...] = (now, task_id) if artifacts is None else (
+                artifacts, now, task_id)  # fmt: skip
         elif artifacts is None:
-            args = (result, now, task_id, agent, now)
+            args = (result, now, task_id)
         else:
-            args = (result, artifacts, now, task_id, agent, now)
+            args = (result, artifacts, now, task_id)
         sql = SQL_COMPLETE[result is None, artifacts is None]
         try:
-            return self._finish(sql, args, False, now)
+            return self._finish(sql, args, task_id, agent, False, now)
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
     @translated
     def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None:
-        return self._finish(SQL_FAIL, (error, now, task_id, agent, now), True, now)
+        return self._finish(SQL_FAIL, (error, now, task_id), task_id, agent, True, now)
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
