@@ -9,7 +9,9 @@ the median and range of the per-round ratios.
 
 ``gc=False`` times with the garbage collector off, as asv does (``timeit``'s habit): what a
 workload allocates is then not paid for within the call. The default keeps it on, as a caller
-runs the engine.
+runs the engine. ``cpu=True`` times CPU time instead of wall clock: on a loaded machine a call
+of milliseconds is preempted within most calls, a call of microseconds within few, so wall-clock
+ratios of long calls grow with the load; both steps do the same I/O, which CPU time leaves out.
 
     python scripts/side_by_side.py                   # every pair, 5 rounds
     python scripts/side_by_side.py plan:n=1000 --rounds 9 --calls 20
@@ -21,6 +23,7 @@ import argparse
 import gc
 import statistics
 import tempfile
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -77,7 +80,9 @@ class Result:
         )
 
 
-def measure(pair: Pair, directory: Path, rounds: int, *, gc_on: bool = True) -> Result:
+def measure(
+    pair: Pair, directory: Path, rounds: int, *, gc_on: bool = True, cpu: bool = False
+) -> Result:
     """Open both sessions, then time ``rounds`` rounds of interleaved calls."""
     engine_times: list[float] = []
     raw_times: list[float] = []
@@ -95,7 +100,8 @@ def measure(pair: Pair, directory: Path, rounds: int, *, gc_on: bool = True) -> 
                 steps = (
                     {"taskorch": ours, "raw": raw} if r % 2 == 0 else {"raw": raw, "taskorch": ours}
                 )
-                times = time_round_robin(steps, 2 * pair.calls, warmup=warmup)
+                clock = time.process_time_ns if cpu else time.perf_counter_ns
+                times = time_round_robin(steps, 2 * pair.calls, warmup=warmup, clock=clock)
                 e, w = statistics.median(times["taskorch"]), statistics.median(times["raw"])
                 engine_times.append(e)
                 raw_times.append(w)
@@ -129,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, help="calls per step and round")
     parser.add_argument("--no-gc", action="store_true", help="collector off while timing (as asv)")
+    parser.add_argument("--cpu", action="store_true", help="CPU time instead of wall clock")
     parser.add_argument(
         "--dir", type=Path, help="where the databases go (default: a temporary one)"
     )
@@ -138,5 +145,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for pair in pairs:
             if args.calls:
                 pair = Pair(pair.workload, pair.reference, pair.params, args.calls)
-            print(measure(pair, Path(tmp), args.rounds, gc_on=not args.no_gc).line(), flush=True)
+            result = measure(pair, Path(tmp), args.rounds, gc_on=not args.no_gc, cpu=args.cpu)
+            print(result.line(), flush=True)
     return 0

@@ -49,7 +49,7 @@ def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
                 raise InvalidSubtaskError(f"subtask key {key!r} is used more than once in the plan")
             seen.add(key)
     get = index.get
-    needs: list[Sequence[int]] = []
+    needs: list[tuple[int, ...]] = []
     released: list[list[int]] = [[] for _ in range(n)]
     ordered = True
     for t, deps in enumerate(depends_on):
@@ -67,12 +67,14 @@ def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
                 ordered = False
             resolved.append(d)
             released[d].append(t)
-        needs.append(resolved)
+        needs.append(tuple(resolved))
     # released[d] is in index order: t only grows.
     if not ordered and len(_kahn(needs, released)) < n:
         edges = [(d, t) for t, ds in enumerate(needs) for d in ds]
         raise CycleError([keys[i] for i in find_cycle(n, edges)])
-    return Graph(needs, released)
+    # Tuples of ints, not lists: the garbage collector stops tracking them (and the subtasks that
+    # hold them) at its first pass, so a large plan does not fill its older generations.
+    return Graph(needs, list(map(tuple, released)))
 
 
 def _kahn(needs: Sequence[Sequence[int]], released: Sequence[Sequence[int]]) -> list[int]:

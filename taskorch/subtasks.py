@@ -5,6 +5,7 @@ text of a plan the driver could not encode."""
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,6 +45,7 @@ def _bad_spec(i: int, spec: object) -> InvalidSubtaskError:
 
 
 _new_subtask = functools.partial(tuple.__new__, NewSubtask)
+_first = operator.itemgetter(0)
 
 
 def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
@@ -53,10 +55,7 @@ def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
     """
     if isinstance(subtasks, (str, bytes)) or not isinstance(subtasks, Sequence):
         raise InvalidSubtaskError("subtasks must be a list of mappings")
-    keys: list[str] = []
-    titles: list[str] = []
-    specialists: list[str] = []
-    descriptions: list[str] = []
+    texts: list[tuple[str, str, str, str]] = []  # key, title, specialist, description
     depends: list[Sequence[str]] = []
     fields = SUBTASK_FIELDS
     for i, spec in enumerate(subtasks):
@@ -88,15 +87,12 @@ def parse_subtasks(subtasks: Sequence[Mapping[str, Any]]) -> list[NewSubtask]:
         elif not isinstance(deps, (list, tuple)):
             # 0, False, "" or an empty mapping is a mistake, not "none".
             raise _bad_spec(i, spec)
-        keys.append(key)
-        titles.append(title)
-        specialists.append(specialist)
-        descriptions.append(description)
+        texts.append((key, title, specialist, description))
         depends.append(deps)
-    dag = graph.build(keys, depends)
+    dag = graph.build(list(map(_first, texts)), depends)
     # Built in C, without a Python call per subtask.
-    columns = zip(keys, titles, specialists, descriptions, dag.needs, dag.released, strict=True)
-    return list(map(_new_subtask, columns))
+    links = zip(dag.needs, dag.released, strict=True)
+    return list(map(_new_subtask, map(tuple.__add__, texts, links)))
 
 
 def unencodable_plan(

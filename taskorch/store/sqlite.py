@@ -11,14 +11,17 @@ Durability (``?durability=`` in the URL) maps to ``PRAGMA synchronous``:
 from __future__ import annotations
 
 import functools
+import operator
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from .. import checks, codec
+from ..checks import MAX_ID
 from ..errors import (
     ConfigurationError,
     CorruptDatabaseError,
@@ -40,6 +43,8 @@ from .rows import (
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
+# The fields of a NewSubtask, by position (what the planned rows are built from).
+_key, _title, _specialist, _description, _needs, _dependents = map(operator.itemgetter, range(6))
 
 SQL_GET = f"SELECT {COLUMNS} FROM tasks WHERE id = ?"
 SQL_DEPS = "SELECT parent_id, deps FROM tasks WHERE id = ?"
@@ -128,10 +133,16 @@ SQL_INSERT_PARENT = """
 SQL_INSERT_PARENT_NO_CONTEXT = """
     INSERT INTO tasks (parent_id, title, status, waiting, size, context, created_at, updated_at)
     VALUES (NULL, ?, ?, ?, ?, NULL, ?, ?)"""
+# No id: SQLite gives each new row the largest id + 1, so inside the plan's write transaction the
+# subtasks get the ids right after their parent's, in order (checked against the id limit).
+# Numbered parameters: the status follows from the number of dependencies and one time is bound
+# for both timestamps (each bound text is copied by SQLite). Dependencies and dependents come as
+# JSON lists, '[]' (stored as NULL) when empty.
 SQL_INSERT_SUBTASK = """
-    INSERT INTO tasks (id, parent_id, key, title, specialist, description, status, waiting,
+    INSERT INTO tasks (parent_id, key, title, specialist, description, status, waiting,
         deps, dependents, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?)"""
+    VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 > 0 THEN 'pending' ELSE 'ready' END, ?6,
+        NULLIF(?7, '[]'), NULLIF(?8, '[]'), ?9, ?9)"""
 SQL_SUBTASKS = f"""
     SELECT {COLUMNS} FROM tasks
     WHERE id > ? AND id <= ? + (SELECT size FROM tasks WHERE id = ?) ORDER BY id"""
@@ -217,12 +228,6 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     if "\x00" in path:  # no file name can hold one
         raise ConfigurationError(f"bad SQLite URL {url!r}: its path holds a NUL (%00)")
     return path or ":memory:", options
-
-
-def _offsets(indices: Sequence[int]) -> str:
-    """Plan indices as a JSON list, '' (stored as NULL) when empty. Stored relative to the plan's
-    first subtask so that the hot loop does no arithmetic."""
-    return repr(list(indices)) if indices else ""
 
 
 class Transaction:
@@ -387,27 +392,29 @@ class SQLiteStore:
                     parent = conn.execute(SQL_INSERT_PARENT, head).lastrowid
                 assert parent is not None
                 first = parent + 1
-                # A list of ints prints as JSON; a tuple would not, hence list() for those.
-                rows = [
-                    (
-                        first + i,
-                        parent,
-                        key,
-                        title,
-                        specialist,
-                        description,
-                        "pending" if deps else "ready",
-                        len(deps),
-                        (repr(deps) if type(deps) is list else _offsets(deps)) if deps else "",
-                        (repr(rel) if type(rel) is list else _offsets(rel)) if rel else "",
-                        now,
-                        now,
-                    )
-                    for i, (key, title, specialist, description, deps, rel) in enumerate(subtasks)
-                ]
+                if parent + n > MAX_ID:  # SQLite would pick ids at random beyond it
+                    raise StorageError(f"{self.path}: no task ids left for {n} subtasks")
                 if n == 1:
-                    conn.execute(SQL_INSERT_SUBTASK, rows[0])
+                    key, title, specialist, description, deps, rel = subtasks[0]
+                    deps_text, rel_text = repr(list(deps)), repr(list(rel))
+                    row = (parent, key, title, specialist, description, len(deps), deps_text,
+                           rel_text, now)  # fmt: skip
+                    conn.execute(SQL_INSERT_SUBTASK, row)
                 elif n:
+                    # The rows are put together in C (map, zip), not by a Python loop.
+                    needs = list(map(_needs, subtasks))
+                    rows = zip(
+                        repeat(parent, n),
+                        map(_key, subtasks),
+                        map(_title, subtasks),
+                        map(_specialist, subtasks),
+                        map(_description, subtasks),
+                        map(len, needs),
+                        codec.int_lists(needs),
+                        codec.int_lists(map(_dependents, subtasks)),
+                        repeat(now, n),
+                        strict=True,
+                    )
                     conn.executemany(SQL_INSERT_SUBTASK, rows)
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
