@@ -162,6 +162,20 @@ SQL_LIST_ACTIVE = f"""
     WHERE status = ? AND parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"""
 SQL_LIST_INDEXED_STATUS = f"""
     SELECT {COLUMNS} FROM tasks WHERE status = ? AND {INDEXED} AND id > ? ORDER BY id LIMIT ?"""
+# The statements above with each known status written in: SQLite decides whether a partial
+# index serves "status = ?" from the bound value, so such a statement is compiled again every
+# time it is bound (about 190,000 instructions, most of a ten-task page). The status is bound
+# only for a value outside this set.
+SQL_LIST_BY_STATUS = {
+    status: sql.replace("status = ?", f"status = '{status}'")
+    for status, sql in [
+        ("active", SQL_LIST_ACTIVE),
+        ("pending", SQL_LIST_STATUS),
+        ("completed", SQL_LIST_STATUS),
+        *((s, SQL_LIST_INDEXED_STATUS) for s in ("ready", "claimed", "failed", "blocked")),
+        ("cancelled", SQL_LIST_INDEXED_STATUS),
+    ]
+}
 SQL_COUNT_STATES = f"""
     SELECT status, count(*) FROM tasks
     WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') AND {INDEXED}
@@ -545,14 +559,10 @@ class SQLiteStore:
     def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
         if status is None:
             rows = self.conn.execute(SQL_LIST, (after_id, limit)).fetchall()
+        elif status in SQL_LIST_BY_STATUS:
+            rows = self.conn.execute(SQL_LIST_BY_STATUS[status], (after_id, limit)).fetchall()
         else:
-            if status == "active":
-                sql = SQL_LIST_ACTIVE
-            elif status in ("pending", "completed"):
-                sql = SQL_LIST_STATUS
-            else:
-                sql = SQL_LIST_INDEXED_STATUS
-            rows = self.conn.execute(sql, (status, after_id, limit)).fetchall()
+            rows = self.conn.execute(SQL_LIST_STATUS, (status, after_id, limit)).fetchall()
         return decode_tasks(rows)
 
     @translated

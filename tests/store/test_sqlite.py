@@ -49,6 +49,16 @@ def plan_of(conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> str
             "USING INDEX tasks_status (status=? AND rowid>?)",
         ),
         (
+            backend.SQL_LIST_BY_STATUS["ready"],
+            (0, 10),
+            "USING INDEX tasks_status (status=? AND rowid>?)",
+        ),
+        (
+            backend.SQL_LIST_BY_STATUS["active"],
+            (0, 10),
+            "USING INDEX tasks_plan_status (status=? AND parent_id=?)",
+        ),
+        (
             backend.SQL_LIST_ACTIVE,
             ("active", 0, 10),
             "USING INDEX tasks_plan_status (status=? AND parent_id=?)",
