@@ -8,6 +8,7 @@ that declares itself ``thread_safe`` (PostgreSQL, with its connection pool).
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,6 +30,7 @@ from .store import Finished, Store
 from .subtasks import parse_subtasks, unencodable_plan
 
 STATUS_VALUES = tuple(s.value for s in TaskStatus)
+_key = operator.itemgetter(0)  # of a NewSubtask
 
 
 class Orchestrator:
@@ -86,7 +88,7 @@ class Orchestrator:
             raise unencodable_plan(exc, goal, encoded, rows) from None
         if self.events.active:
             self._publish("planned", parent_id, None, None, now)
-        return Plan(parent_id, tuple(ids), tuple(r.key for r in rows))
+        return Plan(parent_id, tuple(ids), tuple(map(_key, rows)))
 
     # -- the agent's side --------------------------------------------------------------------
 
@@ -234,20 +236,34 @@ class Orchestrator:
                         f"task {task_id} is a plan's parent; contexts belong to subtasks"
                     )
                 )
-            plan = self._plans.get(task.parent_id)
+            return self._context_json_of(task)
+
+    def _context_json_of(self, task: Task) -> str:
+        """:meth:`context_json` of a subtask just read or claimed (the agent runtime has it in
+        hand after a claim), without reading it again. Its dependencies are read as usual."""
+        cached = self._contexts.get(task.id)
+        if cached is not None:
+            return cached
+        parent_id = task.parent_id
+        if parent_id is None:
+            raise InvalidTransitionError(
+                f"task {task.id} is a plan's parent; contexts belong to subtasks"
+            )
+        with self._lock:
+            plan = self._plans.get(parent_id)
             if plan is None:
-                parent = self.store.get(task.parent_id)
+                parent = self.store.get(parent_id)
                 assert parent is not None
-                plan = (parent.title, self.store.plan_context(task.parent_id))
-                self._plans.put(task.parent_id, plan)
-            deps = self.store.dependencies(task_id)
+                plan = (parent.title, self.store.plan_context(parent_id))
+                self._plans.put(parent_id, plan)
+            deps = self.store.dependencies(task.id)
         goal, plan_context = plan
         # Everything in it was read back from the store, so it is JSON already: no walk.
         text = codec.encode(
             {
                 "format": codec.FORMAT_VERSION,
                 "goal": goal,
-                "plan": {"id": task.parent_id, "context": plan_context},
+                "plan": {"id": parent_id, "context": plan_context},
                 "task": {
                     "id": task.id,
                     "key": task.key,
@@ -269,7 +285,7 @@ class Orchestrator:
             }
         )
         if all(d.status is TaskStatus.COMPLETED for d in deps):
-            self._contexts.put(task_id, text)
+            self._contexts.put(task.id, text)
         return text
 
     # -- reading -----------------------------------------------------------------------------

@@ -14,9 +14,19 @@ from .errors import CycleError, InvalidSubtaskError, UnknownDependencyError
 
 @dataclass(frozen=True, slots=True)
 class Graph:
-    """A validated DAG: ``edges`` as (dependency, dependent) index pairs, each listed once."""
+    """A validated DAG: ``needs[t]`` lists the tasks ``t`` depends on (each once, in the order
+    given), ``released[d]`` the tasks that depend on ``d`` (in index order)."""
 
-    edges: tuple[tuple[int, int], ...]
+    needs: Sequence[Sequence[int]]
+    released: Sequence[Sequence[int]]
+
+    @property
+    def edges(self) -> tuple[tuple[int, int], ...]:
+        """(dependency, dependent) index pairs, each listed once."""
+        return tuple((d, t) for t, ds in enumerate(self.needs) for d in ds)
+
+
+_NONE: tuple[int, ...] = ()
 
 
 def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
@@ -26,29 +36,57 @@ def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
     dependency outside the plan and :class:`CycleError` (with the keys around one cycle) for a
     cycle.
     A dependency listed twice counts once.
+
+    A plan whose every dependency comes earlier in the list than its dependent (the usual way to
+    write one) is acyclic by construction; only other plans are ordered to look for a cycle.
     """
-    index: dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key in index:
-            raise InvalidSubtaskError(f"subtask key {key!r} is used more than once in the plan")
-        index[key] = i
-    edges: list[tuple[int, int]] = []
-    indegree = [0] * len(keys)
+    n = len(keys)
+    index = dict(zip(keys, range(n), strict=True))
+    if len(index) < n:
+        seen: set[str] = set()
+        for key in keys:
+            if key in seen:
+                raise InvalidSubtaskError(f"subtask key {key!r} is used more than once in the plan")
+            seen.add(key)
+    get = index.get
+    needs: list[tuple[int, ...]] = []
+    released: list[list[int]] = [[] for _ in range(n)]
+    ordered = True
     for t, deps in enumerate(depends_on):
         if not deps:
+            needs.append(_NONE)
             continue
         if len(deps) > 1:
             deps = dict.fromkeys(deps)  # a dependency listed twice counts once
+        resolved = []
         for dep in deps:
-            d = index.get(dep)
+            d = get(dep)
             if d is None:
                 raise UnknownDependencyError(keys[t], dep)
-            edges.append((d, t))
-        indegree[t] = len(deps)
-    order = topological_order(len(keys), edges, indegree)
-    if len(order) < len(keys):
-        raise CycleError([keys[i] for i in find_cycle(len(keys), edges)])
-    return Graph(tuple(edges))
+            if d >= t:
+                ordered = False
+            resolved.append(d)
+            released[d].append(t)
+        needs.append(tuple(resolved))
+    # released[d] is in index order: t only grows.
+    if not ordered and len(_kahn(needs, released)) < n:
+        edges = [(d, t) for t, ds in enumerate(needs) for d in ds]
+        raise CycleError([keys[i] for i in find_cycle(n, edges)])
+    # Tuples of ints, not lists: the garbage collector stops tracking them (and the subtasks that
+    # hold them) at its first pass, so a large plan does not fill its older generations.
+    return Graph(needs, list(map(tuple, released)))
+
+
+def _kahn(needs: Sequence[Sequence[int]], released: Sequence[Sequence[int]]) -> list[int]:
+    """Kahn's order from adjacency lists; shorter than the graph exactly when it has a cycle."""
+    counts = [len(ds) for ds in needs]
+    order = [i for i, c in enumerate(counts) if not c]
+    for node in order:  # the list grows while we walk it: a queue without a deque
+        for t in released[node]:
+            counts[t] -= 1
+            if not counts[t]:
+                order.append(t)
+    return order
 
 
 def successors(n: int, edges: Iterable[tuple[int, int]]) -> list[list[int]]:

@@ -469,7 +469,7 @@ class Fleet:
         if task is None:
             return None
         try:
-            return task, orch.context_json(task.id)
+            return task, orch._context_json_of(task)  # the task in hand: not read again
         except Exception:
             orch.release(task.id, agent)
             raise

@@ -8,9 +8,11 @@ Index choices follow the queries in ``postgres_sql.py``; each index costs the wr
 it, so there are few:
 
 - ``tasks_status`` on ``(status, id)``, partial: it leaves out 'pending' and 'completed', the
-  states most tasks are in. It is the ready queue (a claim takes the lowest id with status 'ready'
-  that it can lock, ``FOR UPDATE SKIP LOCKED``), the lease sweep (the 'claimed' range) and what
-  ``status()`` counts, with each plan's ``size`` and ``waiting``.
+  states most tasks are in, and (since version 2) 'active', a running plan's parent, which no
+  query looks up there (plans are found through ``tasks_plan_status``). It is the ready queue
+  (a claim takes the lowest id with status 'ready' that it can lock, ``FOR UPDATE SKIP
+  LOCKED``), the lease sweep (the 'claimed' range) and what ``status()`` counts, with each
+  plan's ``size`` and ``waiting``.
 - ``tasks_ready_by_specialist`` on ``(specialist, id)``: claims filtered by specialist.
 - ``tasks_plan_status``: plans by state; partial, one entry per plan.
 - ``tasks_parent``: a plan's subtasks. Ids come from a sequence shared by concurrent writers, so
@@ -28,7 +30,7 @@ from psycopg import sql
 from ..errors import CorruptDatabaseError, SchemaVersionError
 from .rows import tasks_table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # pg_advisory_xact_lock(LOCK_CLASS, hashtext(schema)): one lock per schema, so that creating one
 # schema does not wait for another.
@@ -45,6 +47,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX tasks_plan_status ON tasks (status) WHERE parent_id IS NULL",
         "CREATE INDEX tasks_parent ON tasks (parent_id, id) WHERE parent_id IS NOT NULL",
         "INSERT INTO meta (key, value) VALUES ('codec_format', '1')",
+    ),
+    2: (
+        "DROP INDEX tasks_status",
+        """CREATE INDEX tasks_status ON tasks (status, id)
+           WHERE status NOT IN ('pending', 'completed', 'active')""",
     ),
 }
 

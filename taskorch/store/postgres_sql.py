@@ -135,6 +135,10 @@ CANCEL_PARENT = """
 
 LIST = f"SELECT {COLUMNS} FROM tasks WHERE id > %s ORDER BY id LIMIT %s"
 LIST_STATUS = f"SELECT {COLUMNS} FROM tasks WHERE status = %s AND id > %s ORDER BY id LIMIT %s"
+# Only a plan's parent is ever 'active' (and tasks_status leaves it out): through the plans' index.
+LIST_ACTIVE = f"""
+    SELECT {COLUMNS} FROM tasks WHERE status = %s AND parent_id IS NULL AND id > %s
+    ORDER BY id LIMIT %s"""
 
 # One statement, so one snapshot, reading indexes and plans only: the states in the partial
 # tasks_status index, and per plan state the plans' subtask totals (``size``) and unfinished

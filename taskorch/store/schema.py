@@ -4,11 +4,17 @@ Index choices follow the queries in ``sqlite.py`` (a test checks them with EXPLA
 index costs every write that touches it, so there are as few as the queries allow:
 
 - ``tasks_status`` (status; the rowid follows), partial: it leaves out 'pending' and 'completed',
-  the two states most tasks are in, so planning and completing touch it little. It is the ready
-  queue (a claim takes the lowest id with status 'ready'), the lease sweep (the 'claimed' range)
-  and what ``status()`` counts; pending and completed counts follow from each active plan's
-  ``waiting`` (its unfinished subtasks) and the plans' ``size`` (their subtasks). Queries repeat
-  the index's condition (``INDEXED`` in ``sqlite.py``): SQLite uses a partial index only then.
+  the two states most tasks are in, so planning and completing touch it little, and (since
+  version 2) 'active', the state of a plan's parent while it runs, which no query looks up there
+  (active plans are counted and listed through ``tasks_plan_status``): a plan writes one index
+  entry fewer, and one page fewer at its commit. The condition is a two-value ``NOT IN`` and a
+  comparison, not a three-value ``NOT IN``: SQLite evaluates an IN list of three or more
+  constants through a temporary table built on each use, on every write to the row as well.
+  It is the ready queue (a claim takes the lowest id with status 'ready'), the lease sweep (the
+  'claimed' range) and what ``status()`` counts; pending and completed counts follow from each
+  active plan's ``waiting`` (its unfinished subtasks) and the plans' ``size`` (their subtasks).
+  Queries repeat the index's condition (``INDEXED`` in ``sqlite.py``): SQLite uses a partial
+  index only then.
 - ``tasks_ready_by_specialist``: claims filtered by specialist; partial, holding ready tasks only.
 - ``tasks_plan_status`` (status, parent_id, size): counts of plans by state and of all subtasks
   (the sum of ``size``), without reading the table — a ``count(*)`` would read every row, as no
@@ -26,7 +32,7 @@ from __future__ import annotations
 
 from .rows import tasks_table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -39,5 +45,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
            WHERE parent_id IS NULL""",
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "INSERT INTO meta (key, value) VALUES ('codec_format', '1')",
+    ),
+    2: (
+        "DROP INDEX tasks_status",
+        """CREATE INDEX tasks_status ON tasks (status)
+           WHERE status NOT IN ('pending', 'completed') AND status <> 'active'""",
     ),
 }

@@ -11,15 +11,18 @@ Durability (``?durability=`` in the URL) maps to ``PRAGMA synchronous``:
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import parse_qs, unquote
 
 from .. import checks, codec
+from ..checks import MAX_ID
 from ..errors import (
     ConfigurationError,
     CorruptDatabaseError,
@@ -41,36 +44,66 @@ from .rows import (
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
+# The fields of a NewSubtask, by position (what the planned rows are built from).
+_key, _title, _specialist, _description, _needs, _dependents = map(operator.itemgetter, range(6))
 
 SQL_GET = f"SELECT {COLUMNS} FROM tasks WHERE id = ?"
 SQL_DEPS = "SELECT parent_id, deps FROM tasks WHERE id = ?"
 SQL_GET_MANY = f"SELECT {COLUMNS} FROM tasks WHERE id IN (SELECT value FROM json_each(?))"
 SQL_PLAN_CONTEXT = "SELECT context FROM tasks WHERE id = ?"
-_CLAIM = """
-    UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, attempts = attempts + 1,
-        updated_at = ?"""
 # The condition of the partial index tasks_status; SQLite uses that index only when a query says it.
-INDEXED = "status NOT IN ('pending', 'completed')"
-SQL_CLAIM = f"""{_CLAIM}
-    WHERE id = (SELECT id FROM tasks WHERE status = 'ready' AND {INDEXED} ORDER BY id LIMIT 1)
-    RETURNING {COLUMNS}"""
-SQL_CLAIM_SPECIALIST = f"""{_CLAIM}
-    WHERE id = (SELECT id FROM tasks INDEXED BY tasks_ready_by_specialist
-                WHERE specialist = ? AND status = 'ready' ORDER BY id LIMIT 1)
-    RETURNING {COLUMNS}"""
+# Written as a two-value NOT IN and a comparison: SQLite evaluates an IN list of three or more
+# constants through a temporary table it builds on each use, on every write to the index too.
+INDEXED = "status NOT IN ('pending', 'completed') AND status <> 'active'"
+# Binding None costs sqlite3 an adapter lookup that fails through a formatted exception (about
+# 0.3 µs a value); columns that are often NULL are bound as '' and stored as NULL (NULLIF) where
+# the store writes the text itself, or get a statement of their own where the caller gives it.
+
+# A claim reads the oldest ready task, then takes it with an UPDATE guarded by what it read:
+# status 'ready' and the attempts seen (every claim counts one), so that a task another
+# connection took in between is not taken twice but looked for again. Cheaper than one
+# UPDATE ... RETURNING, whose returned rows go through a temporary table. The agent is bound to
+# the SELECT as well, so that text the driver cannot encode is refused even when nothing is ready.
+SQL_NEXT_READY = f"""
+    SELECT {COLUMNS} FROM tasks
+    WHERE ? IS NOT NULL
+      AND id = (SELECT id FROM tasks WHERE status = 'ready' AND {INDEXED} ORDER BY id LIMIT 1)"""
+SQL_NEXT_READY_SPECIALIST = f"""
+    SELECT {COLUMNS} FROM tasks
+    WHERE ? IS NOT NULL
+      AND id = (SELECT id FROM tasks INDEXED BY tasks_ready_by_specialist
+                WHERE specialist = ? AND status = 'ready' ORDER BY id LIMIT 1)"""
+SQL_TAKE = """
+    UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, attempts = ?,
+        updated_at = ?
+    WHERE id = ? AND status = 'ready' AND attempts = ?"""
 SQL_ANY_EXPIRED = f"""
     SELECT 1 FROM tasks WHERE status = 'claimed' AND {INDEXED} AND lease_expires <= ? LIMIT 1"""
 SQL_SWEEP = f"""
     UPDATE tasks SET status = 'ready', agent = NULL, lease_expires = NULL
     WHERE status = 'claimed' AND {INDEXED} AND lease_expires <= ?"""
 _HELD = "id = ? AND status = 'claimed' AND agent = ? AND lease_expires > ?"
-SQL_COMPLETE = f"""
-    UPDATE tasks SET status = 'completed', result = ?, artifacts = ?, lease_expires = NULL,
+# Completing or failing reads the held task and its plan's parent in one SELECT, then writes
+# both with plain UPDATEs by id: inside the write transaction nothing else can change them in
+# between, and RETURNING would cost a temporary table per statement (about 4 µs each).
+SQL_HELD_WITH_PARENT = """
+    SELECT t.parent_id, t.dependents, p.waiting, p.failures, p.status
+    FROM tasks t JOIN tasks p ON p.id = t.parent_id
+    WHERE t.id = ? AND t.status = 'claimed' AND t.agent = ? AND t.lease_expires > ?"""
+_COMPLETE = """
+    UPDATE tasks SET status = 'completed', result = {}, artifacts = {}, lease_expires = NULL,
         updated_at = ?
-    WHERE {_HELD} RETURNING parent_id, dependents"""
-SQL_FAIL = f"""
+    WHERE id = ?"""
+# By (result is None, artifacts is None); the values that are None are not bound.
+SQL_COMPLETE = {
+    (False, False): _COMPLETE.format("?", "?"),
+    (False, True): _COMPLETE.format("?", "NULL"),
+    (True, False): _COMPLETE.format("NULL", "?"),
+    (True, True): _COMPLETE.format("NULL", "NULL"),
+}
+SQL_FAIL = """
     UPDATE tasks SET status = 'failed', error = ?, lease_expires = NULL, updated_at = ?
-    WHERE {_HELD} RETURNING parent_id, dependents"""
+    WHERE id = ?"""
 SQL_RETRY = f"""
     UPDATE tasks SET status = 'ready', error = ?, agent = NULL, lease_expires = NULL, updated_at = ?
     WHERE {_HELD}"""
@@ -94,18 +127,23 @@ SQL_BLOCK = """
     WHERE id IN below AND status = 'pending'
     RETURNING id"""
 SQL_PARENT_DONE = """
-    UPDATE tasks SET waiting = waiting - ?, failures = failures + ?,
-        status = CASE WHEN waiting = ? THEN
-            (CASE WHEN failures + ? > 0 THEN 'failed' ELSE 'completed' END) ELSE status END,
-        updated_at = ?
-    WHERE id = ? RETURNING status"""
+    UPDATE tasks SET waiting = ?, failures = ?, status = ?, updated_at = ? WHERE id = ?"""
 SQL_INSERT_PARENT = """
     INSERT INTO tasks (parent_id, title, status, waiting, size, context, created_at, updated_at)
     VALUES (NULL, ?, ?, ?, ?, ?, ?, ?)"""
+SQL_INSERT_PARENT_NO_CONTEXT = """
+    INSERT INTO tasks (parent_id, title, status, waiting, size, context, created_at, updated_at)
+    VALUES (NULL, ?, ?, ?, ?, NULL, ?, ?)"""
+# No id: SQLite gives each new row the largest id + 1, so inside the plan's write transaction the
+# subtasks get the ids right after their parent's, in order (checked against the id limit).
+# Numbered parameters: the status follows from the number of dependencies and one time is bound
+# for both timestamps (each bound text is copied by SQLite). Dependencies and dependents come as
+# JSON lists, '[]' (stored as NULL) when empty.
 SQL_INSERT_SUBTASK = """
-    INSERT INTO tasks (id, parent_id, key, title, specialist, description, status, waiting,
+    INSERT INTO tasks (parent_id, key, title, specialist, description, status, waiting,
         deps, dependents, created_at, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 > 0 THEN 'pending' ELSE 'ready' END, ?6,
+        NULLIF(?7, '[]'), NULLIF(?8, '[]'), ?9, ?9)"""
 SQL_SUBTASKS = f"""
     SELECT {COLUMNS} FROM tasks
     WHERE id > ? AND id <= ? + (SELECT size FROM tasks WHERE id = ?) ORDER BY id"""
@@ -119,8 +157,26 @@ SQL_CANCEL_PARENT = """
 SQL_LIST = f"SELECT {COLUMNS} FROM tasks WHERE id > ? ORDER BY id LIMIT ?"
 SQL_LIST_STATUS = f"""
     SELECT {COLUMNS} FROM tasks WHERE status = ? AND id > ? ORDER BY id LIMIT ?"""
+# Only a plan's parent is ever 'active': its plans are found through tasks_plan_status.
+SQL_LIST_ACTIVE = f"""
+    SELECT {COLUMNS} FROM tasks INDEXED BY tasks_plan_status
+    WHERE status = ? AND parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"""
 SQL_LIST_INDEXED_STATUS = f"""
     SELECT {COLUMNS} FROM tasks WHERE status = ? AND {INDEXED} AND id > ? ORDER BY id LIMIT ?"""
+# The statements above with each known status written in: SQLite decides whether a partial
+# index serves "status = ?" from the bound value, so such a statement is compiled again every
+# time it is bound (about 190,000 instructions, most of a ten-task page). The status is bound
+# only for a value outside this set.
+SQL_LIST_BY_STATUS = {
+    status: sql.replace("status = ?", f"status = '{status}'")
+    for status, sql in [
+        ("active", SQL_LIST_ACTIVE),
+        ("pending", SQL_LIST_STATUS),
+        ("completed", SQL_LIST_STATUS),
+        *((s, SQL_LIST_INDEXED_STATUS) for s in ("ready", "claimed", "failed", "blocked")),
+        ("cancelled", SQL_LIST_INDEXED_STATUS),
+    ]
+}
 SQL_COUNT_STATES = f"""
     SELECT status, count(*) FROM tasks
     WHERE status IN ('ready', 'claimed', 'failed', 'blocked', 'cancelled') AND {INDEXED}
@@ -187,12 +243,6 @@ def parse_url(url: str) -> tuple[str, dict[str, str]]:
     if "\x00" in path:  # no file name can hold one
         raise ConfigurationError(f"bad SQLite URL {url!r}: its path holds a NUL (%00)")
     return path or ":memory:", options
-
-
-def _offsets(indices: Sequence[int]) -> str | None:
-    """Plan indices as a JSON list (a list of ints prints as JSON); None when empty. Stored
-    relative to the plan's first subtask so that the hot loop does no arithmetic."""
-    return repr(indices) if indices else None
 
 
 class Transaction:
@@ -372,52 +422,69 @@ class SQLiteStore:
 
     # -- writes ------------------------------------------------------------------------------
 
-    @translated
     def insert_plan(
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
+        # The hot methods translate errors themselves: @translated costs a call per operation.
         conn = self.conn
         n = len(subtasks)
-        with self.transaction():
-            parent = conn.execute(
-                SQL_INSERT_PARENT, (goal, new_plan_status(n), n, n, context, now, now)
-            ).lastrowid
-            assert parent is not None
-            first = parent + 1
-            conn.executemany(
-                SQL_INSERT_SUBTASK,
-                [
-                    (
-                        first + i,
-                        parent,
-                        t.key,
-                        t.title,
-                        t.specialist,
-                        t.description,
-                        "pending" if t.depends_on else "ready",
-                        len(t.depends_on),
-                        _offsets(t.depends_on),
-                        _offsets(t.dependents),
-                        now,
-                        now,
+        try:
+            with self.transaction():
+                if context is None:
+                    head: tuple[Any, ...] = (goal, new_plan_status(n), n, n, now, now)
+                    parent = conn.execute(SQL_INSERT_PARENT_NO_CONTEXT, head).lastrowid
+                else:
+                    head = (goal, new_plan_status(n), n, n, context, now, now)
+                    parent = conn.execute(SQL_INSERT_PARENT, head).lastrowid
+                assert parent is not None
+                first = parent + 1
+                if parent + n > MAX_ID:  # SQLite would pick ids at random beyond it
+                    raise StorageError(f"{self.path}: no task ids left for {n} subtasks")
+                if n == 1:
+                    key, title, specialist, description, deps, rel = subtasks[0]
+                    deps_text, rel_text = repr(list(deps)), repr(list(rel))
+                    row = (parent, key, title, specialist, description, len(deps), deps_text,
+                           rel_text, now)  # fmt: skip
+                    conn.execute(SQL_INSERT_SUBTASK, row)
+                elif n:
+                    # The rows are put together in C (map, zip), not by a Python loop.
+                    needs = list(map(_needs, subtasks))
+                    rows = zip(
+                        repeat(parent, n),
+                        map(_key, subtasks),
+                        map(_title, subtasks),
+                        map(_specialist, subtasks),
+                        map(_description, subtasks),
+                        map(len, needs),
+                        codec.int_lists(needs),
+                        codec.int_lists(map(_dependents, subtasks)),
+                        repeat(now, n),
+                        strict=True,
                     )
-                    for i, t in enumerate(subtasks)
-                ],
-            )
-            ids = list(range(first, first + n))
-        return parent, ids
+                    conn.executemany(SQL_INSERT_SUBTASK, rows)
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        return parent, list(range(first, first + n))
 
-    @translated
     def claim(
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
-        self.same_file()
-        if specialist is None:
-            rows = self.conn.execute(SQL_CLAIM, (agent, lease_until, now)).fetchall()
-        else:
-            args = (agent, lease_until, now, specialist)
-            rows = self.conn.execute(SQL_CLAIM_SPECIALIST, args).fetchall()
-        return decode_task(rows[0]) if rows else None
+        conn = self.conn
+        sql = SQL_NEXT_READY if specialist is None else SQL_NEXT_READY_SPECIALIST
+        args = (agent,) if specialist is None else (agent, specialist)
+        try:
+            while True:
+                row = conn.execute(sql, args).fetchone()
+                if row is None:
+                    return None
+                seen = row[9]
+                took = (agent, lease_until, seen + 1, now, row[0], seen)
+                self.same_file()
+                if conn.execute(SQL_TAKE, took).rowcount:
+                    break
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        return decode_task((*row[:6], "claimed", agent, lease_until, seen + 1, *row[10:14], now))
 
     @translated
     def reclaim_expired(self, now: float) -> int:
@@ -427,33 +494,49 @@ class SQLiteStore:
         self.same_file()
         return self.conn.execute(SQL_SWEEP, (now,)).rowcount
 
-    def _finish(self, sql: str, args: tuple[Any, ...], failed: bool, now: float) -> Finished | None:
+    def _finish(
+        self, sql: str, args: tuple[Any, ...], task_id: int, agent: str, failed: bool, now: float
+    ) -> Finished | None:
+        """End a held task (``sql`` with ``args``, then its id), release or block its
+        dependents, count it on its plan's parent and end the plan with its last subtask."""
         conn = self.conn
         with self.transaction():
-            rows = conn.execute(sql, args).fetchall()
-            if not rows:
+            row = conn.execute(SQL_HELD_WITH_PARENT, (task_id, agent, now)).fetchone()
+            if row is None:
                 return None
-            parent_id, dependents = rows[0]
+            parent_id, dependents, waiting, failures, status = row
+            conn.execute(sql, args)
             ended = 1
             if dependents and failed:
                 ended += len(conn.execute(SQL_BLOCK, (parent_id, dependents, now)).fetchall())
             elif dependents:
                 conn.execute(SQL_UNBLOCK, (now, parent_id, dependents))
-            parent_status = conn.execute(
-                SQL_PARENT_DONE, (ended, int(failed), ended, int(failed), now, parent_id)
-            ).fetchall()[0][0]
-        return Finished(parent_id, parent_status)
+            if failed:
+                failures += 1
+            if waiting == ended:
+                status = "failed" if failures else "completed"
+            conn.execute(SQL_PARENT_DONE, (waiting - ended, failures, status, now, parent_id))
+        return Finished(parent_id, status)
 
-    @translated
     def complete(
         self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
     ) -> Finished | None:
-        args = (result, artifacts, now, task_id, agent, now)
-        return self._finish(SQL_COMPLETE, args, False, now)
+        if result is None:
+            args: tuple[Any, ...] = (now, task_id) if artifacts is None else (
+                artifacts, now, task_id)  # fmt: skip
+        elif artifacts is None:
+            args = (result, now, task_id)
+        else:
+            args = (result, artifacts, now, task_id)
+        sql = SQL_COMPLETE[result is None, artifacts is None]
+        try:
+            return self._finish(sql, args, task_id, agent, False, now)
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
 
     @translated
     def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None:
-        return self._finish(SQL_FAIL, (error, now, task_id, agent, now), True, now)
+        return self._finish(SQL_FAIL, (error, now, task_id), task_id, agent, True, now)
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
@@ -480,10 +563,12 @@ class SQLiteStore:
 
     # -- reads -------------------------------------------------------------------------------
 
-    @translated
     def get(self, task_id: int) -> Task | None:
-        rows = self.conn.execute(SQL_GET, (task_id,)).fetchall()
-        return decode_task(rows[0]) if rows else None
+        try:
+            row = self.conn.execute(SQL_GET, (task_id,)).fetchone()
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        return None if row is None else decode_task(row)
 
     @translated
     def get_many(self, task_ids: Sequence[int]) -> list[Task]:
@@ -511,9 +596,10 @@ class SQLiteStore:
     def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
         if status is None:
             rows = self.conn.execute(SQL_LIST, (after_id, limit)).fetchall()
+        elif status in SQL_LIST_BY_STATUS:
+            rows = self.conn.execute(SQL_LIST_BY_STATUS[status], (after_id, limit)).fetchall()
         else:
-            sql = SQL_LIST_STATUS if status in ("pending", "completed") else SQL_LIST_INDEXED_STATUS
-            rows = self.conn.execute(sql, (status, after_id, limit)).fetchall()
+            rows = self.conn.execute(SQL_LIST_STATUS, (status, after_id, limit)).fetchall()
         return decode_tasks(rows)
 
     @translated

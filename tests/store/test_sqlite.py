@@ -25,10 +25,16 @@ def plan_of(conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> str
     ("sql", "args", "expected"),
     [
         (backend.SQL_GET, (1,), "SEARCH tasks USING INTEGER PRIMARY KEY"),
-        (backend.SQL_CLAIM, ("a", 2.0, 1.0), "USING COVERING INDEX tasks_status (status=?)"),
+        (backend.SQL_NEXT_READY, ("a",), "USING COVERING INDEX tasks_status (status=?)"),
+        (backend.SQL_TAKE, ("a", 2.0, 1, 1.0, 1, 0), "SEARCH tasks USING INTEGER PRIMARY KEY"),
         (
-            backend.SQL_CLAIM_SPECIALIST,
-            ("a", 2.0, 1.0, "s"),
+            backend.SQL_HELD_WITH_PARENT,
+            (1, "a", 1.0),
+            "SEARCH p USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (
+            backend.SQL_NEXT_READY_SPECIALIST,
+            ("a", "s"),
             "USING INDEX tasks_ready_by_specialist (specialist=?)",
         ),
         (
@@ -42,6 +48,21 @@ def plan_of(conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> str
             backend.SQL_LIST_INDEXED_STATUS,
             ("ready", 0, 10),
             "USING INDEX tasks_status (status=? AND rowid>?)",
+        ),
+        (
+            backend.SQL_LIST_BY_STATUS["ready"],
+            (0, 10),
+            "USING INDEX tasks_status (status=? AND rowid>?)",
+        ),
+        (
+            backend.SQL_LIST_BY_STATUS["active"],
+            (0, 10),
+            "USING INDEX tasks_plan_status (status=? AND parent_id=?)",
+        ),
+        (
+            backend.SQL_LIST_ACTIVE,
+            ("active", 0, 10),
+            "USING INDEX tasks_plan_status (status=? AND parent_id=?)",
         ),
         (
             backend.SQL_SUBTASKS,
@@ -110,6 +131,40 @@ def test_a_database_from_a_newer_taskorch(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(taskorch.SchemaVersionError, match="upgrade taskorch"):
         taskorch.open(f"sqlite:///{path}")
+
+
+def test_a_version_1_database_is_migrated_and_keeps_its_work(tmp_path: Path) -> None:
+    """Version 2 leaves running plans' parents ('active') out of tasks_status."""
+    from taskorch.store.schema import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in MIGRATIONS[1]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    # A plan of one ready subtask, as version 1 wrote it.
+    conn.execute(
+        "INSERT INTO tasks (id, title, status, waiting, size, created_at, updated_at)"
+        " VALUES (1, 'g', 'active', 1, 1, 0, 0)"
+    )
+    conn.execute(
+        "INSERT INTO tasks (id, parent_id, key, title, specialist, status, created_at, updated_at)"
+        " VALUES (2, 1, 'a', 't', 'r', 'ready', 0, 0)"
+    )
+    conn.close()
+    with taskorch.open(f"sqlite:///{path}") as orch:
+        assert orch.status().subtasks == {"ready": 1}
+        assert [t.id for t in orch.tasks(status="active")] == [1]
+        task = orch.claim("agent")
+        assert task is not None and task.id == 2
+        orch.complete(task.id, "agent", result=1)
+        assert orch.get(1).status is taskorch.TaskStatus.COMPLETED
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    (index,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'tasks_status'").fetchone()
+    assert "'active'" in index
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
 
 
 def test_a_locked_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> None:
