@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from .changepoints import Label, Shift
-from .workloads import references
+from .references import references
 
 __all__ = ["NEAR", "RAW_PREFIX", "is_raw", "label_machine", "machine_reason", "operation",
            "raw_twins"]  # fmt: skip

@@ -86,7 +86,8 @@ def drive_taskorch(work: Path, calls: int, seconds: float) -> dict[str, float]:
 
     from .fleets import timed_fleet
     from .harness.store import fresh_url
-    from .workloads import WORKLOADS, references
+    from .references import references
+    from .workloads import WORKLOADS
 
     out: dict[str, float] = {"import_s": time.perf_counter() - started}
     with taskorch.open(fresh_url(work, "rss")):

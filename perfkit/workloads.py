@@ -539,12 +539,3 @@ def raw_get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
     sql = f"SELECT {RAW_COLUMNS} FROM tasks WHERE id = ?"
     yield lambda: conn.execute(sql, (row_id,)).fetchall()
     conn.close()
-
-
-def references() -> dict[str, str]:
-    """Each workload that has a bare reference (sqlite3, or psycopg for the PostgreSQL
-    workloads of :mod:`perfkit.pg_workloads`), mapped to that reference's name."""
-    from .pg_workloads import WORKLOADS as PG_WORKLOADS
-
-    every = [*WORKLOADS.values(), *PG_WORKLOADS.values()]
-    return {w.name: w.reference for w in every if w.reference is not None}

@@ -469,6 +469,7 @@ class SQLiteStore:
     def claim(
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
+        self.same_file()
         conn = self.conn
         sql = SQL_NEXT_READY if specialist is None else SQL_NEXT_READY_SPECIALIST
         args = (agent,) if specialist is None else (agent, specialist)
@@ -479,7 +480,6 @@ class SQLiteStore:
                     return None
                 seen = row[9]
                 took = (agent, lease_until, seen + 1, now, row[0], seen)
-                self.same_file()
                 if conn.execute(SQL_TAKE, took).rowcount:
                     break
         except sqlite3.Error as exc:

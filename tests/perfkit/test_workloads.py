@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import taskorch
-from perfkit.workloads import WORKLOADS, build_store, realistic_context, references, require
+from perfkit.references import references
+from perfkit.workloads import WORKLOADS, build_store, realistic_context, require
 
 STEPS = 3
 Check = Callable[[list[Any], Path], bool]

@@ -304,10 +304,12 @@ def test_deadlocks_are_retried_outside_transactions_only(url: str) -> None:
     from psycopg import errors as pg
 
     from taskorch.store.postgres_errors import translated
+    from taskorch.store.postgres_options import parse_url
 
     class Fake:
         in_transaction = False
         calls = 0
+        options = parse_url("postgresql://fake/db", {})[1]
 
         def describe(self) -> str:
             return "fake"
