@@ -12,7 +12,7 @@ import pytest
 
 import taskorch
 from taskorch.store import open_store
-from taskorch.store import sqlite as backend
+from taskorch.store import sqlite_sql as backend
 from taskorch.store.schema import SCHEMA_VERSION
 from tests.support import chain
 
