@@ -1,7 +1,7 @@
 """Raw references: the same durable write and the same primary-key read as taskorch's, done with
 bare sqlite3 in the same run, and the same physical work as taskorch's PostgreSQL operations done
 with bare psycopg, so that ours/raw can be read from every result set. Their code never changes:
-a move of theirs is the machine's (``perfkit.controls``)."""
+a move of theirs is the machine's (``perfkit.verdict.controls``)."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from perfkit import asvdata
-from perfkit.regression import DEFAULT_FACTOR
+from perfkit.data import asvdata
+from perfkit.verdict.regression import DEFAULT_FACTOR
 from taskorch.errors import ConfigurationError
 from tests.asvfiles import Value, spread, write_results
 from tests.support import ROOT
@@ -153,7 +153,7 @@ def test_values_are_printed_as_asv_prints_them() -> None:
 def test_a_history_follows_the_repository_not_the_dates(tmp_path: Path) -> None:
     """A rebased commit keeps its author's date: the history is in the repository's order, as
     the site draws it, whatever the dates in the result files say."""
-    from perfkit.history import load_history
+    from perfkit.verdict.history import load_history
     from tests.asvfiles import toy_repository
 
     root = tmp_path / "repo"
@@ -171,8 +171,8 @@ def test_a_history_follows_the_repository_not_the_dates(tmp_path: Path) -> None:
 
 
 def test_one_sample_values_are_found_and_kept_out_of_the_history(tmp_path: Path) -> None:
-    from perfkit.history import load_history
-    from perfkit.site import publish
+    from perfkit.reports.site import publish
+    from perfkit.verdict.history import load_history
 
     results = tmp_path / "results"
     for i, commit in enumerate(("a" * 40, "b" * 40, "c" * 40)):

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from perfkit import calibration
-from perfkit.calibration import FLOOR, deal, simulate, thresholds_from
 from perfkit.commands import Exit, run
-from perfkit.commands.options import UsageError
-from perfkit.regression import Answer
-from perfkit.trials import MOST
+from perfkit.kit.options import UsageError
+from perfkit.timing import calibration
+from perfkit.timing.calibration import FLOOR, deal, simulate, thresholds_from
+from perfkit.timing.trials import MOST
+from perfkit.verdict.regression import Answer
 from tests.support import ROOT
 
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 import taskorch
-from perfkit.capacity import Probe, search
-from perfkit.concurrency import WorkGauge
 from perfkit.harness.store import fresh_url
-from perfkit.plans import independent
-from perfkit.runners import run_spec
-from perfkit.spec import parse_spec
+from perfkit.validation.capacity import Probe, search
+from perfkit.validation.runners import run_spec
+from perfkit.validation.spec import parse_spec
+from perfkit.workloads.concurrency import WorkGauge
+from perfkit.workloads.plans import independent
 from taskorch.agents import Fleet
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.changepoint_eval import DETECTORS, Score, Series, evaluate, load, score
+from perfkit.verdict.changepoint_eval import DETECTORS, Score, Series, evaluate, load, score
 from tests.asvfiles import noisy, step
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.asvdata import Measurement
-from perfkit.changepoints import MIN_EDGE, TRANSIENT_COMMITS, Label, noise, shifts
-from perfkit.history import History, load_history
-from perfkit.regression import Answer
+from perfkit.data.asvdata import Measurement
+from perfkit.verdict.changepoints import MIN_EDGE, TRANSIENT_COMMITS, Label, noise, shifts
+from perfkit.verdict.history import History, load_history
+from perfkit.verdict.regression import Answer
 from tests.asvfiles import Value, noisy, step, write_results
 
 PLAN = "lifecycle.Plan.time_plan"

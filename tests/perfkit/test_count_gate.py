@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from perfkit import expected, nightly
-from perfkit.asvdata import Measurement
-from perfkit.culprit import Finding, first_moved, investigate, operation_of
-from perfkit.gitrepo import git
-from perfkit.instructions import Count
-from perfkit.regression import COUNT_THRESHOLD, Change, Status, expect, judge
-from perfkit.summary import markdown
+from perfkit.counts.culprit import Finding, first_moved, investigate, operation_of
+from perfkit.counts.instructions import Count
+from perfkit.data import expected
+from perfkit.data.asvdata import Measurement
+from perfkit.data.gitrepo import git
+from perfkit.jobs import nightly
+from perfkit.reports.summary import markdown
+from perfkit.verdict.regression import COUNT_THRESHOLD, Change, Status, expect, judge
 from tests.asvfiles import spread, toy_repository, write_results
 
 CLAIM = "instructions.Instructions.track_instructions('claim')"

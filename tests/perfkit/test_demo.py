@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 
 import taskorch
-from perfkit.demo import DemoHandler, check_invariants, plan_demo
+from perfkit.workloads.demo import DemoHandler, check_invariants, plan_demo
 from taskorch.agents import Fleet
 
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from perfkit.controls import operation, raw_twins
-from perfkit.figures import figures
+from perfkit.reports.figures import figures
+from perfkit.verdict.controls import operation, raw_twins
 from tests.asvfiles import Value, spread, write_results
 from tests.support import ROOT
 

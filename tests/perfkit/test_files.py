@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.files import write_bytes_atomic, write_text_atomic
+from perfkit.data.files import write_bytes_atomic, write_text_atomic
 
 
 def test_writes_a_new_file_and_replaces_an_old_one(tmp_path: Path) -> None:

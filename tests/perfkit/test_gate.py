@@ -101,7 +101,7 @@ def test_perf_validate_without_leak_results_is_not_a_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        "perfkit.runners.check_leaks",
+        "perfkit.validation.runners.check_leaks",
         lambda spec, d: {"measured": False, "passed": None, "reason": "leakcheck absent"},
     )
     code = main(["perf", "validate", "--quick", "--duration", "0.3", "--json",
@@ -118,8 +118,8 @@ def test_perf_validate_takes_leak_verdicts_from_a_leakcheck_file(tmp_path: Path)
 
 
 def test_a_quick_validation_shortens_the_benchmarks_but_not_the_leak_check() -> None:
-    from perfkit.cli import validation_specs
-    from perfkit.spec import VALIDATION_SPECS
+    from perfkit.commands.cli import validation_specs
+    from perfkit.validation.spec import VALIDATION_SPECS
 
     full = {s["target"]: s for s in validation_specs(60.0, quick=False)}
     quick = {s["target"]: s for s in validation_specs(5.0, quick=True)}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from perfkit import instructions
-from perfkit.callgrind import parse
-from perfkit.instructions import Count, Operation, count, count_bytecodes, grown
+from perfkit.counts import instructions
+from perfkit.counts.callgrind import parse
+from perfkit.counts.instructions import Count, Operation, count, count_bytecodes, grown
 from tests.support import ROOT
 
 needs_valgrind = pytest.mark.skipif(
@@ -127,7 +127,7 @@ def test_count_instructions_refuses_bad_arguments_before_counting(argv: list[str
 
 
 def test_an_operation_the_engine_under_test_lacks_is_skipped_not_failed(tmp_path: Path) -> None:
-    from perfkit.gitrepo import git
+    from perfkit.data.gitrepo import git
 
     if git(ROOT, "rev-parse", "--is-shallow-repository") == "true":
         pytest.skip("a shallow clone has no history of the engine")

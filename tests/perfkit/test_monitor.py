@@ -12,8 +12,8 @@ import taskorch
 
 pytest.importorskip("psutil")
 
-from perfkit.monitor import ResourceMonitor, write_samples
-from perfkit.sources import load_samples
+from perfkit.validation.monitor import ResourceMonitor, write_samples
+from perfkit.validation.sources import load_samples
 from tests.support import ROOT
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from perfkit import nightly
-from perfkit.asvdata import load_config
-from perfkit.gitrepo import git
-from perfkit.regression import weigh
-from perfkit.trials import Benchmark, Trial
+from perfkit.data.asvdata import load_config
+from perfkit.data.gitrepo import git
+from perfkit.jobs import nightly
+from perfkit.timing.trials import Benchmark, Trial
+from perfkit.verdict.regression import weigh
 from tests.asvfiles import Value, toy_repository
 from tests.nightlyfakes import (
     CLAIM,

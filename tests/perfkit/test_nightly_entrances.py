@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from perfkit import nightly
-from perfkit.instructions import INSTALL_HINT, valgrind_problem
-from perfkit.trials import Benchmark, Side, Trial, TrialError, _launch, trial
+from perfkit.counts.instructions import INSTALL_HINT, valgrind_problem
+from perfkit.jobs import nightly
+from perfkit.timing.trials import Benchmark, Side, Trial, TrialError, _launch, trial
 from tests.nightlyfakes import (
     CLAIM,
     COUNT,
@@ -299,7 +299,7 @@ def test_what_a_killed_night_left_is_removed_and_said(
 ) -> None:
     import tempfile
 
-    from perfkit.gitrepo import git
+    from perfkit.data.gitrepo import git
 
     old, _, new = repo.commits
     repo.write(old, {})
@@ -325,9 +325,9 @@ def test_what_a_killed_night_left_is_removed_and_said(
 
 
 def test_what_the_process_under_test_printed_cannot_mark_up_the_summary(repo: Repo) -> None:
-    from perfkit.culprit import Finding
-    from perfkit.regression import Change, Status
-    from perfkit.summary import markdown
+    from perfkit.counts.culprit import Finding
+    from perfkit.reports.summary import markdown
+    from perfkit.verdict.regression import Change, Status
 
     hostile = "<img src=x onerror=alert(1)> | [x](javascript:alert(1))\n| next | row |"
     report = nightly.Report("aaaaaaaa", "bbbbbbbb")
@@ -360,7 +360,7 @@ def test_a_site_that_cannot_be_completed_is_said_and_the_verdict_stands(
 
 
 def test_the_bench_pattern_is_shown_escaped_outside_a_code_span() -> None:
-    from perfkit.summary import markdown
+    from perfkit.reports.summary import markdown
 
     report = nightly.Report("aaaaaaaa", "bbbbbbbb", bench="^(instructions|counters)<b>")
     line = markdown(report.as_dict()).splitlines()[2]

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from perfkit import peer
-from perfkit.plans import subtasks
+from perfkit.commands import peer
+from perfkit.workloads.plans import subtasks
 
 
 def test_the_taskorch_driver_measures_every_row_with_its_raw_references() -> None:

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from benchmarks import _pg, postgres, raw
-from perfkit.controls import is_raw
 from perfkit.harness import postgres as pg_env
-from perfkit.history import raw_twins
-from perfkit.pg_workloads import WORKLOADS
+from perfkit.verdict.controls import is_raw
+from perfkit.verdict.history import raw_twins
+from perfkit.workloads.pg_workloads import WORKLOADS
 from tests.support import ROOT
 
 CLASSES = [

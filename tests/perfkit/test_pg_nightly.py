@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import math
 
-from perfkit.account import Family, Tally, tally_changes
-from perfkit.regression import Status, weigh
-from perfkit.timings import timing_changes
-from perfkit.trials import Benchmark, Trial
+from perfkit.timing.timings import timing_changes
+from perfkit.timing.trials import Benchmark, Trial
+from perfkit.verdict.account import Family, Tally, tally_changes
+from perfkit.verdict.regression import Status, weigh
 
 WHY = "no PostgreSQL server: set TASKORCH_BENCH_POSTGRES_URL, or install the server binaries"
 NAN = (math.nan,)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from perfkit.harness import postgres
-from perfkit.pg_pool import PoolRound
-from perfkit.pg_workloads import WORKLOADS
+from perfkit.workloads.pg_pool import PoolRound
+from perfkit.workloads.pg_workloads import WORKLOADS
 from tests.support import POSTGRES_URL
 
 needs_server = pytest.mark.skipif(
@@ -108,7 +108,7 @@ def test_a_session_that_made_its_prefix_drops_everything(tmp_path: Path) -> None
 
 @needs_server
 def test_the_fleet_notices_a_lost_task(prefix: str) -> None:
-    from perfkit.pg_fleet import Fleet
+    from perfkit.workloads.pg_fleet import Fleet
 
     url = postgres.with_schema(POSTGRES_URL or "", postgres.new_schema(prefix, "lost"))
     import taskorch
@@ -121,7 +121,7 @@ def test_the_fleet_notices_a_lost_task(prefix: str) -> None:
 
 
 def test_bad_fleet_arguments_are_refused() -> None:
-    from perfkit.pg_fleet import Fleet
+    from perfkit.workloads.pg_fleet import Fleet
 
     with pytest.raises(ValueError, match="processes"):
         Fleet("taskorch", 0, "postgresql://nowhere")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import taskorch
-from perfkit.plans import demo_subtasks, independent, subtasks
+from perfkit.workloads.plans import demo_subtasks, independent, subtasks
 
 
 def test_subtasks_form_a_tree_of_dependencies_on_earlier_keys() -> None:

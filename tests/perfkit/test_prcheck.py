@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from perfkit import prcheck
-from perfkit.account import Family, family_of
-from perfkit.asvdata import expand
-from perfkit.gitrepo import git
+from perfkit.data.asvdata import expand
+from perfkit.data.gitrepo import git
+from perfkit.jobs import prcheck
+from perfkit.verdict.account import Family, family_of
 from tests.asvfiles import spread, toy_repository, write_results
 from tests.nightlyfakes import Fake
 from tests.perfkit.test_count_gate import Series

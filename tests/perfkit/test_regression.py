@@ -8,8 +8,8 @@ import math
 import pytest
 from asv_runner.statistics import compute_stats  # type: ignore[import-untyped]
 
-from perfkit.asvdata import Measurement
-from perfkit.regression import Status, compare, higher_is_better, judge
+from perfkit.data.asvdata import Measurement
+from perfkit.verdict.regression import Status, compare, higher_is_better, judge
 from tests.asvfiles import spread
 
 

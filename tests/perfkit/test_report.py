@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from perfkit import generate_performance_report
-from perfkit.history import load_history
-from perfkit.sources import SourceError, load_leaks
+from perfkit.validation.sources import SourceError, load_leaks
+from perfkit.verdict.history import load_history
 
 pytest.importorskip("matplotlib")
 
@@ -138,8 +138,8 @@ def test_the_report_script_builds_from_what_exists(tmp_path: Path) -> None:
 def test_a_validation_report_is_read_back_and_gates_the_exit_status(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from perfkit import report_cli
-    from perfkit.sources import load_results
+    from perfkit.commands import report_cli
+    from perfkit.validation.sources import load_results
 
     written = full_report(tmp_path).write(tmp_path / "validation")
     session = load_results(written["json"])

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from perfkit import report_cli
-from perfkit.commands import Exit, run
+from perfkit.commands import Exit, report_cli, run
 
 pytest.importorskip("matplotlib")
 
@@ -30,7 +29,7 @@ def test_every_stored_field_is_escaped_in_the_html(tmp_path: Path) -> None:
 
 def test_monitor_samples_never_reach_the_page_as_markup() -> None:
     from perfkit import generate_performance_report
-    from perfkit.monitor import Sample
+    from perfkit.validation.monitor import Sample
 
     evil: Any = EVIL
     hostile = [Sample(0.0, 30.0, 1.0, evil, evil), Sample(1.0, 31.0, 2.0, evil, evil)]

@@ -10,10 +10,10 @@ import pytest
 
 import taskorch
 from perfkit import InvalidSpecError, OrchestrationSession, SessionResults
-from perfkit.fleets import timed_fleet
 from perfkit.harness.store import fresh_url
-from perfkit.runners import run_spec
-from perfkit.spec import Spec, parse_spec
+from perfkit.validation.runners import run_spec
+from perfkit.validation.spec import Spec, parse_spec
+from perfkit.workloads.fleets import timed_fleet
 from tests.support import ROOT
 
 
@@ -65,7 +65,7 @@ def test_a_spec_that_raises_is_recorded_as_failed(
     def broken(spec: object, directory: Path) -> dict[str, object]:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("perfkit.session.run_spec", broken)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", broken)
     url = f"sqlite:///{tmp_path}/record.db"
     results = run(OrchestrationSession(session_id="t", db=url), [
         {"type": "benchmark", "target": "task_creation", "iterations": 5}
@@ -152,7 +152,7 @@ def test_the_readme_perf_example_runs_as_written(
         return {"mean_ms": 0.1, "active_agents": 50, "double_claims": 0, "lost_tasks": 0,
                 "errors": 0, "passed": True}  # fmt: skip
 
-    monkeypatch.setattr("perfkit.session.run_spec", fake)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", fake)
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, Any] = {}
     exec(compile(block, "README.md", "exec"), namespace)
@@ -162,7 +162,7 @@ def test_the_readme_perf_example_runs_as_written(
 
 
 def test_the_baseline_is_the_fresh_process_own_peak_not_its_parents(tmp_path: Path) -> None:
-    from perfkit.runners import measure_baseline
+    from perfkit.validation.runners import measure_baseline
 
     ballast = b"x" * (300 * 2**20)  # the parent holds 300 MB while the child runs
     result = measure_baseline(tmp_path)

@@ -13,8 +13,8 @@ from typing import BinaryIO
 
 import pytest
 
-from perfkit.history import load_history
-from perfkit.sitedata import main, write_regressions
+from perfkit.reports.sitedata import main, write_regressions
+from perfkit.verdict.history import load_history
 from tests.asvfiles import Value, noisy, step, toy_repository, write_results
 
 PLAN, RAW, GET = "lifecycle.Plan.time_plan", "raw.RawInsert.time_raw_insert", "db.Get.time_get"

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.regression import Answer
-from perfkit.trials import (
+from perfkit.timing.trials import (
     Benchmark,
     Runner,
     Side,
@@ -21,6 +20,7 @@ from perfkit.trials import (
     timed_benchmarks,
     trial,
 )
+from perfkit.verdict.regression import Answer
 from tests.support import ROOT
 
 CLAIM = Benchmark("lifecycle.Claim.time_claim", "lifecycle.Claim.time_claim", "seconds")

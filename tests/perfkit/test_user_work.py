@@ -18,7 +18,7 @@ import pytest
 
 import taskorch
 from perfkit import OrchestrationSession
-from perfkit.spec import Spec
+from perfkit.validation.spec import Spec
 from taskorch import TaskStatus
 from taskorch.cli import main
 from tests.hostile import hostile_files
@@ -73,7 +73,7 @@ def test_perf_validate_leaves_the_users_plan_alone(
     user_plan: tuple[str, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, ids = user_plan
-    monkeypatch.setattr("perfkit.session.run_spec", fast)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", fast)
     assert validate(url) == 0
     assert_untouched(url, ids)
 
@@ -82,7 +82,7 @@ def test_perf_validate_runs_again_and_again(
     user_plan: tuple[str, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, ids = user_plan
-    monkeypatch.setattr("perfkit.session.run_spec", fast)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", fast)
     assert [validate(url) for _ in range(3)] == [0, 0, 0]
     assert_untouched(url, ids)
     with taskorch.open(url) as orch:
@@ -101,12 +101,12 @@ def test_perf_validate_interrupted_midway_leaves_nothing_claimed_or_ready(
             raise KeyboardInterrupt  # Ctrl-C while the second spec runs
         return fast(spec, directory)
 
-    monkeypatch.setattr("perfkit.session.run_spec", interrupted)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", interrupted)
     assert validate(url) == 130
     assert_untouched(url, ids)
     with taskorch.open(url) as orch:
         assert orch.status()["cancelled"] == 3  # the spec broken off and the two not run
-    monkeypatch.setattr("perfkit.session.run_spec", fast)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", fast)
     assert validate(url) == 0  # and the next run is not confused by what this one left
 
 
@@ -114,7 +114,7 @@ def test_a_session_that_raises_midway_cancels_what_it_holds(
     user_plan: tuple[str, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, ids = user_plan
-    monkeypatch.setattr("perfkit.session.run_spec", fast)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", fast)
     lines: list[str] = []
 
     def progress(line: str) -> None:
@@ -148,7 +148,7 @@ def test_fleet_completes_only_its_own_demo_work(user_plan: tuple[str, list[int]]
 
 
 def test_a_fleet_leaves_another_fleets_subtasks_alone(db_url: str) -> None:
-    from perfkit.fleet_command import DEMO_SPECIALIST
+    from perfkit.commands.fleet_command import DEMO_SPECIALIST
 
     with taskorch.open(db_url) as orch:  # what a fleet running at the same time has planned
         other = orch.plan("another run", [{"key": "x", "title": "its work",
@@ -174,7 +174,7 @@ def test_fleet_broken_off_midway_leaves_nothing_claimed_or_ready(
     user_plan: tuple[str, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, ids = user_plan
-    from perfkit.demo import DemoHandler
+    from perfkit.workloads.demo import DemoHandler
 
     class Breaks(DemoHandler):
         async def __call__(self, task: taskorch.Task, context: dict[str, Any]) -> Any:
@@ -182,7 +182,7 @@ def test_fleet_broken_off_midway_leaves_nothing_claimed_or_ready(
                 raise KeyboardInterrupt  # what Ctrl-C does to a running handler
             return await super().__call__(task, context)
 
-    monkeypatch.setattr("perfkit.fleet_command.DemoHandler", Breaks)
+    monkeypatch.setattr("perfkit.commands.fleet_command.DemoHandler", Breaks)
     assert fleet(url) == 130
     assert_untouched(url, ids)
     monkeypatch.undo()
@@ -278,7 +278,9 @@ def test_a_killed_runs_leftovers_are_cancelled_not_run(
         left = orch.plan("killed run", [{"key": "spec-0", "title": "t",
                                          "specialist": "perfkit-validation"}])  # fmt: skip
     ran: list[str] = []
-    monkeypatch.setattr("perfkit.session.run_spec", lambda s, d: ran.append(s.target) or fast(s, d))
+    monkeypatch.setattr(
+        "perfkit.validation.session.run_spec", lambda s, d: ran.append(s.target) or fast(s, d)
+    )
     assert validate(url) == 0
     assert ran == ["task_creation", "database_operations", "concurrent_agents", "baseline"]
     assert_untouched(url, ids)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.spec import Spec
+from perfkit.validation.spec import Spec
 from taskorch.cli import main
 from tests.hostile import DEEP_JSON, DEEP_TOML, hostile_files
 
@@ -20,7 +20,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ran.append(spec.target)
         return {"passed": True}
 
-    monkeypatch.setattr("perfkit.session.run_spec", record)
+    monkeypatch.setattr("perfkit.validation.session.run_spec", record)
     return ran
 
 
@@ -145,7 +145,7 @@ def test_a_bad_capacity_budget_is_refused(
 def test_capacity_adds_the_search_to_the_run_and_is_not_in_a_default_one(
     tmp_path: Path, runs: list[str]
 ) -> None:
-    from perfkit.cli import validation_specs
+    from perfkit.commands.cli import validation_specs
 
     # exit 3: the fake run measures nothing; what matters here is which specs ran
     assert validate(tmp_path) == 3 and "agent_capacity" not in runs

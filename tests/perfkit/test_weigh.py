@@ -1,4 +1,4 @@
-"""The rule for two groups of independent observations (:func:`perfkit.regression.weigh`): a
+"""The rule for two groups of independent observations (:func:`perfkit.verdict.regression.weigh`): a
 difference needs both significance and an effect beyond the threshold, identical code is "the
 same" or "unknown" but not "different", and bad input is refused by name."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.calibration_data import load_thresholds
-from perfkit.regression import Answer, Status, threshold_of, timed, weigh, weighed
+from perfkit.verdict.calibration_data import load_thresholds
+from perfkit.verdict.regression import Answer, Status, threshold_of, timed, weigh, weighed
 from taskorch.errors import ConfigurationError
 
 

@@ -74,7 +74,7 @@ def test_each_step_does_its_operation(name: str, tmp_path: Path) -> None:
 
 
 def test_each_reference_is_a_raw_workload_with_the_same_parameters() -> None:
-    from perfkit.pg_workloads import WORKLOADS as PG
+    from perfkit.workloads.pg_workloads import WORKLOADS as PG
 
     refs = references()
     pg = ("plan", "claim_complete", "get", "status", "ready_query", "pool", "fleet")
