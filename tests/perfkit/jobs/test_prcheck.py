@@ -17,7 +17,7 @@ from perfkit.jobs import prcheck
 from perfkit.verdict.account import Family, family_of
 from tests.asvfiles import spread, toy_repository, write_results
 from tests.nightlyfakes import Fake
-from tests.perfkit.test_count_gate import Series
+from tests.perfkit.jobs.test_count_gate import Series
 from tests.support import ROOT
 
 COUNT = "instructions.Instructions.track_instructions"
