@@ -7,6 +7,10 @@ arguments after the command's name and returning an exit status of
 command's name (their usage lines name the script; through :func:`main`, ``python -m perfkit
 COMMAND``). A :class:`~perfkit.kit.options.UsageError` from any command ends it with
 ``Exit.USAGE``; Ctrl-C with ``Exit.INTERRUPTED``.
+
+Beside the registry live the commands that are only commands (``validate``, ``fleet``, ``count``,
+``report``, ``monitor``, ``peer``); the others' ``main`` lives in the room of what it runs. May
+import: any room (no room imports this one).
 """
 
 from __future__ import annotations
