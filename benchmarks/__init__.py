@@ -1,2 +1,2 @@
 """taskorch's asv suite: one module per area, every benchmark driving a shared workload from
-``perfkit/workloads.py``. See docs/benchmarks.md for what each one measures and why."""
+``perfkit/workloads/__init__.py``. See docs/benchmarks.md for what each one measures and why."""

@@ -34,10 +34,10 @@ atexit.register(_open.close)
 
 
 def session(name: str, **params: Any) -> Step:
-    """The step of ``perfkit.pg_workloads`` workload ``name``, opened once per process."""
+    """The step of ``perfkit.workloads.pg_workloads`` workload ``name``, opened once per process."""
     key = (name, tuple(sorted(params.items())))
     if key not in _sessions:
-        workload = perfkit_module("pg_workloads").WORKLOADS[name]
+        workload = perfkit_module("workloads.pg_workloads").WORKLOADS[name]
         directory = Path.cwd()  # unused: the PostgreSQL workloads write no files
         _sessions[key] = _open.enter_context(workload.session(directory, **params))
     return _sessions[key]
@@ -73,7 +73,7 @@ def server_for_run() -> dict[str, str]:
 
 
 class PgBenchmark(WorkloadBenchmark):
-    """Times the step of a workload of ``perfkit.pg_workloads`` on the run's server."""
+    """Times the step of a workload of ``perfkit.workloads.pg_workloads`` on the run's server."""
 
     timeout = 180  # the first read benchmark of a run builds the store of 10,000 tasks
     kind = ""  # "store": reads a store of n tasks shared by the run (smaller under --quick)

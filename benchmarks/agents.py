@@ -1,8 +1,8 @@
 """Concurrent agents: claim+complete loops per second with 1, 50 and 1,000 agents in one process,
 and the event loop's lag while they work.
 
-Both read the report of the shared ``agent_fleet`` workload (``perfkit.demo.drain_demo``: a
-fresh database, a plan sized to the fleet, drained with group commit, invariants checked). Commits
+Both read the report of the shared ``agent_fleet`` workload (``perfkit.workloads.demo.drain_demo``:
+a fresh database, a plan sized to the fleet, drained with group commit, invariants checked). Commits
 without the agent runtime skip them.
 """
 

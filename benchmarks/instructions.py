@@ -3,7 +3,7 @@ fails on (a count moves only when the code it runs changes; the machine's load d
 
 All operations are counted once per commit, in one valgrind process (by the first benchmark
 process, kept in asv's setup_cache folder for the others), by
-``perfkit.instructions`` from the working tree against the engine installed for the commit.
+``perfkit.counts.instructions`` from the working tree against the engine installed for the commit.
 Without valgrind every case is skipped, saying how to install it.
 """
 
@@ -39,7 +39,7 @@ OPERATIONS = [
 
 def _counting() -> Any:
     workloads()  # the engine of the commit first, then perfkit from the working tree
-    return importlib.import_module("perfkit.instructions")
+    return importlib.import_module("perfkit.counts.instructions")
 
 
 def _counts(folder: Path) -> dict[str, Any]:

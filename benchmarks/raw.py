@@ -2,7 +2,7 @@
 bare sqlite3 in the same run, and the same physical work as taskorch's PostgreSQL operations done
 with bare psycopg, so that ours/raw can be read from every result set. What each one includes
 (the same rows, columns and index entries) is in docs/benchmarks.md; a move of theirs is the
-machine's (``perfkit.controls``).
+machine's (``perfkit.verdict.controls``).
 """
 
 from __future__ import annotations

@@ -25,29 +25,29 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .monitor import ResourceMonitor, Sample
-    from .report import PerformanceReport, generate_performance_report
-    from .session import OrchestrationSession, SessionResults, SpecResult
-    from .slo import CRITERIA, Verdict, evaluate, gate_passed, load_budgets
-    from .spec import VALIDATION_SPECS, InvalidSpecError, Spec, parse_specs
+    from .reports.report import PerformanceReport, generate_performance_report
+    from .validation.monitor import ResourceMonitor, Sample
+    from .validation.session import OrchestrationSession, SessionResults, SpecResult
+    from .validation.slo import CRITERIA, Verdict, evaluate, gate_passed, load_budgets
+    from .validation.spec import VALIDATION_SPECS, InvalidSpecError, Spec, parse_specs
 
 _HOMES = {
-    "CRITERIA": "slo",
-    "VALIDATION_SPECS": "spec",
-    "InvalidSpecError": "spec",
-    "OrchestrationSession": "session",
-    "PerformanceReport": "report",
-    "ResourceMonitor": "monitor",
-    "Sample": "monitor",
-    "SessionResults": "session",
-    "Spec": "spec",
-    "SpecResult": "session",
-    "Verdict": "slo",
-    "evaluate": "slo",
-    "gate_passed": "slo",
-    "generate_performance_report": "report",
-    "load_budgets": "slo",
-    "parse_specs": "spec",
+    "CRITERIA": "validation.slo",
+    "VALIDATION_SPECS": "validation.spec",
+    "InvalidSpecError": "validation.spec",
+    "OrchestrationSession": "validation.session",
+    "PerformanceReport": "reports.report",
+    "ResourceMonitor": "validation.monitor",
+    "Sample": "validation.monitor",
+    "SessionResults": "validation.session",
+    "Spec": "validation.spec",
+    "SpecResult": "validation.session",
+    "Verdict": "validation.slo",
+    "evaluate": "validation.slo",
+    "gate_passed": "validation.slo",
+    "generate_performance_report": "reports.report",
+    "load_budgets": "validation.slo",
+    "parse_specs": "validation.spec",
 }
 
 __all__ = [

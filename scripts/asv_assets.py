@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Make a site published by ``asv publish`` render with no network: ``python -m perfkit assets``
-(:mod:`perfkit.site`).
+(:mod:`perfkit.reports.site`).
 
 Usage: scripts/asv_assets.py [HTML_DIR]      (default: .asv/html; run after ``asv publish``)"""
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Print the figures of one commit's asv results as a Markdown table: ``python -m perfkit
-figures`` (:mod:`perfkit.figures`).
+figures`` (:mod:`perfkit.reports.figures`).
 
 Usage: scripts/asv_figures.py [COMMIT] [--machine NAME] [--repo PATH]
 (defaults: main, $TASKORCH_ASV_MACHINE else the host name, the working repository)"""

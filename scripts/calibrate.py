@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The timing verdict on identical code, its false-alarm rate and each benchmark's threshold:
-``python -m perfkit calibrate`` (:mod:`perfkit.calibration`); ``--help`` lists the options."""
+``python -m perfkit calibrate`` (:mod:`perfkit.timing.calibration`); ``--help`` lists the
+options."""
 
 import sys
 from pathlib import Path

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The same workloads on mcp-task-orchestrator: ``python -m perfkit peer`` (:mod:`perfkit.peer`);
-``--help`` lists the options."""
+"""The same workloads on mcp-task-orchestrator: ``python -m perfkit peer``
+(:mod:`perfkit.commands.peer`); ``--help`` lists the options."""
 
 import sys
 from pathlib import Path

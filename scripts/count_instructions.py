@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Instructions per operation under callgrind: ``python -m perfkit count``
-(:mod:`perfkit.count_cli`); ``--help`` lists the options."""
+(:mod:`perfkit.commands.count_cli`); ``--help`` lists the options."""
 
 import sys
 from pathlib import Path

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Score the history's change points against annotated public performance series, beside plain
-PELT: ``python -m perfkit evaluate-changepoints`` (:mod:`perfkit.changepoint_eval`).
+PELT: ``python -m perfkit evaluate-changepoints`` (:mod:`perfkit.verdict.changepoint_eval`).
 
 Usage: scripts/evaluate_changepoints.py PATH [PATH ...] [--margin N]
 (PATH: an unpacked apache-otava 0.8.0 sdist, or a directory written by otava-gen generate)"""

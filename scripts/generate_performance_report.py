@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One HTML performance report and a Markdown summary from the results that exist: ``python -m
-perfkit report`` (:mod:`perfkit.report_cli`); ``--help`` lists the options."""
+perfkit report`` (:mod:`perfkit.commands.report_cli`); ``--help`` lists the options."""
 
 import sys
 from pathlib import Path

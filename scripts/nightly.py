@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The nightly regression job: ``python -m perfkit nightly`` (:mod:`perfkit.nightly`); ``--help``
-lists the options and the exit statuses."""
+"""The nightly regression job: ``python -m perfkit nightly`` (:mod:`perfkit.jobs.nightly`);
+``--help`` lists the options and the exit statuses."""
 
 import sys
 from pathlib import Path

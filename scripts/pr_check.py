@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The nightly's counted gate on a pull request: ``python -m perfkit pr-check``
-(:mod:`perfkit.prcheck`); ``--help`` lists the options."""
+(:mod:`perfkit.jobs.prcheck`); ``--help`` lists the options."""
 
 import sys
 from pathlib import Path

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Publish the benchmark history site in one step: ``python -m perfkit publish``
-(:func:`perfkit.site.publish`): ``asv publish``, the regressions page rewritten from the
+(:func:`perfkit.reports.site.publish`): ``asv publish``, the regressions page rewritten from the
 history's change points, the libraries vendored.
 
 Usage: scripts/publish.py [--repo PATH] [-o HTML_DIR]   (default: html_dir of asv.conf.json)"""

@@ -110,7 +110,7 @@ TOY_CONFIG = """// comments and trailing commas are allowed
 def toy_repository(root: Path, commits: int) -> list[str]:
     """A git repository at ``root`` with an asv configuration and ``commits`` commits, each
     changing one file; returns their hashes, oldest first."""
-    from perfkit.gitrepo import git
+    from perfkit.data.gitrepo import git
 
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")

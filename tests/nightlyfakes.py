@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from perfkit import nightly
-from perfkit.regression import weigh
-from perfkit.trials import Benchmark, Trial
+from perfkit.jobs import nightly
+from perfkit.timing.trials import Benchmark, Trial
+from perfkit.verdict.regression import weigh
 from tests.asvfiles import Value, toy_repository, write_results
 
 SIZE, LOOPS, GET = "memory.M.track_bytes", "agents.A.track_loops_per_second", "db.Get.track_get"

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from perfkit import SessionResults, SpecResult, generate_performance_report
-from perfkit.history import load_history
-from perfkit.monitor import Sample
-from perfkit.sources import LeakEntry
+from perfkit.validation.monitor import Sample
+from perfkit.validation.sources import LeakEntry
+from perfkit.verdict.history import load_history
 from tests.asvfiles import Value, write_results
 
 EVIL = "<script>alert('x')</script><img src=http://example.com/x.png>"

@@ -2,11 +2,15 @@
 
 The registry names each command and the function that runs it (``module:function``, taking the
 arguments after the command's name and returning an exit status of
-:class:`~perfkit.commands.exits.Exit`); a command's module is imported only when it runs, so
+:class:`~perfkit.kit.exits.Exit`); a command's module is imported only when it runs, so
 ``--help`` costs nothing. The files in ``scripts/`` and ``tools/`` call :func:`run` with their
 command's name (their usage lines name the script; through :func:`main`, ``python -m perfkit
-COMMAND``). A :class:`~perfkit.commands.options.UsageError` from any command ends it with
+COMMAND``). A :class:`~perfkit.kit.options.UsageError` from any command ends it with
 ``Exit.USAGE``; Ctrl-C with ``Exit.INTERRUPTED``.
+
+Beside the registry live the commands that are only commands (``validate``, ``fleet``, ``count``,
+``report``, ``monitor``, ``peer``); the others' ``main`` lives in the room of what it runs. May
+import: any room (no room imports this one).
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .exits import Exit, table
-from .options import UsageError, current_prog, prog_named
+from ..kit.exits import Exit, table
+from ..kit.options import UsageError, current_prog, prog_named
 
 __all__ = ["COMMANDS", "STRESS", "Command", "Exit", "main", "run"]
 
@@ -58,22 +62,33 @@ STRESS = _registry(
 )
 
 COMMANDS = _registry(
-    Command("nightly", "perfkit.nightly:main", "record what is new on main and judge it"),
-    Command("pr-check", "perfkit.prcheck:main", "the nightly's counted gate on a branch"),
-    Command("calibrate", "perfkit.calibration:main", "A/A calibration of the timing verdict"),
-    Command("validate", "perfkit.cli:main", "check the success criteria; write a report"),
-    Command("fleet", "perfkit.fleet_command:main", "demo agents against a generated plan"),
-    Command("count", "perfkit.count_cli:main", "instructions per operation under callgrind"),
-    Command("report", "perfkit.report_cli:main", "one HTML report and a Markdown summary"),
-    Command("monitor", "perfkit.monitor_cli:main", "agents at work under a resource monitor"),
-    Command("publish", "perfkit.site:publish_main", "publish the benchmark history site"),
-    Command("assets", "perfkit.site:main", "make a published site render with no network"),
-    Command("regressions", "perfkit.sitedata:main", "rewrite the site's regressions page"),
-    Command("figures", "perfkit.figures:main", "one commit's figures as a Markdown table"),
-    Command("peer", "perfkit.peer:main", "the same workloads on mcp-task-orchestrator"),
+    Command("nightly", "perfkit.jobs.nightly:main", "record what is new on main and judge it"),
+    Command("pr-check", "perfkit.jobs.prcheck:main", "the nightly's counted gate on a branch"),
+    Command(
+        "calibrate", "perfkit.timing.calibration:main", "A/A calibration of the timing verdict"
+    ),
+    Command("validate", "perfkit.commands.cli:main", "check the success criteria; write a report"),
+    Command("fleet", "perfkit.commands.fleet_command:main", "demo agents against a generated plan"),
+    Command(
+        "count", "perfkit.commands.count_cli:main", "instructions per operation under callgrind"
+    ),
+    Command("report", "perfkit.commands.report_cli:main", "one HTML report and a Markdown summary"),
+    Command(
+        "monitor", "perfkit.commands.monitor_cli:main", "agents at work under a resource monitor"
+    ),
+    Command("publish", "perfkit.reports.site:publish_main", "publish the benchmark history site"),
+    Command("assets", "perfkit.reports.site:main", "make a published site render with no network"),
+    Command("regressions", "perfkit.reports.sitedata:main", "rewrite the site's regressions page"),
+    Command("figures", "perfkit.reports.figures:main", "one commit's figures as a Markdown table"),
+    Command("peer", "perfkit.commands.peer:main", "the same workloads on mcp-task-orchestrator"),
+    Command(
+        "side-by-side",
+        "perfkit.commands.sidebyside:main",
+        "taskorch and its bare reference timed in turn in one process",
+    ),
     Command(
         "evaluate-changepoints",
-        "perfkit.changepoint_eval:main",
+        "perfkit.verdict.changepoint_eval:main",
         "score the change-point rule on annotated series",
     ),
     Command("stress", "perfkit.commands:stress", "the stress runs (stress --help lists them)"),

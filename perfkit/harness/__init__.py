@@ -14,4 +14,6 @@
 Nothing is imported here: :mod:`perfkit.workloads` runs inside asv against old commits of the
 engine and takes only :mod:`~perfkit.harness.store`, which needs nothing but the engine's
 ``taskorch.open``.
+
+May import: nothing of perfkit.
 """

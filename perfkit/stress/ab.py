@@ -17,11 +17,11 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
-from ..commands.exits import Exit
-from ..commands.options import Parser, integer
-from ..demo import drain_demo
 from ..harness.environment import environment
 from ..harness.store import scratch_url, temporary_directory
+from ..kit.exits import Exit
+from ..kit.options import Parser, integer
+from ..workloads.demo import drain_demo
 from .common import StressFailure, emit
 
 

@@ -5,9 +5,9 @@
 
 For each fleet size: a fresh database with more independent subtasks than the fleet can finish
 (planned beforehand, not timed), a fleet running for ``--duration`` seconds
-(:func:`perfkit.fleets.timed_fleet` with a stock: nothing is planned while the clock runs), RSS
-sampled every second, then the invariants: every completed subtask in the ledger exactly once,
-claimed once, handled once; nothing left claimed. ``errors`` counts failures, retries and lost
+(:func:`perfkit.workloads.fleets.timed_fleet` with a stock: nothing is planned while the clock
+runs), RSS sampled every second, then the invariants: every completed subtask in the ledger exactly
+once, claimed once, handled once; nothing left claimed. ``errors`` counts failures, retries and lost
 leases; it must be 0.
 """
 
@@ -18,12 +18,12 @@ from typing import Any
 
 import taskorch
 
-from ..commands.exits import Exit
-from ..commands.options import Parser, integer, number
-from ..fleets import timed_fleet
 from ..harness.environment import environment
 from ..harness.memory import MemorySampler
 from ..harness.store import scratch_url
+from ..kit.exits import Exit
+from ..kit.options import Parser, integer, number
+from ..workloads.fleets import timed_fleet
 from .common import emit
 
 

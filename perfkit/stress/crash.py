@@ -30,11 +30,11 @@ import taskorch
 from taskorch import Task
 from taskorch.agents import Fleet
 
-from ..commands.exits import Exit
-from ..commands.options import Parser, integer, number
-from ..demo import DemoHandler, plan_demo
 from ..harness.environment import environment
 from ..harness.store import fresh_path, new_directory
+from ..kit.exits import Exit
+from ..kit.options import Parser, integer, number
+from ..workloads.demo import DemoHandler, plan_demo
 from .common import emit
 
 

@@ -14,12 +14,12 @@ import time
 
 import taskorch
 
-from ..commands.exits import Exit
-from ..commands.options import Parser, integer
-from ..demo import drain_plans, plan_demo
 from ..harness.environment import environment
 from ..harness.memory import MIB, MemorySampler, peak_rss_bytes
 from ..harness.store import scratch_url
+from ..kit.exits import Exit
+from ..kit.options import Parser, integer
+from ..workloads.demo import drain_plans, plan_demo
 from .common import emit
 
 

@@ -27,11 +27,11 @@ from typing import Any
 import taskorch
 from taskorch.agents import Fleet
 
-from ..commands.exits import Exit
-from ..commands.options import Parser, integer, number
-from ..demo import DemoHandler, check_invariants, plan_demo
 from ..harness.environment import environment
 from ..harness.store import fresh_path, fresh_url, temporary_directory
+from ..kit.exits import Exit
+from ..kit.options import Parser, integer, number
+from ..workloads.demo import DemoHandler, check_invariants, plan_demo
 from .common import emit
 
 

@@ -35,10 +35,10 @@ from typing import Any
 
 import taskorch
 
-from ..commands.exits import Exit
-from ..commands.options import Parser, integer, number
 from ..harness.store import temporary_directory
-from ..plans import independent
+from ..kit.exits import Exit
+from ..kit.options import Parser, integer, number
+from ..workloads.plans import independent
 
 ROOT = Path(__file__).resolve().parents[2]
 

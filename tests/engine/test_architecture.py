@@ -7,8 +7,9 @@ and ``taskorch perf`` through the ``taskorch.commands`` entry points, which load
 command line parser is built. leakcheck imports nothing of taskorch or the toolkit (its suite
 names its default registry, ``perfkit.workloads``, as a string); no package imports the
 benchmarks (asv loads them). No module of ``taskorch/`` or ``perfkit/`` is part of an import
-cycle, counting every import: at the top, inside functions and for type checking alone.
-See docs/architecture.md.
+cycle, counting every import: at the top, inside functions and for type checking alone. Within
+the toolkit, each room (a subpackage with one job) imports only the rooms :data:`ROOMS` allows it,
+and the rooms form no cycle. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -229,19 +230,101 @@ def _section(heading: str, end: str) -> str:
     return text[start : text.index(end, start)]
 
 
-def _as_listed(module: str) -> str:
-    """How the toolkit table names a module: ``x.py`` at the top, ``pkg/`` within a package."""
-    parts = module.split(".")
-    inside = len(parts) > 2 or (ROOT / "perfkit" / parts[1]).is_dir()
-    return f"{parts[1]}/" if inside else f"{parts[1]}.py"
+#: The toolkit's rooms, each a subpackage of ``perfkit/`` with one job, and the rooms its modules
+#: may import besides their own; declared here once, and in docs/architecture.md for readers.
+#: ``perfkit/__init__.py`` and ``perfkit/__main__.py`` stand above the rooms and import any.
+ROOMS: dict[str, frozenset[str]] = {
+    "kit": frozenset(),
+    "harness": frozenset(),
+    "data": frozenset(),
+    "workloads": frozenset({"harness"}),
+    "verdict": frozenset({"data", "workloads", "kit"}),
+    "counts": frozenset({"verdict", "data", "workloads"}),
+    "timing": frozenset({"counts", "verdict", "data", "kit"}),
+    "validation": frozenset({"workloads", "harness"}),
+    "reports": frozenset({"verdict", "data", "validation", "kit"}),
+    "jobs": frozenset({"timing", "counts", "verdict", "data", "reports", "kit"}),
+    "stress": frozenset({"workloads", "harness", "kit"}),
+}
+ROOMS["commands"] = frozenset(ROOMS)  # every command's entry: any room
+
+ABOVE_THE_ROOMS = frozenset({"perfkit", "perfkit.__main__"})
 
 
-def test_the_architecture_lists_every_module_of_the_toolkit() -> None:
+def room_of(module: str) -> str:
+    """The room of a toolkit module: the subpackage of ``perfkit`` it lies in."""
+    return module.split(".")[1]
+
+
+def room_imports() -> dict[str, set[str]]:
+    """Each room and the other rooms its modules import, by any statement anywhere."""
+    known = module_names("perfkit")
+    found: dict[str, set[str]] = {room: set() for room in ROOMS}
+    for name, path in known.items():
+        if name in ABOVE_THE_ROOMS:
+            continue
+        room = room_of(name)
+        targets = module_imports(name, path, known) - ABOVE_THE_ROOMS
+        found.setdefault(room, set()).update(room_of(t) for t in targets if room_of(t) != room)
+    return found
+
+
+def test_every_toolkit_module_lies_in_a_declared_room() -> None:
+    modules = sorted(set(module_names("perfkit")) - ABOVE_THE_ROOMS)
+    loose = [name for name in modules if name.count(".") < 1 or room_of(name) not in ROOMS]
+    assert len(modules) > 50, "the scan must see the modules of perfkit"
+    assert loose == [], "these lie in no room of ROOMS"
+    packages = {p.parent.name for p in (ROOT / "perfkit").glob("*/__init__.py")}
+    assert packages == set(ROOMS), "ROOMS must name exactly the subpackages of perfkit/"
+
+
+@pytest.mark.parametrize("room", sorted(ROOMS))
+def test_a_room_imports_only_the_rooms_it_may(room: str) -> None:
+    known = module_names("perfkit")
+    found = []
+    for name, path in known.items():
+        if name in ABOVE_THE_ROOMS or room_of(name) != room:
+            continue
+        for target in sorted(module_imports(name, path, known) - ABOVE_THE_ROOMS):
+            if room_of(target) != room and room_of(target) not in ROOMS[room]:
+                found.append(f"{path.relative_to(ROOT)}: {target}")
+    assert found == [], f"perfkit/{room}/ may import only {sorted(ROOMS[room])}:\n" + "\n".join(
+        found
+    )
+
+
+def test_the_rooms_form_no_cycle() -> None:
+    declared = {room: set(allowed) for room, allowed in ROOMS.items()}
+    assert import_cycles(declared) == [], "the rooms ROOMS allows must form no cycle"
+    assert import_cycles(room_imports()) == [], "the rooms' imports must form no cycle"
+
+
+def test_the_room_check_sees_an_import_between_rooms() -> None:
+    assert "workloads" in room_imports()["counts"]  # perfkit/counts/_countrun.py runs workloads
+    assert "harness" in room_imports()["workloads"]
+
+
+def _room_rows() -> dict[str, tuple[set[str], set[str]]]:
+    """docs/architecture.md's room table: each room, its modules listed, the rooms it may import."""
     table = _section("## The measuring toolkit (`perfkit/`)", "\n## ")
-    named = set(re.findall(r"`([A-Za-z_0-9]+\.py|[a-z_]+/)`", table))
-    modules = [name for name in sorted(module_names("perfkit")) if name != "perfkit"]
-    unlisted = [name for name in modules if _as_listed(name) not in named]
-    assert unlisted == [], "docs/architecture.md's toolkit table lacks these"
+    rows = {}
+    for match in re.finditer(r"^\| `([a-z_]+)/` \|[^|]*\|([^|]*)\|([^|]*)\|$", table, re.M):
+        room, modules, may = match.groups()
+        listed = set(re.findall(r"`([A-Za-z_0-9]+\.py)`", modules))
+        rows[room] = listed, {word.strip() for word in may.split(",")}
+    return rows
+
+
+def test_the_architecture_lists_every_room_with_its_modules_and_imports() -> None:
+    rows = _room_rows()
+    assert set(rows) == set(ROOMS), "docs/architecture.md's room table must list every room"
+    for room, (listed, may) in rows.items():
+        files = {p.name for p in (ROOT / "perfkit" / room).glob("*.py")}
+        # a room's __init__.py is listed when it holds more than the room's docstring
+        assert listed | {"__init__.py"} == files | {"__init__.py"}, f"the row of {room}/"
+        assert listed <= files, f"the row of {room}/ names a module that does not exist"
+        expected = {"any room"} if room == "commands" else set(ROOMS[room]) or {"nothing"}
+        assert may == expected, f"the row of {room}/ must say what ROOMS allows it"
 
 
 def test_the_architecture_lists_every_module_of_the_engine() -> None:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from perfkit.pg_workloads import WORKLOADS as PG_WORKLOADS
-from perfkit.references import references
 from perfkit.workloads import WORKLOADS, Workload
+from perfkit.workloads.pg_workloads import WORKLOADS as PG_WORKLOADS
+from perfkit.workloads.references import references
 
 GROUP = {**{raw: ours for ours, raw in references().items()}, **{o: o for o in references()}}
 STORED = {"get", "status", "ready_query"}  # read a prebuilt store: share it across the session

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import taskorch
-from perfkit.demo import DemoHandler, check_invariants, demo_subtasks, plan_demo
+from perfkit.workloads.demo import DemoHandler, check_invariants, demo_subtasks, plan_demo
 from taskorch.agents import (
     DatabaseWorker,
     Fleet,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from perfkit.commands import COMMANDS
-from perfkit.commands.exits import MEANINGS
+from perfkit.kit.exits import MEANINGS
 from tests.support import ROOT
 
 README = ROOT / "README.md"

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from perfkit.gitrepo import git
-from perfkit.history import load_history
-from perfkit.site import off_the_line
+from perfkit.data.gitrepo import git
+from perfkit.reports.site import off_the_line
+from perfkit.verdict.history import load_history
 from tests.asvfiles import toy_repository, write_results
 from tests.support import ROOT
 

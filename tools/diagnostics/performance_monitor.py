@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Agents at work under a resource monitor, e.g. ``--duration 300``: ``python -m perfkit
-monitor`` (:mod:`perfkit.monitor_cli`); ``--help`` lists the options."""
+monitor`` (:mod:`perfkit.commands.monitor_cli`); ``--help`` lists the options."""
 
 import sys
 from pathlib import Path

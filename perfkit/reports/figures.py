@@ -1,0 +1,95 @@
+"""The figures of one commit's asv results, as a Markdown table: each benchmark's median, the
+spread of its samples, each operation's ratio to its raw sqlite3 reference measured in the same
+run, and whether a benchmark's level changed at this commit: a change point of its history
+(:meth:`perfkit.verdict.history.History.changes`), with its label (regression, improvement,
+machine).
+
+The spread is the interquartile range of the samples over their median (asv's ``q_25`` and
+``q_75``), in percent: how much one sample differs from the next inside a run.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from taskorch.errors import ConfigurationError
+
+from ..data.asvdata import Measurement, human, load_config
+from ..data.gitrepo import git, toplevel
+from ..kit.exits import Exit
+from ..kit.options import Parser, add_machine, add_repo
+from ..verdict.changepoints import Shift
+from ..verdict.controls import raw_twins
+from ..verdict.history import load_history
+
+__all__ = ["figures", "main"]
+
+
+def figures(
+    results: Path,
+    machine: str,
+    commit: str,
+    *,
+    root: Path | None = None,
+    thresholds: Mapping[str, float] | None = None,
+) -> list[str] | None:
+    """The table's lines for ``commit`` (a hash or a prefix of one); None when it has no results
+    on ``machine``. The history's thresholds are ``thresholds``, else the calibration of
+    ``machine`` under ``root``, else the defaults."""
+    history = load_history(results, machine, root=root, thresholds=thresholds)
+    commits = [] if history is None else history.commits
+    matching = [i for i, c in enumerate(commits) if c.startswith(commit)]
+    if history is None or not matching:
+        return None
+    index = matching[-1]
+    table = history.at(commits[index])
+    here = {s.benchmark: s for s in history.changes() if s.commit == commits[index]}
+    twins = raw_twins(table)
+    lines = [
+        "| benchmark | params | median | spread (IQR/median) | ours/raw | level change here |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, m in sorted(table.items()):
+        twin = table.get(twins.get(name, ""))
+        ratio = f"{m.value / twin.value:.1f}x" if twin and m.usable and twin.value > 0 else "—"
+        change = _change(here[name]) if name in here else "—"
+        median = human(None if m.failed else m.value, m.unit)
+        cells = [f"`{m.name}`", m.params or "—", median, _spread(m), ratio, change]
+        lines.append(f"| {' | '.join(cells)} |")
+    return lines
+
+
+def _spread(m: Measurement) -> str:
+    stats = m.stats or {}
+    if not m.usable or m.value == 0 or "q_25" not in stats or "q_75" not in stats:
+        return "—"
+    return f"{(stats['q_75'] - stats['q_25']) / m.value * 100:.1f} %"
+
+
+def _change(shift: Shift) -> str:
+    p = "" if shift.p is None else f", p {shift.p:.2g}"
+    return f"{shift.ratio:.2f}x {shift.label}{p}"
+
+
+def main(argv: list[str]) -> int:
+    """``scripts/asv_figures.py``: exit status 0, or 4 when the commit has no results."""
+    parser = Parser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("commit", nargs="?", default="main", help="a revision (default: main)")
+    add_machine(parser)
+    add_repo(parser)
+    options = parser.parse_args(argv)
+    try:
+        root = options.repo or toplevel()
+        commit = git(root, "rev-parse", options.commit)
+        lines = figures(load_config(root).results_dir, options.machine, commit, root=root)
+    except (ConfigurationError, subprocess.CalledProcessError) as exc:
+        print(f"asv_figures: {getattr(exc, 'stderr', '') or exc}", file=sys.stderr)
+        return Exit.CANNOT_RUN
+    if lines is None:
+        print(f"no results for {commit[:8]} on {options.machine}", file=sys.stderr)
+        return Exit.CANNOT_RUN
+    print("\n".join(lines))
+    return Exit.OK

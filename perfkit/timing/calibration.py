@@ -1,0 +1,364 @@
+"""A/A calibration of the timing verdict: how often does it call identical code different?
+
+One commit is measured in a pool of fresh processes per benchmark (:mod:`perfkit.timing.trials`, the
+processes the nightly job would run). Each simulated night then deals every benchmark's pool
+out into the two sides of a trial, in a fresh random order, exactly as the nightly job would
+consume processes (``FIRST`` a side, then ``STEP`` more while the answer is unknown, up to
+``MOST``), and weighs them by the regression rule. A night is red when any benchmark comes out
+slower. Every observation is a real process; only the pairing is resampled, so many nights cost
+one pool.
+
+From the same pool each benchmark gets its threshold: the relative change beyond which at most
+one resampled A/A trial in a thousand is also significant, with a margin, and never below
+:data:`FLOOR`. The thresholds are written to ``calibration/<machine>.json``, where the
+nightly job, the report and the site read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from taskorch.errors import ConfigurationError
+
+from ..data.gitrepo import git, toplevel
+from ..data.nightly_file import read_trials
+from ..kit.command import guarded
+from ..kit.exits import Exit
+from ..kit.options import (
+    Parser,
+    UsageError,
+    add_bench,
+    add_machine,
+    add_repo,
+    integer,
+)
+from ..verdict.calibration_data import read_calibration
+from ..verdict.history import calibration_file
+from ..verdict.regression import ALPHA, DEFAULT_THRESHOLD, Answer, Weighing, threshold_of, weigh
+from .timings import nightly_benchmarks
+from .trials import (
+    FIRST,
+    MOST,
+    Benchmark,
+    Runner,
+    TrialError,
+    environment_python,
+    schedule,
+    sides,
+)
+
+__all__ = [
+    "FLOOR",
+    "Night",
+    "deal",
+    "main",
+    "measure_pool",
+    "simulate",
+    "thresholds_from",
+]
+
+# The smallest threshold calibration sets: below it the spread within one process (1-2 %) and
+# the machine's slow drift decide more than the code does.
+FLOOR = 0.03
+# The share of resampled A/A trials a threshold may let through (about 30 benchmarks a night:
+# one red night in 30 at most, before the margin), the margin over it, and the trials dealt.
+RATE = 0.001
+MARGIN = 1.25
+SPLITS = 2000
+# The factors of plain ``asv continuous`` shown beside the weighing.
+ASV_FACTORS = (1.1, 1.15)
+
+
+def measure_pool(
+    runner: Runner, benchmarks: Sequence[Benchmark], commit: str, processes: int
+) -> dict[str, list[float]]:
+    """``processes`` fresh processes of each benchmark at ``commit``: their values, by name.
+    Benchmarks skipped at the commit are left out."""
+    pool: dict[str, list[float]] = {}
+    with sides(runner.root, commit) as (side,):
+        for i, bench in enumerate(benchmarks, 1):
+            start = time.monotonic()
+            values = [runner.once(side, bench) for _ in range(processes)]
+            if any(math.isnan(v) for v in values):
+                print(f"[{i}/{len(benchmarks)}] {bench.name}: skipped", file=sys.stderr)
+                continue
+            pool[bench.name] = values
+            print(f"[{i}/{len(benchmarks)}] {bench.name}: median {statistics.median(values):.4g}"
+                  f" ({time.monotonic() - start:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
+    return pool
+
+
+def deal(
+    values: Sequence[float],
+    rng: random.Random,
+    threshold: float,
+    first: int = FIRST,
+    most: int = MOST,
+    alpha: float = ALPHA,
+) -> Weighing:
+    """One A/A trial dealt from a pool: the values shuffled, then taken as the nightly job takes
+    processes (:func:`perfkit.timing.trials.schedule`)."""
+    if len(values) < 2 * most:
+        raise ValueError(f"a pool of {len(values)} cannot fill two sides of {most}")
+    order = list(values)
+    rng.shuffle(order)
+    for n in schedule(first, most):
+        weighing = weigh(order[:n], order[most : most + n], threshold, alpha)
+        if weighing.answer is not Answer.UNKNOWN:
+            break
+    return weighing
+
+
+def thresholds_from(
+    pool: Mapping[str, Sequence[float]], rng: random.Random, trials: int = SPLITS
+) -> dict[str, float]:
+    """Each benchmark's threshold from its pool: the smallest relative change that leaves at
+    most :data:`RATE` of resampled A/A trials (dealt as the nightly job takes processes) both
+    significant and beyond it, times :data:`MARGIN`, at least :data:`FLOOR`, rounded up to half
+    a percent."""
+    out = {}
+    for name, values in pool.items():
+        beyond = []
+        for _ in range(trials):
+            w = deal(values, rng, FLOOR)
+            beyond.append(abs(math.log(w.ratio)) if w.p <= ALPHA else 0.0)
+        beyond.sort()
+        edge = math.expm1(beyond[min(len(beyond) - 1, int((1 - RATE) * len(beyond)))]) * MARGIN
+        out[name] = max(FLOOR, math.ceil(edge * 200) / 200)
+    return out
+
+
+def _two_groups(
+    values: Sequence[float], n: int, rng: random.Random
+) -> tuple[list[float], list[float]]:
+    chosen = rng.sample(list(values), 2 * n)
+    return chosen[:n], chosen[n:]
+
+
+@dataclass(frozen=True, slots=True)
+class Night:
+    """One simulated night: the benchmarks called slower or faster, and those left unknown."""
+
+    slower: tuple[str, ...]
+    faster: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def red(self) -> bool:
+        return bool(self.slower)
+
+
+def simulate(
+    pool: Mapping[str, Sequence[float]],
+    thresholds: Mapping[str, float],
+    nights: int,
+    rng: random.Random,
+    most: int = MOST,
+) -> list[Night]:
+    """``nights`` resampled A/A nights over every benchmark of ``pool``."""
+    out = []
+    for _ in range(nights):
+        slower: list[str] = []
+        faster: list[str] = []
+        unknown: list[str] = []
+        for name, values in pool.items():
+            w = deal(values, rng, threshold_of(name, thresholds), most=most)
+            if w.answer is Answer.DIFFERENT:
+                (slower if w.ratio > 1 else faster).append(name)
+            elif w.answer is Answer.UNKNOWN:
+                unknown.append(name)
+        out.append(Night(tuple(slower), tuple(faster), tuple(unknown)))
+    return out
+
+
+def asv_nights(
+    pool: Mapping[str, Sequence[float]], factor: float, nights: int, rng: random.Random
+) -> list[Night]:
+    """The same nights judged the way ``asv continuous --factor`` does with its default two
+    rounds: two processes a side, slower when the ratio of the medians passes ``factor``. (Its
+    rank test on the samples passes whenever two processes differ, since the samples of one
+    process agree among themselves to 1-2 %; so the factor alone decides.)"""
+    out = []
+    for _ in range(nights):
+        slower: list[str] = []
+        faster: list[str] = []
+        for name, values in pool.items():
+            a, b = _two_groups(values, 2, rng)
+            ratio = statistics.median(b) / statistics.median(a)
+            if ratio > factor:
+                slower.append(name)
+            elif ratio < 1 / factor:
+                faster.append(name)
+        out.append(Night(tuple(slower), tuple(faster), ()))
+    return out
+
+
+def table(
+    pool: Mapping[str, Sequence[float]],
+    before: Sequence[Night],
+    after: Sequence[Night],
+    thresholds: Mapping[str, float],
+) -> str:
+    """Per benchmark: the process spread, the threshold, and how often a resampled A/A trial
+    called it different with the default threshold and with the calibrated one."""
+    rows = [f"{'benchmark':<52} {'spread':>7} {'thresh':>7} {'FA default':>10} {'FA calib':>9}"]
+    for name, values in pool.items():
+        centre = statistics.median(values)
+        spread = statistics.median(abs(v / centre - 1) for v in values)
+        rate = [
+            sum(name in n.slower or name in n.faster for n in nights) / max(1, len(nights))
+            for nights in (before, after)
+        ]
+        rows.append(f"{name:<52} {spread:>6.1%} {thresholds.get(name, 0):>6.1%}"
+                    f" {rate[0]:>10.2%} {rate[1]:>9.2%}")  # fmt: skip
+    return "\n".join(rows)
+
+
+def red_nights(runs: Mapping[str, Sequence[Night]]) -> str:
+    """How many nights each way of judging called red."""
+    rows = []
+    for title, nights in runs.items():
+        red = sum(n.red for n in nights)
+        rows.append(f"nights red, {title}: {red} of {len(nights)}"
+                    f" ({red / max(1, len(nights)):.2%})")  # fmt: skip
+    return "\n".join(rows)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
+    add_repo(parser)
+    add_machine(parser, ": whose thresholds these are")
+    parser.add_argument("--commit", default="HEAD", help="the code measured (default: HEAD)")
+    add_bench(parser, " (of those the nightly weighs)")
+    parser.add_argument(
+        "--processes",
+        type=integer(2 * MOST, 100_000),
+        default=2 * MOST,
+        help=f"processes per benchmark in the pool (default and least: {2 * MOST})",
+    )
+    parser.add_argument(
+        "--nights",
+        type=integer(1, 1_000_000),
+        default=1000,
+        help="nights to resample (default: 1000)",
+    )
+    parser.add_argument("--seed", type=integer(0), default=0, help="of the resampling (default: 0)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--pool", type=Path, help="reuse the pool of an earlier calibration file")
+    source.add_argument(
+        "--from-nights",
+        type=Path,
+        nargs="+",
+        metavar="NIGHTLY_JSON",
+        help="pool the processes of nightly reports (.asv/nightly.json) of identical code on"
+        " both sides, instead of measuring",
+    )
+    parser.add_argument("--out", type=Path, help="default: calibration/<machine>.json")
+    return parser.parse_args(list(argv))
+
+
+def _kept_pool(path: Path) -> tuple[dict[str, list[float]], str]:
+    """The pool and commit of an earlier calibration file."""
+    try:
+        kept = read_calibration(path)
+    except ConfigurationError as exc:
+        raise UsageError(f"--pool {exc}") from exc
+    if kept is None or kept.pool is None or kept.commit is None:
+        said = "does not exist" if kept is None else "holds no pool and commit"
+        raise UsageError(f"--pool {path}: {said}")
+    pool, commit = kept.pool, kept.commit
+    for name, values in pool.items():
+        if len(values) < 2 * MOST or not all(math.isfinite(v) and v > 0 for v in values):
+            raise UsageError(f"--pool {path}: {name} needs {2 * MOST} positive values")
+    return pool, commit
+
+
+def _nights_pool(paths: Sequence[Path]) -> tuple[dict[str, list[float]], str]:
+    """The process values of nightly A/A reports, both sides of every trial, by benchmark; a
+    benchmark with fewer than two full sides of processes is left out, saying so."""
+    pool: dict[str, list[float]] = {}
+    targets = []
+    for path in paths:
+        try:
+            target, trials = read_trials(path)
+        except ValueError as exc:
+            raise UsageError(f"--from-nights {path}: {exc}") from exc
+        targets.append(target)
+        for t in trials:
+            pool.setdefault(t.benchmark, []).extend((*t.before, *t.after))
+    for name in sorted(pool):
+        if len(pool[name]) < 2 * MOST:
+            print(f"{name}: {len(pool[name])} processes, fewer than {2 * MOST}; left out",
+                  file=sys.stderr)  # fmt: skip
+            del pool[name]
+    if not pool:
+        raise UsageError("--from-nights: no benchmark has enough processes")
+    return pool, ",".join(sorted(set(targets)))
+
+
+@guarded
+def calibrate(options: argparse.Namespace) -> int:
+    try:
+        return _calibrate(options)
+    except (TrialError, subprocess.CalledProcessError) as exc:
+        print(f"calibrate: {exc}", file=sys.stderr)
+        return Exit.CANNOT_RUN
+
+
+def _calibrate(options: argparse.Namespace) -> int:
+    root = (options.repo or toplevel()).resolve()
+    out = options.out or calibration_file(root, options.machine)
+    if options.pool:
+        pool, commit = _kept_pool(options.pool)
+    elif options.from_nights:
+        pool, commit = _nights_pool(options.from_nights)
+    else:
+        benchmarks = nightly_benchmarks(root, options.bench)
+        if not benchmarks:
+            raise UsageError(f"--bench {options.bench}: matches no timing the nightly weighs")
+        commit = git(root, "rev-parse", options.commit)
+        runner = Runner(root, environment_python(root))
+        print(f"measuring {len(benchmarks)} benchmarks at {commit[:8]} in {options.processes}"
+              " processes each", file=sys.stderr)  # fmt: skip
+        pool = measure_pool(runner, benchmarks, commit, options.processes)
+    rng = random.Random(options.seed)
+    thresholds = thresholds_from(pool, rng)
+    before = simulate(pool, {name: DEFAULT_THRESHOLD for name in pool}, options.nights, rng)
+    after = simulate(pool, thresholds, options.nights, rng)
+    plain = {f: asv_nights(pool, f, options.nights, rng) for f in ASV_FACTORS}
+    print(table(pool, before, after, thresholds))
+    print(red_nights({
+        **{f"asv continuous --factor {f} (2 processes a side)": n for f, n in plain.items()},
+        "weighed, default 5 % threshold": before,
+        "weighed, calibrated thresholds": after,
+    }))  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "machine": options.machine,
+        "commit": commit,
+        "processes": len(next(iter(pool.values()), [])),
+        "nights": options.nights,
+        "seed": options.seed,
+        "red_nights_default": sum(n.red for n in before),
+        "red_nights_calibrated": sum(n.red for n in after),
+        "red_nights_asv": {str(f): sum(n.red for n in plain[f]) for f in ASV_FACTORS},
+        "thresholds": thresholds,
+        "pool": pool,
+    }
+    out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"thresholds written to {out}")
+    return Exit.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return calibrate(parse_args(sys.argv[1:] if argv is None else argv))

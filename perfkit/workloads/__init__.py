@@ -1,0 +1,542 @@
+"""The core-operation workloads, written once and used by every harness.
+
+The asv suite, the pytest-benchmark tests, ``python -m leakcheck suite``, the stress scripts and
+``taskorch perf validate`` all drive these. Each :class:`Workload` has a ``session(directory,
+**params)`` context manager that sets up (an orchestrator on a SQLite file in ``directory``, data
+built deterministically) and yields the *step*: one call = one operation, nothing else. Exiting the
+session closes everything.
+
+Only taskorch's public API is used here, so the asv suite can load this file from the working tree
+and run it against older commits of the engine: a session whose engine lacks what it needs raises
+``NotImplementedError`` when it is opened. The plans come from :mod:`perfkit.workloads.plans`, the
+fresh databases from :mod:`perfkit.harness.store`, and the agent-fleet workload's demo work from
+:mod:`perfkit.workloads.demo` (imported when that workload is opened); nothing else of perfkit is
+imported.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import taskorch
+
+from ..harness.store import fresh_path, open_fresh, remove_database
+from .plans import independent, subtasks
+
+Step = Callable[[], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """A named operation with its setup. ``params`` lists the values harnesses sweep over;
+    ``reference`` names the bare-sqlite3 workload that does the same physical work with the same
+    parameters (its time is the floor this operation is compared with), if there is one;
+    ``requires`` the engine names the session needs (see :func:`require`)."""
+
+    name: str
+    description: str
+    session: Callable[..., AbstractContextManager[Step]]
+    params: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    reference: str | None = None
+    requires: tuple[str, ...] = ()
+
+
+WORKLOADS: dict[str, Workload] = {}
+
+
+def require(*names: str) -> None:
+    """Raise ``NotImplementedError`` unless the engine has every dotted name, e.g.
+    ``"Orchestrator.batch"``, ``"EventBus"`` or ``"agents.Fleet"`` (a first part that is no
+    attribute is tried as a submodule). asv records a benchmark whose setup raises it as skipped
+    on that commit, not failed."""
+    for name in names:
+        head, *rest = name.split(".")
+        obj: object
+        try:
+            obj = getattr(taskorch, head) if hasattr(taskorch, head) else _submodule(head)
+        except ImportError as exc:
+            raise NotImplementedError(f"taskorch.{name} does not exist in this engine") from exc
+        for part in rest:
+            if not hasattr(obj, part):
+                raise NotImplementedError(f"taskorch.{name} does not exist in this engine")
+            obj = getattr(obj, part)
+
+
+def _submodule(name: str) -> object:
+    import importlib
+
+    return importlib.import_module(f"taskorch.{name}")
+
+
+def workload(
+    name: str,
+    description: str,
+    *,
+    reference: str | None = None,
+    requires: tuple[str, ...] = (),
+    registry: dict[str, Workload] | None = None,
+    **params: tuple[Any, ...],
+) -> Callable[[Callable[..., Iterator[Step]]], Callable[..., AbstractContextManager[Step]]]:
+    """Register a generator function as a workload session in ``registry`` (default
+    :data:`WORKLOADS`); opening the session raises ``NotImplementedError`` when the engine lacks
+    one of ``requires``."""
+
+    def register(fn: Callable[..., Iterator[Step]]) -> Callable[..., AbstractContextManager[Step]]:
+        opened = contextmanager(fn)
+
+        def session(directory: Path, **kwargs: Any) -> AbstractContextManager[Step]:
+            require(*requires)
+            return opened(directory, **kwargs)
+
+        session.__doc__ = fn.__doc__
+        (WORKLOADS if registry is None else registry)[name] = Workload(
+            name, description, session, params, reference, requires
+        )
+        return session
+
+    return register
+
+
+# -- data ------------------------------------------------------------------------------------
+
+
+def realistic_context() -> dict[str, Any]:
+    """A specialist context of about 2 KB, shaped like what an agent receives."""
+    deps = [
+        {
+            "id": 100 + i,
+            "key": f"dep{i}",
+            "title": f"Analyse component {i} of the ingestion pipeline",
+            "specialist": "researcher",
+            "result": {
+                "summary": "The component batches writes and retries on timeouts; " * 3,
+                "files": [f"src/ingest/part_{i}_{j}.py" for j in range(4)],
+                "score": 0.5 + i / 10,
+            },
+            "artifacts": [f"notes/dep{i}.md"],
+        }
+        for i in range(3)
+    ]
+    return {
+        "format": 1,
+        "goal": "Make the ingestion pipeline idempotent under retries",
+        "plan": {"id": 1, "context": {"repo": "example/ingest", "branch": "main", "budget": 3}},
+        "task": {
+            "id": 104,
+            "key": "impl",
+            "title": "Implement idempotency keys",
+            "description": "Add keys to every write path and deduplicate on replay.",
+        },
+        "role": "implementer",
+        "dependencies": deps,
+    }
+
+
+def build_store(path: Path, n_tasks: int) -> Path:
+    """A database holding ``n_tasks`` subtasks in plans of 100: 80 % of the plans finished, the
+    rest just planned (ready roots, pending subtasks), a few subtasks claimed — the shape of a
+    store that has been in use. Reused if already built."""
+    marker = Path(f"{path}.built")
+    if marker.exists() and path.exists():
+        return path
+    marker.unlink(missing_ok=True)
+    remove_database(path)
+    with taskorch.open(f"sqlite:///{path}", durability="off") as orch:
+        plans = max(1, n_tasks // 100)
+        finished = int(plans * 0.8)
+        size = min(100, n_tasks)
+        for p in range(finished):
+            orch.plan(f"goal {p}", subtasks(size, fan_in=1))
+        with orch.batch():
+            while (task := orch.claim("builder")) is not None:
+                orch.complete(task.id, "builder", result={"ok": True})
+        for p in range(finished, plans):
+            orch.plan(f"goal {p}", subtasks(size, fan_in=1))
+        for _ in range(max(1, n_tasks // 1000)):
+            orch.claim("holder", lease_seconds=3600 * 24 * 365)
+    marker.write_text(str(n_tasks))
+    return path
+
+
+def open_built(directory: Path, n_tasks: int) -> taskorch.Orchestrator:
+    """An orchestrator on the :func:`build_store` of ``n_tasks`` in ``directory``, which the
+    read workloads of the same size share."""
+    path = build_store(Path(directory) / f"store-{n_tasks}.db", n_tasks)
+    return taskorch.open(f"sqlite:///{path}")
+
+
+# -- taskorch workloads -----------------------------------------------------------------------
+
+
+@workload(
+    "plan",
+    "plan a goal with n subtasks (a chain of dependencies), durable",
+    reference="raw_insert",
+    requires=("Orchestrator.plan",),
+    n=(1, 10, 1000),
+)
+def plan_session(directory: Path, n: int = 1) -> Iterator[Step]:
+    spec = subtasks(n)
+    with open_fresh(directory, "plan") as orch:
+        yield lambda: orch.plan("goal", spec)
+
+
+@workload("claim_complete", "claim the oldest ready subtask and complete it",
+          requires=("Orchestrator.claim", "Orchestrator.complete"))  # fmt: skip
+def claim_complete_session(directory: Path, agent: str = "agent-1") -> Iterator[Step]:
+    with open_fresh(directory, "claim_complete") as orch:
+        batch = independent(1000)
+
+        def step() -> None:
+            task = orch.claim(agent)
+            if task is None:  # refill: one plan per 1,000 cycles
+                orch.plan("more work", batch)
+                task = orch.claim(agent)
+                assert task is not None
+            orch.complete(task.id, agent, result="done")
+
+        yield step
+
+
+@workload("claim", "claim the oldest ready subtask from a pool of thousands",
+          requires=("Orchestrator.claim",), pool=(5000,))  # fmt: skip
+def claim_session(directory: Path, pool: int = 5000, agent: str = "agent-1") -> Iterator[Step]:
+    with open_fresh(directory, "claim") as orch:
+        batch = independent(1000)
+        for _ in range(max(1, pool // 1000)):
+            orch.plan("work", batch)
+
+        def step() -> object:
+            task = orch.claim(agent)
+            if task is None:  # refill, rarely: the pool outlasts a benchmark's samples
+                orch.plan("more work", batch)
+                task = orch.claim(agent)
+            return task
+
+        yield step
+
+
+@workload("complete", "complete a claimed subtask (the claim is made beforehand, untimed)",
+          requires=("Orchestrator.complete", "Orchestrator.batch"))  # fmt: skip
+def complete_session(directory: Path, agent: str = "agent-1") -> Iterator[Step]:
+    with open_fresh(directory, "complete") as orch:
+        batch = independent(1000)
+        held: list[int] = []
+
+        def refill() -> None:  # one plan per 1,000 completions, claimed in one transaction
+            orch.plan("more work", batch)
+            with orch.batch():
+                while (task := orch.claim(agent)) is not None:
+                    held.append(task.id)
+            held.reverse()
+
+        refill()
+
+        def step() -> None:
+            if not held:
+                refill()
+            orch.complete(held.pop(), agent, result="done")
+
+        yield step
+
+
+@workload("lifecycle", "plan 3 subtasks, then claim, read context and complete each, synthesize",
+          requires=("Orchestrator.synthesize", "Orchestrator.context"))  # fmt: skip
+def lifecycle_session(directory: Path) -> Iterator[Step]:
+    spec = subtasks(3)
+    with open_fresh(directory, "lifecycle") as orch:
+
+        def step() -> object:
+            plan = orch.plan("goal", spec, context={"repo": "example"})
+            while (task := orch.claim("agent")) is not None:
+                orch.context(task.id)
+                orch.complete(task.id, "agent", result={"key": task.key})
+            return orch.synthesize(plan.parent_id)
+
+        yield step
+
+
+@workload("context", "read the specialist context of a subtask with 3 completed dependencies",
+          requires=("Orchestrator.context",), cached=(True, False))  # fmt: skip
+def context_session(directory: Path, cached: bool = True) -> Iterator[Step]:
+    options = {} if cached else {"context_cache_size": 0}
+    with open_fresh(directory, "context", **options) as orch:
+        spec = [*subtasks(3), {"key": "last", "title": "t", "specialist": "implementer",
+                               "depends_on": ["k0", "k1", "k2"]}]  # fmt: skip
+        plan = orch.plan("goal", spec, context={"repo": "example"})
+        while (task := orch.claim("agent")) is not None:
+            orch.complete(task.id, "agent", result=realistic_context()["dependencies"][0]["result"])
+        last = plan.id_of("last")
+        yield lambda: orch.context(last)
+
+
+@workload("get", "read one task by id from a store of n tasks", reference="raw_get",
+          requires=("Orchestrator.get", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
+def get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
+    with open_built(directory, n) as orch:
+        task_id = n // 2
+        yield lambda: orch.get(task_id)
+
+
+@workload("status", "counts by state over a store of n tasks",
+          requires=("Orchestrator.status", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
+def status_session(directory: Path, n: int = 1000) -> Iterator[Step]:
+    with open_built(directory, n) as orch:
+        yield orch.status
+
+
+@workload("status_plans", "counts by state with p active plans of one subtask each",
+          requires=("Orchestrator.status", "Orchestrator.batch"), parents=(100, 1000))  # fmt: skip
+def status_plans_session(directory: Path, parents: int = 100) -> Iterator[Step]:
+    with open_fresh(directory, f"status-plans-{parents}", durability="off") as orch:
+        one = independent(1)
+        with orch.batch():
+            for p in range(parents):
+                orch.plan(f"goal {p}", one)
+        yield orch.status
+
+
+@workload("ready_query", "list the first 10 ready subtasks in a store of n tasks",
+          requires=("Orchestrator.tasks", "Orchestrator.batch"), n=(1000, 100_000))  # fmt: skip
+def ready_query_session(directory: Path, n: int = 1000) -> Iterator[Step]:
+    with open_built(directory, n) as orch:
+        yield lambda: orch.tasks(status="ready", limit=10)
+
+
+@workload("publish", "publish one event to k subscribers that drain their queues",
+          requires=("EventBus", "Event"), subscribers=(0, 1, 10))  # fmt: skip
+def publish_session(directory: Path, subscribers: int = 1) -> Iterator[Step]:
+    bus = taskorch.EventBus()
+    subs = [bus.subscribe(maxsize=1000) for _ in range(subscribers)]
+    event = taskorch.Event("completed", 1, None, "agent", 0.0)
+    count = 0
+
+    def step() -> int:
+        nonlocal count
+        bus.publish(event)
+        count += 1
+        if count % 500 == 0:  # readers keep up, as a live subscriber would
+            for sub in subs:
+                sub.drain()
+        return count  # events published so far
+
+    yield step
+    for sub in subs:
+        sub.close()
+
+
+@workload("encode_context", "encode a realistic 2 KB context to JSON text",
+          requires=("codec.dumps",))  # fmt: skip
+def encode_session(directory: Path) -> Iterator[Step]:
+    from taskorch import codec
+
+    context = realistic_context()
+    yield lambda: codec.dumps(context)
+
+
+@workload("decode_context", "decode a realistic 2 KB context from JSON text",
+          requires=("codec.loads",))  # fmt: skip
+def decode_session(directory: Path) -> Iterator[Step]:
+    from taskorch import codec
+
+    text = json.dumps(realistic_context())
+    yield lambda: codec.loads(text)
+
+
+@workload("drain", "plan a DAG of n subtasks and drain it with one agent",
+          requires=("Orchestrator.claim", "Orchestrator.complete"), n=(1000, 10_000))  # fmt: skip
+def drain_session(directory: Path, n: int = 100) -> Iterator[Step]:
+    """Each call plans a DAG of ``n`` subtasks on a fresh database and drains it. The default is
+    what the leak check runs (7 ms a call); the benchmarks sweep ``n`` from 1,000."""
+    spec = subtasks(n, fan_in=2)
+    counter = iter(range(1_000_000))
+
+    def step() -> int:
+        with open_fresh(directory, f"drain-{next(counter)}", durability="off") as orch:
+            orch.plan("goal", spec)
+            done = 0
+            while (task := orch.claim("agent")) is not None:
+                orch.complete(task.id, "agent")
+                done += 1
+            return done
+
+    yield step
+
+
+@workload("agent_fleet", "a fleet of asyncio agents drains a plan of independent subtasks"
+          " (group commit); the step returns the fleet's report", requires=("agents.Fleet",),
+          agents=(1, 50, 1000))  # fmt: skip
+def agent_fleet_session(
+    directory: Path, agents: int = 10, tasks: int | None = None, poll_interval: float = 0.002
+) -> Iterator[Step]:
+    """Each call drains ``tasks`` subtasks (default: 10 an agent) on a fresh database with
+    ``agents`` agents, whose supervisor looks every ``poll_interval`` seconds whether the work is
+    done. The defaults are what the leak check runs: 100 subtasks, about 15 ms a call, so that it
+    affords the ~3,500 warm-up runs asyncio's own structures take to fill."""
+    from .demo import drain_demo
+
+    tasks = 10 * agents if tasks is None else tasks
+    counter = iter(range(1_000_000))
+
+    def step() -> object:
+        path = fresh_path(directory, f"fleet-{agents}-{next(counter)}")
+        report, check = drain_demo(
+            f"sqlite:///{path}", tasks=tasks, agents=agents, poll_interval=poll_interval
+        )
+        if not check.ok:
+            raise AssertionError(f"fleet invariants failed: {check}")
+        remove_database(path)
+        return report
+
+    yield step
+
+
+# -- raw sqlite3 references: the physical limit on the same machine, in the same run ----------
+#
+# Each reference does the physical work of its taskorch operation with bare sqlite3 and nothing
+# else: the same rows (every column the engine writes, values of the same types and sizes) and
+# the index entries that a minimal correct schema needs, in the same journal mode, durability
+# and number of commits. What it leaves out is everything taskorch does in Python: checking the
+# input, the dependency graph, building rows and values. docs/benchmarks.md lists what each
+# reference includes. (Version 1 wrote narrower rows, no secondary index, and dependency edges
+# as rows of their own table; it read a row of 9 short columns from a table of such rows.)
+
+# The columns of taskorch's tasks table (taskorch/store/rows.py), written out here because the
+# references must not import the engine under test.
+RAW_TABLE = """CREATE TABLE IF NOT EXISTS tasks (
+    id INTEGER PRIMARY KEY, parent_id INTEGER, key TEXT, title TEXT NOT NULL, specialist TEXT,
+    description TEXT NOT NULL DEFAULT '', status TEXT NOT NULL,
+    waiting INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0,
+    size INTEGER NOT NULL DEFAULT 0, deps TEXT, dependents TEXT, lease_expires REAL, agent TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT, artifacts TEXT, context TEXT,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL)"""
+# The indexes a correct orchestrator cannot do without: the ready queue (a claim takes the
+# oldest ready task; also the lease sweep's 'claimed' range and the status counts), the ready
+# queue of each specialist (a claim by role), and the plans by state (status over any number of
+# plans without reading them). Each is partial, as small as those queries allow.
+RAW_INDEXES = (
+    """CREATE INDEX IF NOT EXISTS raw_ready ON tasks (status)
+       WHERE status NOT IN ('pending', 'completed') AND status <> 'active'""",
+    "CREATE INDEX IF NOT EXISTS raw_ready_by_role ON tasks (specialist) WHERE status = 'ready'",
+    """CREATE INDEX IF NOT EXISTS raw_plans ON tasks (status, parent_id, size)
+       WHERE parent_id IS NULL""",
+)
+RAW_INSERT_PARENT = """INSERT INTO tasks (parent_id, title, status, waiting, size, created_at,
+    updated_at) VALUES (NULL, ?, ?, ?, ?, ?, ?)"""
+# The cheapest binding bare sqlite3 allows, as the engine's: NULLIF, because binding None costs
+# sqlite3 a failed adapter lookup (~0.3 µs), and numbered parameters, so that the status follows
+# from the number of dependencies and one time fills both timestamps (SQLite copies bound text).
+RAW_INSERT = """INSERT INTO tasks (parent_id, key, title, specialist, description, status,
+    waiting, deps, dependents, created_at, updated_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 > 0 THEN 'pending' ELSE 'ready' END, ?6,
+        NULLIF(?7, '[]'), NULLIF(?8, '[]'), ?9, ?9)"""
+RAW_COLUMNS = (
+    "id, parent_id, key, title, specialist, description, status, agent, lease_expires, attempts,"
+    " result, error, artifacts, created_at, updated_at"
+)
+RAW_NOW = 1_765_000_000.25  # a timestamp as the engine stores one: 8 bytes, not a small integer
+
+
+def raw_connection(path: Path) -> sqlite3.Connection:
+    """Bare sqlite3 with the same journal and durability as taskorch's default, on ``path``
+    (a fresh one: :func:`~perfkit.harness.store.fresh_path`), holding the reference schema."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(RAW_TABLE)
+    for statement in RAW_INDEXES:
+        conn.execute(statement)
+    return conn
+
+
+def raw_rows(spec: list[dict[str, Any]], parent: int) -> list[tuple[Any, ...]]:
+    """The subtask rows taskorch writes for ``spec`` (dependencies as JSON lists of offsets from
+    the plan's first subtask, both ways), under ``parent``."""
+    index = {s["key"]: i for i, s in enumerate(spec)}
+    dependents: list[list[int]] = [[] for _ in spec]
+    for i, s in enumerate(spec):
+        for d in s.get("depends_on") or ():
+            dependents[index[d]].append(i)
+    rows = []
+    for i, s in enumerate(spec):
+        deps = [index[d] for d in s.get("depends_on") or ()]
+        rows.append((
+            parent, s["key"], s["title"], s["specialist"], s.get("description", ""), len(deps),
+            json.dumps(deps, separators=(",", ":")),
+            json.dumps(dependents[i], separators=(",", ":")), RAW_NOW,
+        ))  # fmt: skip
+    return rows
+
+
+@workload("raw_insert", "bare sqlite3: the rows of a plan of n subtasks (+1 parent), with their"
+          " dependencies and the index entries they need, in one commit",
+          n=(1, 10, 1000))  # fmt: skip
+def raw_insert_session(directory: Path, n: int = 1) -> Iterator[Step]:
+    """The rows are built once: a constant parent id (the engine's are a few bytes longer)."""
+    conn = raw_connection(fresh_path(directory, "raw"))
+    rows = raw_rows(subtasks(n), parent=100_000)
+    parent = ("goal", "active", n, n, RAW_NOW, RAW_NOW)
+
+    def step() -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(RAW_INSERT_PARENT, parent)
+        conn.executemany(RAW_INSERT, rows)
+        conn.execute("COMMIT")
+
+    yield step
+    conn.close()
+
+
+def build_raw_store(path: Path, n_tasks: int) -> None:
+    """The rows of :func:`build_store` in their final state, written with bare sqlite3: plans of
+    100 subtasks, 80 % of them completed with a result, the rest ready or pending."""
+    conn = raw_connection(path)
+    plans = max(1, n_tasks // 100)
+    finished = int(plans * 0.8)
+    size = min(100, n_tasks)
+    spec = subtasks(size, fan_in=1)
+    conn.execute("BEGIN")
+    next_id = 1
+    for p in range(plans):
+        done = p < finished
+        conn.execute(
+            "INSERT INTO tasks (id, title, status, waiting, size, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (next_id, f"goal {p}", "completed" if done else "active", 0 if done else size, size,
+             RAW_NOW, RAW_NOW),
+        )  # fmt: skip
+        rows = raw_rows(spec, next_id)
+        conn.executemany(
+            "INSERT INTO tasks (id, parent_id, key, title, specialist, description, status,"
+            " waiting, deps, dependents, created_at, updated_at, agent, attempts, result)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, '[]'), NULLIF(?, '[]'), ?, ?, ?, ?, ?)",
+            [
+                (next_id + 1 + i, *row[:5],
+                 "completed" if done else ("pending" if row[5] else "ready"),
+                 0 if done else row[5], row[6], row[7], RAW_NOW, RAW_NOW,
+                 "builder" if done else None, int(done), '{"ok":true}' if done else None)
+                for i, row in enumerate(rows)
+            ],
+        )  # fmt: skip
+        next_id += size + 1
+    conn.execute("COMMIT")
+    conn.close()
+
+
+@workload("raw_get", "bare sqlite3: one task's columns by primary key, from a store of n tasks"
+          " shaped as taskorch's", n=(1000, 100_000))  # fmt: skip
+def raw_get_session(directory: Path, n: int = 1000) -> Iterator[Step]:
+    """A new connection on the built file, as the engine's session opens its store."""
+    path = fresh_path(directory, f"raw-get-{n}")
+    build_raw_store(path, n)
+    conn = raw_connection(path)
+    row_id = n // 2
+    sql = f"SELECT {RAW_COLUMNS} FROM tasks WHERE id = ?"
+    yield lambda: conn.execute(sql, (row_id,)).fetchall()
+    conn.close()
