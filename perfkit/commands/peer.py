@@ -45,7 +45,7 @@ from ..kit.options import Parser, integer, number
 from ..workloads.plans import subtasks
 
 PEER = "mcp-task-orchestrator==1.8.0"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROWS = [  # key, label, unit
     ("import_s", "import what it needs", "s"),
     ("rss_mb", "RSS after building the orchestrator", "MiB"),

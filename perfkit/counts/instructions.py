@@ -49,7 +49,7 @@ __all__ = [
     "valgrind_problem",
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HASH_SEED = "0"
 INSTALL_HINT = "valgrind is not installed: apt-get install valgrind (Debian/Ubuntu)"
 MARKER = "_operator_call"  # the C function behind operator.call

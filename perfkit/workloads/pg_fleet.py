@@ -24,7 +24,7 @@ from typing import IO, Any
 
 __all__ = ["Fleet", "FleetRound", "serve"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STARTUP = 60.0  # seconds a worker may take to import and connect
 
 # The engine comes from wherever the parent's came from (the same environment and path), this
