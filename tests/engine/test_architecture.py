@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import importlib
 import re
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+import perfkit
 from tests.support import ROOT
 
 OUTSIDE_THE_ENGINE = frozenset({"perfkit", "leakcheck", "benchmarks"})
@@ -333,3 +335,28 @@ def test_the_architecture_lists_every_module_of_the_engine() -> None:
     files = sorted(p.name for p in (ROOT / "taskorch").rglob("*.py"))
     unlisted = [f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in listed)]
     assert unlisted == [], "docs/architecture.md's engine tree lacks these"
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "perfkit.counts.instructions",
+        "perfkit.workloads.pg_fleet",
+        "perfkit.commands.peer",
+        "perfkit.harness.pg_server",
+        "perfkit.stress.pool_exhaustion",
+    ],  # fmt: skip
+)
+def test_the_repository_root_a_module_hands_to_its_processes_is_the_repositorys(
+    module: str,
+) -> None:
+    # Processes started outside this one (under valgrind, in asv's environment, as workers)
+    # import perfkit through this path alone: one folder too deep, and they find nothing.
+    root = importlib.import_module(module).ROOT
+    assert (root / "perfkit" / "__init__.py").is_file() and (root / "taskorch").is_dir()
+
+
+def test_the_counted_process_leaves_all_of_perfkit_out_of_its_functions() -> None:
+    from perfkit.counts import _countrun
+
+    assert Path(_countrun.HARNESS) == Path(perfkit.__file__).resolve().parent
