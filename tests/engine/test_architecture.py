@@ -345,7 +345,7 @@ def test_the_architecture_lists_every_module_of_the_engine() -> None:
         "perfkit.commands.peer",
         "perfkit.harness.pg_server",
         "perfkit.stress.pool_exhaustion",
-    ],  # fmt: skip
+    ],
 )
 def test_the_repository_root_a_module_hands_to_its_processes_is_the_repositorys(
     module: str,
