@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from ._support import Step, WorkloadBenchmark, perfkit_module, quick_run, require, workloads
+from ._support import Step, WorkloadBenchmark, perfkit_module, quick_run, workloads
 
 # Under --quick (nothing saved) the read benchmarks use a store of this many tasks, which takes
 # a fraction of a second to build instead of seconds.
@@ -84,7 +84,6 @@ class PgBenchmark(WorkloadBenchmark):
     def setup(self, server: dict[str, str], *params: Any) -> None:
         if "skip" in server:
             raise NotImplementedError(server["skip"])
-        require(*self.requires)
         given = dict(self.workload_params(params))
         if self.kind == "store" and quick_run():
             given["n"] = min(given["n"], QUICK_STORE)

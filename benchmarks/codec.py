@@ -10,7 +10,6 @@ class Encode(WorkloadBenchmark):
     """Encode a 2 KB context to JSON text (orjson, as installed by ``taskorch[fast]``)."""
 
     workload = "encode_context"
-    requires = ("codec",)
     version = "1"
 
     def time_encode(self) -> None:
@@ -21,7 +20,6 @@ class Decode(WorkloadBenchmark):
     """Decode a 2 KB context from JSON text."""
 
     workload = "decode_context"
-    requires = ("codec",)
     version = "1"
 
     def time_decode(self) -> None:
@@ -33,7 +31,6 @@ class Context(WorkloadBenchmark):
     rebuilt from the database each time (``context_cache_size=0``)."""
 
     workload = "context"
-    requires = ("Orchestrator.context",)
     param_names = ["cached"]
     params = [[True, False]]
     version = "1"

@@ -77,7 +77,6 @@ class StatusPlans(WorkloadBenchmark):
     plans (the peer's status ran 1 + 2p queries)."""
 
     workload = "status_plans"
-    requires = ("Orchestrator.status", "Orchestrator.batch")
     param_names = ["parents"]
     params = [[100, 1000]]
     version = "1"

@@ -9,7 +9,6 @@ class Publish(WorkloadBenchmark):
     """Publish to k subscribers whose readers keep up (queues drained every 500 events)."""
 
     workload = "publish"
-    requires = ("EventBus", "Event")
     param_names = ["subscribers"]
     params = [[0, 1, 10]]
     version = "1"

@@ -14,7 +14,6 @@ class PlanGraph(WorkloadBenchmark):
     """Validate and write a DAG of n subtasks in one plan (target: 100k nodes in ≤ 2 s)."""
 
     workload = "plan"
-    requires = ("Orchestrator.plan",)
     param_names = ["n"]
     params = [SIZES]
     number = 1
@@ -34,7 +33,6 @@ class DrainGraph(WorkloadBenchmark):
     claim and complete, and every dependent released on the way."""
 
     workload = "drain"
-    requires = ("Orchestrator.plan", "Orchestrator.claim", "Orchestrator.complete")
     param_names = ["n"]
     # Draining is linear in n (compare 1k with 10k); a 100k drain takes ~15 s a sample here and
     # alone would blow the quick run's 60 s budget, so 100k is covered by PlanGraph only.

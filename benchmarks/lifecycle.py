@@ -9,7 +9,6 @@ class Plan(WorkloadBenchmark):
     """Plan a goal with n subtasks (dependencies chained), durable: one transaction each."""
 
     workload = "plan"
-    requires = ("Orchestrator.plan",)
     param_names = ["n"]
     params = [[1, 10, 1000]]
     version = "1"
@@ -22,7 +21,6 @@ class Claim(WorkloadBenchmark):
     """Claim the oldest ready subtask: the agent's hot path, one atomic UPDATE ... RETURNING."""
 
     workload = "claim"
-    requires = ("Orchestrator.claim",)
     version = "1"
 
     def time_claim(self) -> None:
@@ -33,7 +31,6 @@ class Complete(WorkloadBenchmark):
     """Complete a held subtask: result written, dependents and the plan's parent updated."""
 
     workload = "complete"
-    requires = ("Orchestrator.complete", "Orchestrator.batch")  # the workload claims in a batch
     version = "1"
 
     def time_complete(self) -> None:
@@ -44,7 +41,6 @@ class ClaimComplete(WorkloadBenchmark):
     """One agent cycle: claim a ready subtask and complete it (target: ≤ 100 µs)."""
 
     workload = "claim_complete"
-    requires = ("Orchestrator.claim", "Orchestrator.complete")
     version = "1"
 
     def time_claim_complete(self) -> None:
@@ -55,7 +51,6 @@ class Lifecycle(WorkloadBenchmark):
     """A plan of 3 subtasks worked end to end: plan, claim, context, complete each, synthesize."""
 
     workload = "lifecycle"
-    requires = ("Orchestrator.synthesize", "Orchestrator.context")
     version = "1"
 
     def time_lifecycle(self) -> None:

@@ -17,7 +17,6 @@ class PgPlan(PgBenchmark):
     """Plan a goal with n subtasks (dependencies chained): one transaction each."""
 
     workload = "pg_plan"
-    requires = ("Orchestrator.plan",)
     param_names = ["n"]
     params = [[1, 1000]]
     version = "1"
@@ -30,7 +29,6 @@ class PgClaimComplete(PgBenchmark):
     """One agent cycle: claim the oldest ready subtask (SKIP LOCKED) and complete it."""
 
     workload = "pg_claim_complete"
-    requires = ("Orchestrator.claim", "Orchestrator.complete")
     version = "1"
 
     def time_pg_claim_complete(self, server: dict[str, str]) -> None:
@@ -42,7 +40,6 @@ class PgGet(PgBenchmark):
 
     workload = "pg_get"
     kind = "store"
-    requires = ("Orchestrator.get",)
     param_names = ["n"]
     params = [STORE]
     version = "1"
@@ -56,7 +53,6 @@ class PgStatus(PgBenchmark):
 
     workload = "pg_status"
     kind = "store"
-    requires = ("Orchestrator.status",)
     param_names = ["n"]
     params = [STORE]
     version = "1"
@@ -70,7 +66,6 @@ class PgReadyQuery(PgBenchmark):
 
     workload = "pg_ready_query"
     kind = "store"
-    requires = ("Orchestrator.tasks",)
     param_names = ["n"]
     params = [STORE]
     version = "1"
@@ -85,7 +80,6 @@ class PgPool(PgRounds):
     holders finish, then the pool serves pool_size callers at once."""
 
     workload = "pg_pool"
-    requires = ("PoolTimeoutError", "Orchestrator.batch")
     param_names = ["pool_size"]
     params = [[4]]
     version = "1"
@@ -99,7 +93,6 @@ class PgFleet(PgRounds):
     every task completed exactly once, or the benchmark fails."""
 
     workload = "pg_fleet"
-    requires = ("Orchestrator.claim", "Orchestrator.complete")
     param_names = ["processes"]
     params = [[2]]
     version = "1"
@@ -113,7 +106,6 @@ class PgFleetThroughput(PgRounds):
     median of 5 rounds (1 under --quick)."""
 
     workload = "pg_fleet"
-    requires = ("Orchestrator.claim", "Orchestrator.complete")
     param_names = ["processes"]
     params = [[2]]
     unit = "loops/s"

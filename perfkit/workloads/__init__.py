@@ -350,7 +350,8 @@ def decode_session(directory: Path) -> Iterator[Step]:
 
 
 @workload("drain", "plan a DAG of n subtasks and drain it with one agent",
-          requires=("Orchestrator.claim", "Orchestrator.complete"), n=(1000, 10_000))  # fmt: skip
+          requires=("Orchestrator.plan", "Orchestrator.claim", "Orchestrator.complete"),
+          n=(1000, 10_000))  # fmt: skip
 def drain_session(directory: Path, n: int = 100) -> Iterator[Step]:
     """Each call plans a DAG of ``n`` subtasks on a fresh database and drains it. The default is
     what the leak check runs (7 ms a call); the benchmarks sweep ``n`` from 1,000."""
