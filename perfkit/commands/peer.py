@@ -41,6 +41,7 @@ from ..harness.timing import atime_calls, summarize, time_calls
 # Only modules that import nothing but the standard library: the peer's driver imports this
 # module, and the taskorch driver times its own import of taskorch.
 from ..kit.exits import Exit
+from ..kit.numbers import amount
 from ..kit.options import Parser, integer, number
 from ..workloads.plans import subtasks
 
@@ -239,16 +240,6 @@ def run_driver(python: Path, side: str, calls: int, seconds: float) -> dict[str,
     return data | {"rss_mb": run.memory.rss_mib}
 
 
-def fmt(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "µs":
-        return f"{value:,.0f} µs" if value >= 100 else f"{value:.1f} µs"
-    if unit == "s":
-        return f"{value:.2f} s"
-    return f"{value:,.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
-
-
 def table(ours: dict[str, float], peer: dict[str, float]) -> str:
     lines = [
         "| operation | taskorch | mcp-task-orchestrator 1.8.0 | peer / taskorch | raw sqlite3 |",
@@ -261,11 +252,11 @@ def table(ours: dict[str, float], peer: dict[str, float]) -> str:
             # for throughput, higher is better: show how many times more taskorch does
             r = a / b if key == "agents_50" else b / a
             ratio = f"{r:,.1f}x"
-        lines.append(f"| {label} | {fmt(a, unit)} | {fmt(b, unit)} | {ratio} |"
-                     f" {fmt(ours.get(f'raw_{key}'), unit)} |")  # fmt: skip
+        lines.append(f"| {label} | {amount(a, unit)} | {amount(b, unit)} | {ratio} |"
+                     f" {amount(ours.get(f'raw_{key}'), unit)} |")  # fmt: skip
     if "context_cached" in ours:
         lines.append(f"| specialist context, cached (taskorch only) |"
-                     f" {fmt(ours['context_cached'], 'µs')} | — | — | — |")  # fmt: skip
+                     f" {amount(ours['context_cached'], 'µs')} | — | — | — |")  # fmt: skip
     return "\n".join(lines)
 
 

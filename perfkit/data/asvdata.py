@@ -31,7 +31,6 @@ __all__ = [
     "benchmark_list",
     "environment_python",
     "expand",
-    "human",
     "load_commit",
     "load_config",
     "machines",
@@ -344,14 +343,6 @@ def _stats(stats: Any) -> dict[str, float] | None:
         return None
     found = {str(k): float(v) for k, v in stats.items() if isinstance(v, (int, float))}
     return found or None
-
-
-def human(value: float | None, unit: str) -> str:
-    """A value as asv prints it (``49.6μs``, ``152M``; None is ``failed``, NaN ``n/a``), or with
-    four digits and its unit for the units asv does not know (``5541 loops/s``)."""
-    if value is not None and math.isfinite(value) and unit not in ("seconds", "bytes"):
-        return f"{value:.4g} {unit}".strip()
-    return str(_asv().util.human_value(value, unit))
 
 
 def one_sample_runs(results: Path) -> list[str]:

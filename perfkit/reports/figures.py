@@ -17,9 +17,10 @@ from pathlib import Path
 
 from taskorch.errors import ConfigurationError
 
-from ..data.asvdata import Measurement, human, load_config
+from ..data.asvdata import Measurement, load_config
 from ..data.gitrepo import git, toplevel
 from ..kit.exits import Exit
+from ..kit.numbers import amount
 from ..kit.options import Parser, add_machine, add_repo
 from ..verdict.changepoints import Shift
 from ..verdict.controls import raw_twins
@@ -56,7 +57,7 @@ def figures(
         twin = table.get(twins.get(name, ""))
         ratio = f"{m.value / twin.value:.1f}x" if twin and m.usable and twin.value > 0 else "—"
         change = _change(here[name]) if name in here else "—"
-        median = human(None if m.failed else m.value, m.unit)
+        median = "failed" if m.failed else amount(m.value, m.unit)
         cells = [f"`{m.name}`", m.params or "—", median, _spread(m), ratio, change]
         lines.append(f"| {' | '.join(cells)} |")
     return lines

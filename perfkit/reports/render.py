@@ -19,9 +19,10 @@ from dataclasses import fields
 from html import escape
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..data.asvdata import human
+from ..kit.numbers import amount
 from . import plots
 from .render_agents import CAPACITY_HEAD, capacity_rows, capacity_summary, working_text
+from .summary import cell
 
 if TYPE_CHECKING:
     from ..validation.monitor import Sample
@@ -71,30 +72,14 @@ document.body.setAttribute('data-plots-loaded',String(n));});</script>"""
 MAX_HISTORY_PLOTS = 8
 
 
-def _plain(value: Any) -> str:
-    """A measured value as text, not escaped: for Markdown, or to escape once in a larger cell."""
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(map(str, value)) + "]"
-    return str(value)
-
-
-def _amount(value: Any, unit: str) -> str:
-    """A measured value with its unit, as plain text ("—" when there is none)."""
-    return _plain(value) if value is None else f"{_plain(value)} {unit}"
-
-
 def _md(value: Any) -> str:
-    """A value for a Markdown table cell."""
-    return _plain(value).replace("|", "\\|")
+    """A value for Markdown, escaped: it may be any value read back from a file."""
+    return cell(amount(value))
 
 
 def _num(value: Any) -> str:
     """A number for the page (escaped: it may be any value read back from a file)."""
-    return escape(_plain(value))
+    return escape(amount(value))
 
 
 def _text(value: Any) -> str:
@@ -131,11 +116,11 @@ def _metrics(metrics: dict[str, Any]) -> str:
         "leaking",
         "reason",
     )
-    pairs = [f"{k}={_plain(metrics[k])}" for k in keep if k in metrics]
+    pairs = [f"{k}={amount(metrics[k])}" for k in keep if k in metrics]
     # Agents that did any work is not concurrency: shown only when concurrency was not measured.
-    working = working_text(metrics, _plain)
+    working = working_text(metrics)
     if working is None and "active_agents" in metrics:
-        working = f"active_agents={_plain(metrics['active_agents'])}"
+        working = f"active_agents={amount(metrics['active_agents'])}"
     return ", ".join(([working] if working else []) + pairs)
 
 
@@ -184,8 +169,8 @@ def html_page(report: Report) -> str:
                 [
                     escape(v.title),
                     f"{escape(v.comparison)} {_num(v.budget)} {escape(v.unit)}",
-                    _num(_amount(v.measured, v.unit)),
-                    _num(_amount(v.margin, v.unit)),
+                    _num(amount(v.measured, v.unit)),
+                    _num(amount(v.margin, v.unit)),
                     _status(v.status),
                     escape(v.note),
                 ]
@@ -227,10 +212,8 @@ def html_page(report: Report) -> str:
             parts.append(_img(png, "mean time per benchmark spec"))
         capacity = _capacity(report)
         if capacity is not None:
-            parts.append(
-                f"<h2>Agent capacity</h2><p>{escape(capacity_summary(capacity, _plain))}</p>"
-            )
-            rows = [[escape(c) for c in row] for row in capacity_rows(capacity, _plain)]
+            parts.append(f"<h2>Agent capacity</h2><p>{escape(capacity_summary(capacity))}</p>")
+            rows = [[escape(c) for c in row] for row in capacity_rows(capacity)]
             parts.append(_rows(CAPACITY_HEAD, rows))
     parts.extend(_history_html(report))
     if report.leaks is not None:
@@ -314,7 +297,7 @@ def _history_html(report: Report) -> list[str]:
 
 
 def _levels(change: Shift) -> str:
-    return f"{human(change.before, change.unit)} → {human(change.after, change.unit)}"
+    return f"{amount(change.before, change.unit)} → {amount(change.after, change.unit)}"
 
 
 def _p(p: float | None) -> str:
@@ -330,34 +313,32 @@ def _label(change: Shift) -> str:
 def markdown(report: Report) -> str:
     """A Markdown summary: the criteria table, then one line per other section."""
     lines = [
-        f"# {report.title}",
+        f"# {_md(report.title)}",
         "",
         f"Generated {_when(report.generated_at)}. Gate: **{'PASS' if report.passed else 'FAIL'}**",
         "",
     ]
-    lines += [*report.notes, ""] if report.notes else []
+    lines += [*map(_md, report.notes), ""] if report.notes else []
     lines += ["| criterion | budget | measured | margin | status |", "|---|---|---|---|---|"]
     for v in report.verdicts:
-        note = f" — {v.note}" if v.note else ""
+        note = f" — {_md(v.note)}" if v.note else ""
         budget = f"{v.comparison} {_md(v.budget)} {v.unit}"
         lines.append(
-            f"| {v.title} | {budget} | {_md(_amount(v.measured, v.unit))}"
-            f" | {_md(_amount(v.margin, v.unit))}"
+            f"| {v.title} | {budget} | {_md(amount(v.measured, v.unit))}"
+            f" | {_md(amount(v.margin, v.unit))}"
             f" | {v.status.upper()}{note} |"
         )
     if report.session is not None:
         lines += ["", "| spec | result | measurements |", "|---|---|---|"]
         for r in report.session.results:
             verdict = _spec_status(r)
-            detail = (r.error or _metrics(r.metrics)).replace("|", "\\|")
+            detail = _md(r.error or _metrics(r.metrics))
             lines.append(f"| {_md(r.spec.get('name'))} | {verdict} | {detail} |")
     capacity = _capacity(report)
     if capacity is not None:
-        lines += ["", capacity_summary(capacity, _plain), ""]
+        lines += ["", _md(capacity_summary(capacity)), ""]
         lines += ["| " + " | ".join(CAPACITY_HEAD) + " |", "|---" * len(CAPACITY_HEAD) + "|"]
-        lines += [
-            "| " + " | ".join(map(_md, row)) + " |" for row in capacity_rows(capacity, _plain)
-        ]
+        lines += ["| " + " | ".join(map(_md, row)) + " |" for row in capacity_rows(capacity)]
     if report.history is not None and report.changes is not None:
         changes = report.changes
         regressions = sum(1 for c in changes if c.regressed)
@@ -374,7 +355,8 @@ def markdown(report: Report) -> str:
         ]
     if report.leaks is not None:
         leaking = [e.workload for e in report.leaks if e.leaked]
-        lines += ["", f"leakcheck: {len(report.leaks)} workloads, leaking: {leaking or 'none'}."]
+        named = _md(", ".join(map(str, leaking))) if leaking else "none"
+        lines += ["", f"leakcheck: {len(report.leaks)} workloads, leaking: {named}."]
     if report.samples:
         memory = [s.memory_mb for s in report.samples if _is_number(s.memory_mb)]
         peak = f"{max(memory):.1f} MB" if memory else "not known"

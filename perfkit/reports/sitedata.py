@@ -37,10 +37,11 @@ from typing import Any
 
 from taskorch.errors import ConfigurationError
 
-from ..data.asvdata import human, load_config, machines
+from ..data.asvdata import load_config, machines
 from ..data.files import write_bytes_atomic, write_text_atomic
 from ..data.gitrepo import toplevel
 from ..kit.exits import Exit
+from ..kit.numbers import amount
 from ..kit.options import Parser, add_repo
 from ..verdict.changepoints import Shift
 from ..verdict.history import History, load_history
@@ -159,8 +160,8 @@ def _feed(index: Mapping[str, Any], entries: Sequence[list[Any]]) -> bytes:
             since = "" if before_rev is None else f" (level before: {to_hash[before_rev][:8]})"
             content = (
                 f'<a href="{escape(link)}">{escape(key)}</a>: level changed in commit'
-                f" {escape(commit[:8])}{escape(since)}, {escape(human(before, unit))} →"
-                f" {escape(human(after, unit))}."
+                f" {escape(commit[:8])}{escape(since)}, {escape(amount(before, unit))} →"
+                f" {escape(amount(after, unit))}."
             )
             title = f"{(after / before - 1) * 100:+.1f}% {key}"
             items.append(feed.FeedEntry(title, when, link, content, [key, commit], when))

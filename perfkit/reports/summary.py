@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..kit.exits import Exit
+from ..kit.numbers import amount
 from ..verdict.regression import DEFAULT_THRESHOLD
 
 __all__ = ["markdown"]
@@ -52,17 +53,6 @@ def cell(text: Any) -> str:
     return line
 
 
-def _number(value: Any, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "seconds":
-        for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
-            if abs(value) >= scale:
-                return f"{value / scale:.3g} {name}"
-        return f"{value:.3g} s"
-    return f"{value:,.0f} {unit}".strip() if abs(value) >= 100 else f"{value:.4g} {unit}".strip()
-
-
 def _ratio(change: Mapping[str, Any]) -> str:
     ratio = change.get("ratio")
     return "—" if ratio is None else f"x{ratio:.4f}" if abs(ratio - 1) < 0.1 else f"x{ratio:.2f}"
@@ -83,8 +73,8 @@ def _table(changes: Sequence[Mapping[str, Any]], culprits: Mapping[str, str]) ->
         unit = str(c.get("unit") or "")
         evidence = cell(c.get("reason") or "—")
         lines.append(
-            f"| `{c['benchmark']}` | {_number(c.get('before'), unit)} |"
-            f" {_number(c.get('after'), unit)} | {_ratio(c)} | {_direction(c)} |"
+            f"| `{c['benchmark']}` | {amount(c.get('before'), unit)} |"
+            f" {amount(c.get('after'), unit)} | {_ratio(c)} | {_direction(c)} |"
             f" {culprits.get(c['benchmark'], '—')} | {evidence} |"
         )
     return lines
@@ -93,8 +83,8 @@ def _table(changes: Sequence[Mapping[str, Any]], culprits: Mapping[str, str]) ->
 def _evidence(finding: Mapping[str, Any]) -> list[str]:
     if not finding.get("operation"):  # a timing: its trial is the evidence, in the table
         return []
-    lines = [f"**`{finding['benchmark']}`**: counted again, {_number(finding.get('before'), '')}"
-             f" → {_number(finding.get('after'), '')} instructions per call."]  # fmt: skip
+    lines = [f"**`{finding['benchmark']}`**: counted again, {amount(finding.get('before'), '')}"
+             f" → {amount(finding.get('after'), '')} instructions per call."]  # fmt: skip
     for key, title, unit in (("py_functions", "Python functions", "bytecodes"),
                              ("c_functions", "C functions", "instructions")):  # fmt: skip
         rows = finding.get(key) or []

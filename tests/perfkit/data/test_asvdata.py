@@ -152,13 +152,6 @@ def test_the_sites_regression_step_is_the_rules_factor() -> None:
     assert thresholds == {".*": pytest.approx(DEFAULT_FACTOR - 1)}
 
 
-def test_values_are_printed_as_asv_prints_them() -> None:
-    assert asvdata.human(1.5e-5, "seconds") == "15.0μs"
-    assert asvdata.human(None, "seconds") == "failed"
-    assert asvdata.human(math.nan, "bytes") == "n/a"
-    assert asvdata.human(5541.03, "loops/s") == "5541 loops/s"
-
-
 def test_a_history_follows_the_repository_not_the_dates(tmp_path: Path) -> None:
     """A rebased commit keeps its author's date: the history is in the repository's order, as
     the site draws it, whatever the dates in the result files say."""

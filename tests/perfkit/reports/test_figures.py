@@ -38,7 +38,7 @@ def test_a_commits_figures(tmp_path: Path) -> None:
     assert lines[0].endswith("| level change here |")
     table = rows(lines)
     median, spread_, ratio, change = table[("lifecycle.Plan.time_plan", "1")]
-    assert median == "45.0μs" and spread_.endswith(" %") and float(spread_[:-2]) < 2
+    assert median == "45 µs" and spread_.endswith(" %") and float(spread_[:-2]) < 2
     assert ratio == "4.5x" and change.startswith("1.50x regression, p ")
     assert table[("raw.RawInsert.time_raw_insert", "1")][2:] == ["—", "—"]
     assert table[("memory.M.track_rss", "—")] == ["20 MiB", "—", "—", "—"]
@@ -89,7 +89,7 @@ def test_the_kept_results_figures() -> None:
         ("lifecycle.Plan.time_plan", "1000"),
     ]
     # The kept history as re-recorded on ref-2core (docs/benchmarks.md, "History").
-    assert table[("lifecycle.Plan.time_plan", "1")][:1] == ["46.1μs"]
+    assert table[("lifecycle.Plan.time_plan", "1")][:1] == ["46.1 µs"]
     assert table[("lifecycle.Plan.time_plan", "1")][2] == "3.2x"
     unknown = subprocess.run([sys.executable, str(script), "no-such-rev"], cwd=ROOT)
     assert unknown.returncode == 4  # could not run: no such revision

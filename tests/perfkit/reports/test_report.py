@@ -110,11 +110,12 @@ def test_the_html_embeds_every_plot_and_the_markdown_summarizes(tmp_path: Path) 
     assert page.count('<img class="plot"') == 4
     assert page.count('src="data:image/png;base64,') == 4
     assert "Change points over the history" in page and "1.5" in page
-    assert "<td>core.Plan.time_plan(1)</td><td>00000004</td><td>40.0μs → 60.0μs</td>" in page
+    assert "<td>core.Plan.time_plan(1)</td><td>00000004</td><td>40 µs → 60 µs</td>" in page
     md = report.to_markdown()
     assert "| Task creation | < 10 ms | 0.06 ms | 9.94 ms | PASS |" in md
     assert "RuntimeError" in md and "2 change point(s), 2 regression(s)" in md
-    assert "leaking: [" in md and "peak RSS 31.5 MB" in md
+    assert "leaking: &lt;script&gt;" in md and "peak RSS 31.5 MB" in md
+    assert "<script>" not in md and "<img" not in md  # what the files held, escaped
     paths = report.write(tmp_path / "out")
     assert json.loads(paths["json"].read_text())["passed"] is False
 
@@ -154,7 +155,7 @@ def test_a_validation_report_is_read_back_and_gates_the_exit_status(
     assert "validation run     found" in capsys.readouterr().out
 
 
-def test_measured_text_is_escaped_once_in_the_html_and_not_at_all_in_the_markdown() -> None:
+def test_measured_text_is_escaped_once_in_the_html_and_in_the_markdown() -> None:
     from perfkit import SessionResults, SpecResult
 
     row = SpecResult({"target": "leaks", "name": "memory:leaks"}, 7,
@@ -162,7 +163,8 @@ def test_measured_text_is_escaped_once_in_the_html_and_not_at_all_in_the_markdow
     report = generate_performance_report(SessionResults("s", "t", 1, "sqlite:///x", (row,), {}))
     html = report.to_html()
     assert "leaking=[plan, a&lt;b]" in html and "&amp;" not in html
-    assert "leaking=[plan, a<b]" in report.to_markdown()
+    md = report.to_markdown()
+    assert "leaking=&#91;plan, a&lt;b&#93;" in md and "&amp;" not in md
 
 
 def agents_report() -> Any:
@@ -212,7 +214,7 @@ def test_every_criterion_column_carries_its_unit() -> None:
     report = agents_report()
     md = report.to_markdown()
     assert "| Task creation | < 10 ms | 0.25 ms | 9.75 ms | PASS |" in md
-    assert "| Baseline memory | < 500 MiB | 25.5 MiB | 474.5 MiB | PASS |" in md
+    assert "| Baseline memory | < 500 MiB | 25.5 MiB | 474 MiB | PASS |" in md
     assert "| Concurrent agents | >= 50 agents | 97 agents | 47 agents | PASS" in md
     html = report.to_html()
     assert "<td>0.25 ms</td><td>9.75 ms</td>" in html
@@ -228,7 +230,7 @@ def test_concurrency_is_shown_beside_the_configured_count_and_capacity_has_a_sec
     assert "agents working at once: median 97, peak 100, mean 91.5 (100 configured)" in md
     assert "active_agents" not in md  # agents that did any work is not concurrency
     assert "Largest count that held: 100 agents; 200 agents broke." in md
-    assert "| 200 agents | no | 150 agents | 200 agents | 3000 loops/s | 9.5 ms |" in md
+    assert "| 200 agents | no | 150 agents | 200 agents | 3,000 loops/s | 9.5 ms |" in md
     html = report.to_html()
     assert "<h2>Agent capacity</h2>" in html and "<td>100 agents</td><td>yes</td>" in html
     assert "&lt;script&gt;alert" in html and "<script>alert" not in html
