@@ -28,7 +28,7 @@ class LeakRate:
 
     param_names = ["operation"]
     params = [list(OPERATIONS)]
-    unit = "bytes"
+    unit = "bytes/iteration"
     timeout = 600
     version = "1"
 

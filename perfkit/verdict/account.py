@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from .regression import Change, Status, counted, timed
+from .regression import Change, Status, counted, per_iteration, timed
 
 __all__ = ["Family", "Tally", "family_of", "not_asked", "tally_changes"]
 
@@ -88,13 +88,13 @@ class Tally:
 
 def family_of(unit: str, kind: str) -> Family | None:
     """The family of a benchmark of ``unit`` and asv type ``kind`` (``time``, ``track``...);
-    None for a rate (``loops/s``), which one value a side cannot judge and the history
-    watches instead."""
+    None for a rate (``loops/s``, ``bytes/iteration``), which one value a side cannot judge and
+    the history watches instead (leaks are the leak check's)."""
     if counted(unit):
         return Family.COUNTS
     if kind == "time":
         return Family.TIMINGS
-    if timed(unit):
+    if timed(unit) or per_iteration(unit):
         return None
     return Family.SIZES
 

@@ -62,6 +62,7 @@ __all__ = [
     "expect",
     "higher_is_better",
     "judge",
+    "per_iteration",
     "threshold_of",
     "timed",
     "weigh",
@@ -261,6 +262,14 @@ def weighed(
     elif w.answer is Answer.UNKNOWN:
         evidence = f"unknown: {evidence}"
     return Change(benchmark, status, w.ratio, higher, *values, *commits, unit, evidence)
+
+
+def per_iteration(unit: str) -> bool:
+    """Whether values of ``unit`` are growth per iteration of a loop (``bytes/iteration``, a leak
+    rate): near zero on sound code, where an allocator's one-off growth over the loop moves it
+    by as much as a small leak would (0.1 to 0.8 B/iteration on identical code), so never judged
+    from one saved value a side. The leak check judges leaks from the loop's own samples."""
+    return unit.strip().endswith("/iteration")
 
 
 def higher_is_better(unit: str) -> bool:
