@@ -33,7 +33,7 @@ from taskorch.errors import ConfigurationError
 from ..data.asvdata import results_dir
 from ..data.gitrepo import toplevel
 from ..kit.exits import Exit
-from ..kit.options import Parser, UsageError, add_repo
+from ..kit.options import Parser, UsageError, add_repo, machine_name
 from ..reports.report import generate_performance_report
 from ..validation.slo import load_budgets
 from ..validation.sources import SourceError, load_leaks, load_results, load_samples
@@ -70,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_repo(parser)
     parser.add_argument("--asv-results", type=Path, help="asv results folder")
-    parser.add_argument("--machine", help="asv machine name (default: the one with most results)")
+    # Not the kit's default (this host): the report reads a history, and on a fresh clone the
+    # only one there is the kept reference machine's.
+    parser.add_argument("--machine", type=machine_name,
+                        help="asv machine name (default: the one with most results)")  # fmt: skip
     parser.add_argument("--results", type=Path, help="report.json of a perf validate run")
     parser.add_argument("--leakcheck", type=Path, help="leakcheck suite JSON")
     parser.add_argument("--monitor", type=Path, help="samples.json of the performance monitor")

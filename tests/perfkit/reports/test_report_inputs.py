@@ -160,6 +160,14 @@ def test_a_missing_asv_folder_named_on_the_command_line_is_refused(
     assert not (tmp_path / "out").exists()
 
 
+def test_a_machine_is_a_plain_name_here_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert generate(tmp_path, "--machine", "../../elsewhere") == Exit.USAGE
+    assert "must be a plain name" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_help_says_what_happens_to_a_bad_file(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         report_cli.main(["--help"])
