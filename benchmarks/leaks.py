@@ -30,7 +30,7 @@ class LeakRate:
     params = [list(OPERATIONS)]
     unit = "bytes/iteration"
     timeout = 600
-    version = "1"
+    version = "2"
 
     def setup(self, operation: str) -> None:
         try:

@@ -3,6 +3,7 @@ whose engine lacks what it needs says so with NotImplementedError."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -113,3 +114,15 @@ def test_built_store_has_the_documented_shape(tmp_path: Path) -> None:
     assert status.total == 1000
     assert status["completed"] == 800 and status["claimed"] >= 1 and status["ready"] >= 1
     assert build_store(tmp_path / "s.db", 1000) == path  # reused, not rebuilt
+
+
+def test_the_claim_complete_store_starts_larger_than_sqlites_page_cache(tmp_path: Path) -> None:
+    # Otherwise the cache fills during a long loop, and the leak check sees it grow.
+    with WORKLOADS["claim_complete"].session(tmp_path) as step:
+        step()
+        [db] = tmp_path.glob("*.db")
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            size = conn.execute("PRAGMA page_size").fetchone()[0]
+            cache = conn.execute("PRAGMA cache_size").fetchone()[0]  # negative: KiB
+    assert cache < 0 and pages * size > 1.5 * -cache * 1024
