@@ -187,6 +187,22 @@ def plan_session(directory: Path, n: int = 1) -> Iterator[Step]:
         yield lambda: orch.plan("goal", spec)
 
 
+def cycle(orch: taskorch.Orchestrator, agent: str, batch: list[dict[str, Any]]) -> Step:
+    """One agent's cycle, on any backend: claim the oldest ready subtask and complete it,
+    planning ``batch`` first when nothing is ready; each call returns the task's id."""
+
+    def step() -> int:
+        task = orch.claim(agent)
+        if task is None:  # refill: one plan per len(batch) cycles
+            orch.plan("more work", batch)
+            task = orch.claim(agent)
+            assert task is not None
+        orch.complete(task.id, agent, result="done")
+        return task.id
+
+    return step
+
+
 # Plans of 1,000 subtasks that make a store larger than SQLite's default page cache (2,000 KiB):
 # 32 make 3.5 MiB, 16 only 1.8 MiB.
 CACHE_FILLING_PLANS = 32
@@ -208,15 +224,7 @@ def claim_complete_session(directory: Path, agent: str = "agent-1") -> Iterator[
         while page := orch.tasks(after=after, limit=1000):
             after = page[-1].id
 
-        def step() -> None:
-            task = orch.claim(agent)
-            if task is None:  # refill: one plan per 1,000 cycles
-                orch.plan("more work", batch)
-                task = orch.claim(agent)
-                assert task is not None
-            orch.complete(task.id, agent, result="done")
-
-        yield step
+        yield cycle(orch, agent, batch)
 
 
 @workload("claim", "claim the oldest ready subtask from a pool of thousands",

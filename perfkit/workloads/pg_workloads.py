@@ -38,7 +38,7 @@ from ..harness.postgres import (
     server_url,
     with_schema,
 )
-from . import Step, Workload, pg_raw, workload
+from . import Step, Workload, cycle, pg_raw, workload
 from .pg_pool import pool_round
 from .pg_stores import build_raw_store, build_store
 from .plans import independent, subtasks
@@ -128,16 +128,7 @@ def pg_claim_complete_session(
     with _setting(url, prefix) as (server, pre, stack):
         orch, _ = _orchestrator(stack, server, new_schema(pre, "cycle"))
 
-        def step() -> int:
-            task = orch.claim(agent)
-            if task is None:  # refill: one plan per 1,000 cycles
-                orch.plan("more work", batch)
-                task = orch.claim(agent)
-                assert task is not None
-            orch.complete(task.id, agent, result="done")
-            return task.id
-
-        yield step
+        yield cycle(orch, agent, batch)
 
 
 def _store_session(
