@@ -82,7 +82,7 @@ from ..data.gitrepo import git, toplevel
 from ..data.leftovers import clean
 from ..data.nightly_file import write_files
 from ..kit.exits import Exit
-from ..reports.site import complete_site, off_the_line, unpublishable
+from ..reports import site
 from ..reports.summary import markdown
 from ..timing.timings import (
     Weigher,
@@ -346,17 +346,9 @@ def run_leakcheck(job: Job, tally: Tally) -> tuple[str, bool]:
 
 
 def publish(job: Job) -> bool:
-    """The site, as ``scripts/publish.py`` makes it, with asv run through the job."""
-    problems = unpublishable(job.config.results_dir)
-    if not problems:
-        for line in off_the_line(job.root, job.config.results_dir, job.config.branches):
-            print(f"warning: {line}", file=sys.stderr)
-        if job.asv("publish") != 0:
-            return False
-        try:
-            problems = complete_site(job.config.html_dir, job.config.results_dir, job.root)
-        except OSError as exc:  # a full disk: the site is not complete, and the night goes on
-            problems = [f"the site could not be completed: {exc}"]
+    """The site, as ``scripts/publish.py`` makes it, with asv run through the job; what went
+    wrong is printed, and the night goes on."""
+    problems = site.publish(job.root, run_asv=lambda args: job.asv(*args))
     for line in problems:
         print(line, file=sys.stderr)
     return not problems

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from taskorch.errors import ConfigurationError
@@ -260,10 +261,15 @@ def off_the_line(root: Path, results: Path, branches: tuple[str, ...]) -> list[s
     ]
 
 
-def publish(root: Path, html_dir: Path | None = None) -> list[str]:
+def publish(
+    root: Path,
+    html_dir: Path | None = None,
+    run_asv: Callable[[Sequence[str]], int] | None = None,
+) -> list[str]:
     """Publish the site of ``root``'s kept results into ``html_dir`` (default: the config's):
-    ``asv publish``, then :func:`complete_site`; returns what went wrong. Kept commits the site
-    leaves out are named on stderr (:func:`off_the_line`)."""
+    ``asv publish`` (through ``run_asv``, given asv's arguments; default: a process in ``root``),
+    then :func:`complete_site`; returns what went wrong, a disk that fills up on the way
+    included. Kept commits the site leaves out are named on stderr (:func:`off_the_line`)."""
     config = load_config(root)
     refused = unpublishable(config.results_dir)
     if refused:
@@ -271,10 +277,18 @@ def publish(root: Path, html_dir: Path | None = None) -> list[str]:
     for line in off_the_line(root, config.results_dir, config.branches):
         print(f"publish: warning: {line}", file=sys.stderr)
     html = (html_dir or config.html_dir).resolve()
-    done = subprocess.run([sys.executable, "-m", "asv", "publish", "-o", str(html)], cwd=root)
-    if done.returncode != 0:
-        return [f"asv publish failed with exit status {done.returncode}"]
-    return complete_site(html, config.results_dir, root)
+    if run_asv is None:
+
+        def run_asv(args: Sequence[str]) -> int:
+            return subprocess.run([sys.executable, "-m", "asv", *args], cwd=root).returncode
+
+    status = run_asv(["publish", "-o", str(html)])
+    if status != 0:
+        return [f"asv publish failed with exit status {status}"]
+    try:
+        return complete_site(html, config.results_dir, root)
+    except OSError as exc:  # a full disk: the site is not complete
+        return [f"the site could not be completed: {exc}"]
 
 
 def publish_main(argv: list[str] | None = None) -> int:

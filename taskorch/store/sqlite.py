@@ -140,12 +140,11 @@ class Transaction:
     and a generator-based context manager costs several calls more). BEGIN and COMMIT can fail
     too (a lock held past the busy timeout): their errors are translated like any other."""
 
-    __slots__ = ("conn", "nested", "path", "store", "write")
+    __slots__ = ("conn", "nested", "store", "write")
 
     def __init__(self, store: SQLiteStore, write: bool) -> None:
         self.store = store
-        self.conn = store.conn
-        self.path = store.path
+        self.conn = store.conn  # the hot path's: one attribute lookup, not two
         self.write = write
         self.nested = False
 
@@ -160,7 +159,7 @@ class Transaction:
             else:
                 self.conn.execute("BEGIN")
         except sqlite3.Error as exc:
-            raise translate(exc, self.path) from exc
+            raise translate(exc, self.store.path) from exc
 
     def __exit__(self, kind: object, error: object, tb: object) -> None:
         try:
@@ -174,7 +173,7 @@ class Transaction:
         except sqlite3.Error as exc:
             if kind is None and not self.nested and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")  # a failed COMMIT leaves nothing half-written
-            raise translate(exc, self.path) from exc
+            raise translate(exc, self.store.path) from exc
 
 
 class SQLiteStore:

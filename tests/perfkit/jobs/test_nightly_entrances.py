@@ -16,6 +16,7 @@ import pytest
 
 from perfkit.counts.instructions import INSTALL_HINT, valgrind_problem
 from perfkit.jobs import nightly
+from perfkit.reports import site
 from perfkit.timing.trials import Benchmark, Side, Trial, TrialError, _launch, trial
 from tests.nightlyfakes import (
     CLAIM,
@@ -351,7 +352,7 @@ def test_a_site_that_cannot_be_completed_is_said_and_the_verdict_stands(
     def full_disk(*args: object) -> list[str]:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(nightly, "complete_site", full_disk)
+    monkeypatch.setattr(site, "complete_site", full_disk)
     argv = ["--repo", str(repo.root), "--machine", "box", "--no-backfill", "--no-leakcheck",
             "--baseline", old, "--target", new]  # fmt: skip
     assert nightly.main(argv, run=Fake(), weigher=Trials()) == 0
