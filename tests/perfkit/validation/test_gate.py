@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ import pytest
 
 import taskorch
 from perfkit import SessionResults, SpecResult, evaluate, gate_passed, load_budgets
+from perfkit.commands.cli import main as perfkit_validate
+from perfkit.workloads.concurrency import Concurrency, WorkGauge
 from taskorch.cli import main
 
 
@@ -71,23 +74,78 @@ def test_budgets_file_tightens_but_never_loosens(tmp_path: Path) -> None:
         load_budgets(path)
 
 
+class GivenConcurrency(WorkGauge):
+    """The stress run's gauge, reporting the agents working at once that a test gives.
+
+    How many agents a 0.3 s run keeps working at once depends on the machine's load (a median
+    of 0 was seen on a busy one): the command-line tests below judge a given figure instead, so
+    that they check what the gate does with it. The fleet still runs for real, through this
+    gauge: :meth:`summary` refuses a run in which no agent ever worked."""
+
+    median = 60
+
+    def summary(self) -> Concurrency:
+        measured = super().summary()
+        assert measured.peak >= 1, "the fleet ran no handler through the gauge"
+        return Concurrency(peak=100, median=self.median, mean=float(self.median), seconds=0.3)
+
+
+@pytest.fixture
+def agents_at_once(monkeypatch: pytest.MonkeyPatch) -> type[GivenConcurrency]:
+    """The stress run reports :attr:`GivenConcurrency.median` agents working at once (60 unless
+    the test sets it; the criterion asks for 50)."""
+
+    class Given(GivenConcurrency):
+        pass
+
+    monkeypatch.setattr("perfkit.workloads.fleets.WorkGauge", Given)
+    return Given
+
+
 def cli(tmp_path: Path, *extra: str, skip: tuple[str, ...] = ("--skip", "leaks")) -> int:
     db, out = f"sqlite:///{tmp_path}/v.db", str(tmp_path / "out")
     return main(["perf", "validate", "--quick", "--duration", "0.3", *skip,
                  "--db", db, "--report", out, *extra])  # fmt: skip
 
 
+def verdicts_printed(out: str) -> dict[str, str]:
+    """Each criterion's status in the JSON report ``--json`` printed."""
+    return {v["key"]: v["status"] for v in json.loads(out)["criteria"]}
+
+
+@pytest.mark.usefixtures("agents_at_once")
 def test_perf_validate_exits_zero_when_every_criterion_passes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli(tmp_path) == 0
     out = capsys.readouterr().out
     assert "Gate: **PASS**" in out and "| Memory leaks |" in out and "SKIPPED" in out
+    assert "agents working at once: median 60" in out
     assert (tmp_path / "out" / "report.html").exists()
     with taskorch.open(f"sqlite:///{tmp_path}/v.db") as orch:
         assert orch.status()["completed"] == 4  # the four specs, recorded as a plan
 
 
+def test_perf_validate_exits_three_when_too_few_agents_work_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], agents_at_once: type[GivenConcurrency]
+) -> None:
+    agents_at_once.median = 49
+    assert cli(tmp_path, "--json") == 3
+    failed = {k: s for k, s in verdicts_printed(capsys.readouterr().out).items() if s != "pass"}
+    assert failed == {"concurrent_agents": "fail", "leaks": "skipped"}
+
+
+@pytest.mark.parametrize(("median", "status"), [(50, 0), (49, 1)])
+def test_python_m_perfkit_validate_judges_the_agents_at_once_with_its_own_statuses(
+    tmp_path: Path, agents_at_once: type[GivenConcurrency], median: int, status: int
+) -> None:
+    agents_at_once.median = median
+    db = f"sqlite:///{tmp_path}/v.db"
+    argv = ["--quick", "--duration", "0.3", "--skip", "leaks", "--json", "--db", db]
+    assert perfkit_validate(argv) == status  # perfkit's table: 1 a criterion failed
+
+
+@pytest.mark.usefixtures("agents_at_once")
 def test_perf_validate_exits_three_when_a_criterion_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -95,10 +153,14 @@ def test_perf_validate_exits_three_when_a_criterion_fails(
     budgets.write_text("[budgets]\ntask_creation_ms = 0.000001\n")
     assert cli(tmp_path, "--budgets", str(budgets)) == 3
     assert "| Task creation | < 1e-06 ms |" in capsys.readouterr().out
+    assert cli(tmp_path, "--budgets", str(budgets), "--json") == 3
+    failed = [k for k, s in verdicts_printed(capsys.readouterr().out).items() if s == "fail"]
+    assert failed == ["task_creation_ms"]
 
 
+@pytest.mark.usefixtures("agents_at_once")
 def test_perf_validate_without_leak_results_is_not_a_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(
         "perfkit.validation.runners.check_leaks",
@@ -107,17 +169,22 @@ def test_perf_validate_without_leak_results_is_not_a_pass(
     code = main(["perf", "validate", "--quick", "--duration", "0.3", "--json",
                  "--db", f"sqlite:///{tmp_path}/v.db"])  # fmt: skip
     assert code == 3
+    failed = {k: s for k, s in verdicts_printed(capsys.readouterr().out).items() if s != "pass"}
+    assert failed == {"leaks": "not measured"}
 
 
-def test_perf_validate_takes_leak_verdicts_from_a_leakcheck_file(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("agents_at_once")
+def test_perf_validate_takes_leak_verdicts_from_a_leakcheck_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     leaks = tmp_path / "leaks.json"
-    # The agents' criterion is left out: in a run of 0.3 s the agents working at once can
-    # still be starting (a median of 0 was seen), and this test is about the leak verdicts.
-    agents = ("--skip", "concurrent_agents")
     leaks.write_text('[{"workload": "plan", "leaked": false, "bytes_per_iteration": 0.0}]')
-    assert cli(tmp_path, "--leakcheck-json", str(leaks), skip=agents) == 0
+    assert cli(tmp_path, "--leakcheck-json", str(leaks), skip=()) == 0
+    capsys.readouterr()
     leaks.write_text('[{"workload": "plan", "leaked": true, "bytes_per_iteration": 8.0}]')
-    assert cli(tmp_path, "--leakcheck-json", str(leaks), "--json", skip=agents) == 3
+    assert cli(tmp_path, "--leakcheck-json", str(leaks), "--json", skip=()) == 3
+    failed = {k: s for k, s in verdicts_printed(capsys.readouterr().out).items() if s != "pass"}
+    assert failed == {"leaks": "fail"}
 
 
 def test_a_quick_validation_shortens_the_benchmarks_but_not_the_leak_check() -> None:
