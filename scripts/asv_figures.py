@@ -3,7 +3,8 @@
 figures`` (:mod:`perfkit.reports.figures`).
 
 Usage: scripts/asv_figures.py [COMMIT] [--machine NAME] [--repo PATH]
-(defaults: main, $TASKORCH_ASV_MACHINE else the host name, the working repository)"""
+(defaults: main; $TASKORCH_ASV_MACHINE, else this host when it has results, else the machine
+with the most results; the working repository)"""
 
 import sys
 from pathlib import Path

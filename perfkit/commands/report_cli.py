@@ -33,11 +33,11 @@ from taskorch.errors import ConfigurationError
 from ..data.asvdata import results_dir
 from ..data.gitrepo import toplevel
 from ..kit.exits import Exit
-from ..kit.options import Parser, UsageError, add_repo, machine_name
+from ..kit.options import Parser, UsageError, add_machine, add_repo
 from ..reports.report import generate_performance_report
 from ..validation.slo import load_budgets
 from ..validation.sources import SourceError, load_leaks, load_results, load_samples
-from ..verdict.history import History, load_history
+from ..verdict.history import History, load_history, reading_machine
 
 __all__ = ["main"]
 
@@ -70,10 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_repo(parser)
     parser.add_argument("--asv-results", type=Path, help="asv results folder")
-    # Not the kit's default (this host): the report reads a history, and on a fresh clone the
-    # only one there is the kept reference machine's.
-    parser.add_argument("--machine", type=machine_name,
-                        help="asv machine name (default: the one with most results)")  # fmt: skip
+    add_machine(parser, " for the history", reads=True)
     parser.add_argument("--results", type=Path, help="report.json of a perf validate run")
     parser.add_argument("--leakcheck", type=Path, help="leakcheck suite JSON")
     parser.add_argument("--monitor", type=Path, help="samples.json of the performance monitor")
@@ -86,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.asv_results is not None and not args.asv_results.is_dir():
             raise UsageError(f"asv results: {args.asv_results} is not a folder")
+        asv_results = args.asv_results or results_dir(root)
+        machine = reading_machine(asv_results, args.machine)
         results = _source(load_results, args.results, root / "reports/validation/report.json",
                           "validation run")  # fmt: skip
         leaks = _source(load_leaks, args.leakcheck, root / "reports/leakcheck.json",
@@ -100,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         raise UsageError(f"{exc}; nothing written") from exc
     history: History | None = None
     try:
-        history = load_history(args.asv_results or results_dir(root), args.machine, root=root)
+        history = load_history(asv_results, machine, root=root)
     except ConfigurationError as exc:  # asv is not installed: the report goes without history
         print(f"asv history left out: {exc}", file=sys.stderr)
     for skipped in history.skipped if history else ():
@@ -110,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, found in (("asv history", history), ("validation run", results),
                         ("leakcheck results", leaks), ("monitor samples", samples)):  # fmt: skip
-        print(f"{name:18} {'found' if found else 'absent'}")
+        print(f"{name:18} {'found' if found else 'absent'}", end="")
+        print(f" (machine {history.machine})" if found and found is history else "")
     paths = report.write(args.out)
     print(paths["markdown"].read_text(encoding="utf-8"))
     print(f"wrote {paths['html']} and {paths['markdown']}")

@@ -29,6 +29,7 @@ __all__ = [
     "default_machine",
     "integer",
     "machine_name",
+    "named_machine",
     "number",
     "prog_named",
 ]
@@ -132,19 +133,39 @@ def default_machine() -> str:
     return os.environ.get("TASKORCH_ASV_MACHINE") or platform.node()
 
 
+def named_machine() -> tuple[str, str] | None:
+    """The machine ``$TASKORCH_ASV_MACHINE`` names, with how to say where the name came from;
+    None when it is not set."""
+    name = os.environ.get("TASKORCH_ASV_MACHINE")
+    return (name, f"$TASKORCH_ASV_MACHINE={name}") if name else None
+
+
 def add_repo(parser: argparse.ArgumentParser) -> None:
     """``--repo PATH``: the repository the command works on (default: the working one)."""
     parser.add_argument("--repo", type=Path, help="the repository (default: the working one)")
 
 
-def add_machine(parser: argparse.ArgumentParser, what: str = "") -> None:
-    """``--machine NAME``: the asv machine whose results are read or written."""
+def add_machine(parser: argparse.ArgumentParser, what: str = "", *, reads: bool = False) -> None:
+    """``--machine NAME``: the asv machine whose results are written (by default this one), or
+    with ``reads`` read (by default, None: the command picks one that has results, see
+    :func:`perfkit.verdict.history.reading_machine`)."""
+    host = platform.node() or "?"
+    if reads:
+        parser.add_argument(
+            "--machine",
+            type=machine_name,
+            default=None,
+            help=f"asv machine whose results are read{what} (default: $TASKORCH_ASV_MACHINE;"
+            f" else this host, {host!r}, when it has results; else the machine with the most"
+            " results: ref-2core, the kept reference, on a fresh clone)",
+        )
+        return
     parser.add_argument(
         "--machine",
         type=machine_name,
         default=default_machine(),
-        help=f"asv machine name{what} ($TASKORCH_ASV_MACHINE, else the host name; the"
-        " reference results are under ref-2core)",
+        help=f"asv machine name{what} (default: $TASKORCH_ASV_MACHINE, else this host's name,"
+        f" {host!r}; the kept reference results are ref-2core's)",
     )
 
 

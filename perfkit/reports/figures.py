@@ -24,22 +24,22 @@ from ..kit.numbers import amount
 from ..kit.options import Parser, add_machine, add_repo
 from ..verdict.changepoints import Shift
 from ..verdict.controls import raw_twins
-from ..verdict.history import load_history
+from ..verdict.history import load_history, reading_machine
 
 __all__ = ["figures", "main"]
 
 
 def figures(
     results: Path,
-    machine: str,
+    machine: str | None,
     commit: str,
     *,
     root: Path | None = None,
     thresholds: Mapping[str, float] | None = None,
 ) -> list[str] | None:
     """The table's lines for ``commit`` (a hash or a prefix of one); None when it has no results
-    on ``machine``. The history's thresholds are ``thresholds``, else the calibration of
-    ``machine`` under ``root``, else the defaults."""
+    on ``machine`` (None: the machine with the most results). The history's thresholds are
+    ``thresholds``, else the calibration of ``machine`` under ``root``, else the defaults."""
     history = load_history(results, machine, root=root, thresholds=thresholds)
     commits = [] if history is None else history.commits
     matching = [i for i, c in enumerate(commits) if c.startswith(commit)]
@@ -76,21 +76,29 @@ def _change(shift: Shift) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``scripts/asv_figures.py``: exit status 0, or 4 when the commit has no results."""
-    parser = Parser(description=__doc__.split("\n\n")[0])
+    """``scripts/asv_figures.py``: exit status 0, 4 when the commit has no results, 64 when the
+    machine named has none."""
+    parser = Parser(
+        description=__doc__.split("\n\n")[0],
+        epilog="exit status: 0 the table printed; 4 the revision is unknown or has no results on"
+        " the machine (or asv is missing); 64 bad usage, a machine with no results included",
+    )
     parser.add_argument("commit", nargs="?", default="main", help="a revision (default: main)")
-    add_machine(parser)
+    add_machine(parser, reads=True)
     add_repo(parser)
     options = parser.parse_args(argv)
     try:
         root = options.repo or toplevel()
         commit = git(root, "rev-parse", options.commit)
-        lines = figures(load_config(root).results_dir, options.machine, commit, root=root)
+        results = load_config(root).results_dir
+        machine = reading_machine(results, options.machine)
+        lines = figures(results, machine, commit, root=root)
     except (ConfigurationError, subprocess.CalledProcessError) as exc:
         print(f"asv_figures: {getattr(exc, 'stderr', '') or exc}", file=sys.stderr)
         return Exit.CANNOT_RUN
     if lines is None:
-        print(f"no results for {commit[:8]} on {options.machine}", file=sys.stderr)
+        where = f"on {machine}" if machine else f"on any machine in {results}"
+        print(f"no results for {commit[:8]} {where}", file=sys.stderr)
         return Exit.CANNOT_RUN
     print("\n".join(lines))
     return Exit.OK

@@ -11,17 +11,19 @@ a transient that came back) that the machine does not explain.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..data.asvdata import Measurement, Run, machines, revisions, scan
+from ..kit.options import UsageError, named_machine
 from .calibration_data import load_thresholds
 from .changepoints import Shift, shifts
 from .controls import is_raw, label_machine, raw_twins
 
-__all__ = ["CALIBRATION_DIR", "History", "calibration_file", "load_history"]
+__all__ = ["CALIBRATION_DIR", "History", "calibration_file", "load_history", "reading_machine"]
 
 # Where the A/A calibration keeps each machine's thresholds, under the repository root.
 CALIBRATION_DIR = "calibration"
@@ -106,6 +108,24 @@ def load_history(
     if thresholds is None:
         thresholds = {} if root is None else load_thresholds(calibration_file(root, found.machine))
     return History(found.machine, runs, _series(runs), found.skipped, thresholds)
+
+
+def reading_machine(results: Path, given: str | None) -> str | None:
+    """The machine whose history a command that reads one reads: ``given`` (its ``--machine``),
+    else ``$TASKORCH_ASV_MACHINE``, either of which must have results in ``results``
+    (:class:`UsageError` naming the machines that have some otherwise); else this host when it
+    has results; else None, which :func:`load_history` reads as the machine with the most
+    results (on a fresh clone, the kept reference's)."""
+    found = machines(results)
+    named = (given, f"--machine {given}") if given else named_machine()
+    if named is not None:
+        name, said = named
+        if name in found:
+            return name
+        have = f"machines with results: {', '.join(found)}" if found else "no machine has any"
+        raise UsageError(f"{said}: no results for this machine in {results} ({have})")
+    host = platform.node()
+    return host if host in found else None
 
 
 def calibration_file(root: Path, machine: str) -> Path:
