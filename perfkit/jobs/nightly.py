@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import importlib.util
 import json
 import os
@@ -67,7 +66,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +78,6 @@ from ..counts.instructions import valgrind_problem
 from ..data.asvdata import AsvConfig, Measurement, expand, load_commit, load_config, scan
 from ..data.expected import declared
 from ..data.gitrepo import git, toplevel
-from ..data.leftovers import clean
 from ..data.nightly_file import write_files
 from ..kit.exits import Exit
 from ..reports import site
@@ -94,6 +92,7 @@ from ..timing.timings import (
 from ..timing.trials import TrialError
 from ..verdict.account import Family, Tally, family_of, not_asked, tally_changes
 from ..verdict.regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
+from .night_lock import Running, one_night
 from .nightly_options import UsageError, parse_args, repo_of
 from .saved import judge_saved, lacking, selecting
 
@@ -445,26 +444,6 @@ def judge_range(
         report.findings += timing_culprits(weigher, commits, baseline, slower)
     if options.backfill:
         backfill(job, options.bench, baseline, target)
-
-
-class Running(JobError):
-    """Another night holds the repository."""
-
-
-@contextlib.contextmanager
-def one_night(root: Path) -> Iterator[None]:
-    """One night at a time in a repository (two would race on its results and its report);
-    what a killed run left behind is removed first, saying so."""
-    lock = root / ".asv" / "nightly.lock"
-    lock.parent.mkdir(exist_ok=True)
-    with open(lock, "a") as held:
-        try:
-            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Running(f"another nightly job is running in {root} ({lock} is held)") from None
-        for line in clean(root):
-            print(f"nightly: {line}", file=sys.stderr)
-        yield
 
 
 def write_report(root: Path, report: Report) -> str:
