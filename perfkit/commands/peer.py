@@ -207,20 +207,29 @@ async def peer_agents(o: Any, count: int, seconds: float, plan: Any) -> float:
 # -- the comparison ------------------------------------------------------------------------------
 
 
+class DriverError(Exception):
+    """One side's driver process failed, or the peer could not be installed; the message holds
+    the end of its output, or what to do."""
+
+
 def peer_python(venv: Path) -> Path:
-    """The peer's interpreter, installing it into ``venv`` on first use."""
+    """The peer's interpreter, installing it into ``venv`` on first use; :class:`DriverError`
+    saying what to do when that fails (no network, no package index)."""
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     marker = venv / ".installed"
     if not marker.exists() or marker.read_text() != PEER:
         print(f"installing {PEER} into {venv} ...", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", PEER], check=True)
-        marker.write_text(PEER)
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", PEER], check=True)
+            marker.write_text(PEER)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise DriverError(
+                f"cannot install {PEER} into {venv} ({exc}); install it there by hand"
+                f" ({python} -m pip install {PEER}, then write {PEER!r} into {marker}), or name"
+                " a virtual environment that has it with --venv"
+            ) from None
     return python
-
-
-class DriverError(Exception):
-    """One side's driver process failed; the message holds the end of its output."""
 
 
 def run_driver(python: Path, side: str, calls: int, seconds: float) -> dict[str, float]:
@@ -264,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = Parser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer calls, 2 s of agents")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "taskorch"
-    parser.add_argument("--venv", type=Path, default=cache / "peer-mcp-task-orchestrator-1.8.0")
+    parser.add_argument("--venv", type=Path, default=cache / "peer-mcp-task-orchestrator-1.8.0",
+                        help=f"the virtual environment holding {PEER}, made and filled from"
+                        " PyPI on first use")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write both sides' figures here")
     parser.add_argument("--driver", choices=["taskorch", "peer"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -279,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asyncio.run(drive_peer(args.work, args.calls, args.seconds))))
         return 0
     calls, seconds = (50, 2.0) if args.quick else (args.calls, args.seconds)
-    peer_py = peer_python(args.venv)
     try:
+        peer_py = peer_python(args.venv)
         print(f"taskorch: {calls} calls per operation ...", file=sys.stderr, flush=True)
         ours = run_driver(Path(sys.executable), "taskorch", calls, seconds)
         print(f"{PEER}: the same ...", file=sys.stderr, flush=True)

@@ -69,14 +69,19 @@ def main(argv: list[str] | None = None) -> int:
         " otherwise); a default file that cannot be used is left out with a message.",
     )
     add_repo(parser)
-    parser.add_argument("--asv-results", type=Path, help="asv results folder")
+    parser.add_argument("--asv-results", type=Path, help="asv results folder (default: the"
+                        " results_dir of asv.conf.json, else .asv/results)")  # fmt: skip
     add_machine(parser, " for the history", reads=True)
-    parser.add_argument("--results", type=Path, help="report.json of a perf validate run")
-    parser.add_argument("--leakcheck", type=Path, help="leakcheck suite JSON")
-    parser.add_argument("--monitor", type=Path, help="samples.json of the performance monitor")
+    parser.add_argument("--results", type=Path, help="report.json of a perf validate run"
+                        " (default: reports/validation/report.json, if there)")  # fmt: skip
+    parser.add_argument("--leakcheck", type=Path, help="leakcheck suite JSON"
+                        " (default: reports/leakcheck.json, if there)")  # fmt: skip
+    parser.add_argument("--monitor", type=Path, help="samples.json of the performance monitor"
+                        " (default: reports/monitor/samples.json, if there)")  # fmt: skip
     parser.add_argument("--budgets", type=Path, help="TOML file with tighter [budgets]")
-    parser.add_argument("--title", default="taskorch performance report")
-    parser.add_argument("--out", type=Path, default=Path("reports/performance"))
+    parser.add_argument("--title", default="taskorch performance report", help="the heading")
+    parser.add_argument("--out", type=Path, default=Path("reports/performance"),
+                        help="the folder written")  # fmt: skip
     parser.add_argument("--gate", action="store_true", help="exit 1 if a criterion is not met")
     args = parser.parse_args(argv)
     root = args.repo or toplevel()

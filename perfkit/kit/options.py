@@ -34,6 +34,9 @@ __all__ = [
     "prog_named",
 ]
 
+#: A negative number, which is a value, not an option.
+_NUMBER = re.compile(r"-\d[\d_.eE+-]*")
+
 #: The largest whole number an option takes when its own range has no end.
 NO_END = 10**12
 
@@ -70,9 +73,60 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("prog", _PROG.get())
         super().__init__(*args, **kwargs)
 
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        self._given = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
+        unknown = self._unknown_options()
+        if unknown and message.startswith("the following arguments are required"):
+            # argparse says what is missing before what it does not know; the unknown option
+            # is the more likely mistake (a misspelt option, and its value read as a positional)
+            message = f"unrecognized arguments: {' '.join(unknown)} (and {message})"
         raise UsageError(message)
+
+    def _unknown_options(self) -> list[str]:
+        """The options given that no option of this parser is, or abbreviates."""
+        known = self._option_string_actions
+        unknown = []
+        for token in getattr(self, "_given", []):
+            if token == "--":
+                break
+            name = token.split("=", 1)[0]
+            if not name.startswith("-") or name == "-" or _NUMBER.fullmatch(name):
+                continue
+            if name not in known and not any(o.startswith(name) for o in known):
+                unknown.append(name)
+        return unknown
+
+    def format_help(self) -> str:
+        """The help, every option that takes a value and has a default saying what it is."""
+        for action in self._actions:
+            said = action.help or ""
+            if _says_no_default(action) and "default" not in said.lower():
+                shown = _shown(action.default).replace("%", "%%")
+                action.help = f"{said} (default: {shown})" if said else f"default: {shown}"
+        return super().format_help()
+
+
+def _says_no_default(action: argparse.Action) -> bool:
+    """Whether ``action`` takes a value, has a default worth saying and does not say it."""
+    takes_value = action.nargs != 0 and (bool(action.option_strings) or action.nargs in ("?", "*"))
+    default = action.default
+    unset = default is None or default is argparse.SUPPRESS or isinstance(default, bool)
+    return (
+        takes_value
+        and action.help is not argparse.SUPPRESS
+        and not unset
+        and default not in ([], (), "")
+    )
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
 
 
 def integer(minimum: int, maximum: int = NO_END) -> Callable[[str], int]:

@@ -4,15 +4,18 @@ whose commands all give the same exit status for bad usage."""
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from perfkit.commands import COMMANDS, STRESS, Exit, main
+from perfkit.kit.options import Parser
 from tests.support import ROOT
 
 ENTRY_POINTS = sorted(
@@ -106,3 +109,58 @@ def test_a_command_run_by_the_entry_point_is_named_so_in_its_usage(
         main([*command, "--help"])
     assert done.value.code == 0
     assert capsys.readouterr().out.startswith(f"usage: python -m perfkit {' '.join(command)} ")
+
+
+class Built(Exception):
+    """Raised where a command would read its arguments: its parser is built."""
+
+
+def parser_of(command: list[str], monkeypatch: pytest.MonkeyPatch) -> Parser:
+    """The parser ``python -m perfkit COMMAND`` reads its arguments with."""
+    built: list[Parser] = []
+
+    def capture(self: Parser, *args: object, **kwargs: object) -> NoReturn:
+        built.append(self)
+        raise Built
+
+    monkeypatch.setattr(Parser, "parse_args", capture)
+    monkeypatch.setattr(Parser, "parse_known_args", capture)
+    with pytest.raises(Built):
+        main(command)
+    return built[0]
+
+
+def _with_a_default(action: argparse.Action) -> bool:
+    default = action.default
+    return (
+        bool(action.option_strings)
+        and action.nargs != 0
+        and action.help is not argparse.SUPPRESS
+        and default is not None
+        and not isinstance(default, bool)
+        and default not in ([], (), "")
+    )
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_the_help_says_the_default_of_every_option_that_has_one(
+    command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parser = parser_of(command, monkeypatch)
+    text = parser.format_help()
+    options = [a for a in parser._actions if _with_a_default(a)]
+    for action in options:
+        start = text.index(f"  {', '.join(action.option_strings)}")
+        end = text.find("\n  -", start + 1)
+        block = " ".join(text[start : None if end < 0 else end].split())
+        assert "default" in block, f"{' '.join(command)}: {block}"
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_bad_usage_names_the_bad_argument(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--no-such-option"]) == Exit.USAGE
+    assert "--no-such-option" in capsys.readouterr().err

@@ -4,10 +4,14 @@ peer's input built from the same plans."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from perfkit.commands import peer
+from perfkit.kit.exits import Exit
 from perfkit.workloads.plans import subtasks
 
 
@@ -30,3 +34,23 @@ def test_the_peer_plans_the_same_tree_as_the_plan_workload() -> None:
     assert [t["task_id"] for t in theirs] == [f"t_{i}" for i in range(10)]
     assert [len(t["dependencies"]) for t in theirs] == [len(s["depends_on"]) for s in ours]
     assert theirs[5]["dependencies"] == ["t_2"] and ours[5]["depends_on"] == ["k2"]
+
+
+def test_a_peer_that_cannot_be_installed_says_what_to_do_and_runs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[list[str]] = []
+
+    def offline(command: list[str], check: bool = False) -> None:
+        calls.append(command)
+        if "pip" in command:
+            raise subprocess.CalledProcessError(1, command)
+
+    monkeypatch.setattr(peer.subprocess, "run", offline)
+    monkeypatch.setattr(peer, "run_driver", lambda *a: pytest.fail("a side was run"))
+    venv = tmp_path / "peer-venv"
+    assert peer.main(["--quick", "--venv", str(venv)]) == Exit.CANNOT_RUN
+    err = capsys.readouterr().err
+    assert f"cannot install {peer.PEER} into {venv}" in err and "--venv" in err
+    assert "Traceback" not in err and not (venv / ".installed").exists()
+    assert [c[2] for c in calls] == ["venv", "pip"]
