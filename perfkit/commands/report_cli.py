@@ -18,7 +18,8 @@ exist and be readable, or nothing is written and the exit status is 64.
 
 Writes ``report.html`` (opens with no network: plots embedded), ``summary.md`` and
 ``report.json``. Exit status 0, or with ``--gate`` 1 when a success criterion is not met;
-64 a file named on the command line cannot be used.
+4 outside a git repository without --repo; 64 a file named on the command line cannot be used,
+or a machine named has no results.
 """
 
 from __future__ import annotations
@@ -84,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="the folder written")  # fmt: skip
     parser.add_argument("--gate", action="store_true", help="exit 1 if a criterion is not met")
     args = parser.parse_args(argv)
-    root = args.repo or toplevel()
+    try:
+        root = args.repo or toplevel()
+    except ConfigurationError as exc:
+        print(f"report: cannot run: {exc}", file=sys.stderr)
+        return Exit.CANNOT_RUN
     try:
         if args.asv_results is not None and not args.asv_results.is_dir():
             raise UsageError(f"asv results: {args.asv_results} is not a folder")

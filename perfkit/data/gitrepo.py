@@ -30,7 +30,7 @@ def toplevel(start: Path | None = None) -> Path:
     try:
         return Path(git(start or Path.cwd(), "rev-parse", "--show-toplevel"))
     except (OSError, subprocess.CalledProcessError) as exc:
-        detail = getattr(exc, "stderr", "") or exc
+        detail = str(getattr(exc, "stderr", "") or exc).strip()
         raise ConfigurationError(f"not inside a git repository ({detail}): use --repo") from exc
 
 

@@ -99,6 +99,11 @@ def _index(html_dir: Path) -> dict[str, Any]:
     path = html_dir / "index.json"
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigurationError(
+            f"{html_dir} holds no published site: publish it first"
+            " (python scripts/publish.py, which also rewrites this page)"
+        ) from None
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"{path}: not a site published by asv: {exc}") from exc
     if not isinstance(found, dict) or not {"revision_to_hash", "benchmarks"} <= found.keys():

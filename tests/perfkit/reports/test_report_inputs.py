@@ -172,3 +172,14 @@ def test_the_help_says_what_happens_to_a_bad_file(capsys: pytest.CaptureFixture[
     with pytest.raises(SystemExit):
         report_cli.main(["--help"])
     assert "exit status 64" in capsys.readouterr().out
+
+
+def test_outside_a_repository_the_report_says_to_name_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("report", ["--out", str(tmp_path / "out")]) == Exit.CANNOT_RUN
+    err = capsys.readouterr().err
+    assert err.startswith("report: cannot run: not inside a git repository (")
+    assert err.rstrip().endswith("): use --repo") and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -79,6 +79,17 @@ def test_the_command_rewrites_the_published_site(
     assert main(["--repo", str(site / "nowhere")]) == 4  # could not run
 
 
+def test_a_repository_with_no_published_site_is_told_to_publish_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "repo"
+    toy_repository(root, 2)
+    assert main(["--repo", str(root)]) == 4
+    err = capsys.readouterr().err
+    assert "holds no published site: publish it first (python scripts/publish.py" in err
+    assert "Errno" not in err
+
+
 def previous_site(site: Path, into: Path) -> Path:
     """A copy of the published site whose regressions page and feed differ from what a rewrite
     writes, so that a failed rewrite is seen to have left them."""
