@@ -28,6 +28,7 @@ import csv
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,10 +118,15 @@ def _tigerbeetle(path: Path) -> Series:
 
 def _generated(path: Path) -> list[Series]:
     out = []
-    for entry in json.loads((path / "manifest.json").read_text(encoding="utf-8")):
-        with (path / entry["filename"]).open(newline="", encoding="utf-8") as f:
-            values = tuple(float(row["value"]) for row in csv.DictReader(f))
-        out.append(Series(entry["filename"], values, tuple(entry["change_point_indices"])))
+    manifest = path / "manifest.json"
+    try:
+        for entry in json.loads(manifest.read_text(encoding="utf-8")):
+            with (path / entry["filename"]).open(newline="", encoding="utf-8") as f:
+                values = tuple(float(row["value"]) for row in csv.DictReader(f))
+            marks = tuple(int(i) for i in entry["change_point_indices"])
+            out.append(Series(entry["filename"], values, marks))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{manifest}: not a manifest otava-gen writes ({exc!r})") from None
     return out
 
 
@@ -161,21 +167,36 @@ def evaluate(series: Sequence[Series], detector: Detector, margin: int = MARGIN)
 
 
 def main(argv: list[str]) -> int:
-    """``scripts/evaluate_changepoints.py``: exit status 0, or 64 when a path holds no data."""
-    parser = Parser(description=(__doc__ or "").split("\n\n")[0])
+    """``scripts/evaluate_changepoints.py``: exit status 0; 8 when a path holds no usable series
+    (nothing was scored there: its row says so, never a perfect score); 64 when a path holds no
+    data or data that cannot be read."""
+    parser = Parser(
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="exit status: 0 every path scored; 8 a path held no usable series (no score);"
+        " 64 bad usage, or a path without annotated series",
+    )
     parser.add_argument("paths", nargs="+", type=Path, help="where the annotated series are")
     parser.add_argument("--margin", type=integer(0), default=MARGIN, help=f"default: {MARGIN}")
     options = parser.parse_args(argv)
-    print("| data | series | annotations | detector | detections | hits | P | R | F1 |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for path in options.paths:
+    found = {}
+    for path in options.paths:  # every path read before anything is printed
         try:
             series = load(path)
         except (FileNotFoundError, ValueError) as exc:
             raise UsageError(str(exc)) from exc
-        usable = [s for s in series if all(v > 0 and math.isfinite(v) for v in s.values)]
+        found[path] = [s for s in series if all(v > 0 and math.isfinite(v) for v in s.values)]
+    print("| data | series | annotations | detector | detections | hits | P | R | F1 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    status = Exit.OK
+    for path, usable in found.items():
+        if not usable:
+            print(f"| {path.name} | 0 | — | — | — | — | — | — | — |")
+            print(f"evaluate-changepoints: {path}: no usable series (every value must be"
+                  " positive and finite): nothing scored", file=sys.stderr)  # fmt: skip
+            status = Exit.NOT_JUDGED
+            continue
         for name, detector in DETECTORS.items():
             t = evaluate(usable, detector, options.margin)
             print(f"| {path.name} | {len(usable)} | {t.annotations} | {name} | {t.detections}"
                   f" | {t.hits} | {t.precision:.2f} | {t.recall:.2f} | {t.f1:.2f} |")  # fmt: skip
-    return Exit.OK
+    return status

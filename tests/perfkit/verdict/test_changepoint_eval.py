@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from perfkit.verdict.changepoint_eval import DETECTORS, Score, Series, evaluate, load, score
+from perfkit.commands import run
+from perfkit.kit.exits import Exit
+from perfkit.verdict.changepoint_eval import (
+    DETECTORS,
+    Score,
+    Series,
+    evaluate,
+    load,
+    main,
+    score,
+)
 from tests.asvfiles import noisy, step
 
 
@@ -77,3 +87,29 @@ def test_the_detectors_find_a_clean_step() -> None:
     values = tuple(step(noisy(24, 1), 12, 1.3))
     for name, detector in DETECTORS.items():
         assert evaluate([Series("s", values, (12,))], detector) == Score(1, 1, 1), name
+
+
+def test_a_suite_with_no_usable_series_scores_nothing_not_a_perfect_score(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a.csv").write_text("index,value,is_change_point\n0,0,False\n1,-2,True\n")
+    manifest = [{"filename": "a.csv", "change_point_indices": [1]}]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert main([str(tmp_path)]) == Exit.NOT_JUDGED
+    out, err = capsys.readouterr()
+    assert f"| {tmp_path.name} | 0 | — |" in out and "1.00" not in out
+    assert "no usable series" in err and "nothing scored" in err
+
+
+@pytest.mark.parametrize(
+    "manifest", [[{"name": "a.csv"}], [{"filename": "a.csv"}], {"filename": "a.csv"}, [3]]
+)
+def test_a_malformed_manifest_is_named_before_anything_is_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], manifest: object
+) -> None:
+    (tmp_path / "a.csv").write_text("index,value,is_change_point\n0,1.5,False\n")
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert run("evaluate-changepoints", [str(tmp_path)]) == Exit.USAGE
+    out, err = capsys.readouterr()
+    assert out == "" and f"{tmp_path / 'manifest.json'}: not a manifest" in err
+    assert "Traceback" not in err
