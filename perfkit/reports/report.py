@@ -122,6 +122,8 @@ def generate_performance_report(
         verdicts = [_leak_verdict(v, leaks) if v.key == "leaks" else v for v in verdicts]
     if results is None:
         notes.append("No validation run was given: the criteria are not measured.")
+    elif verdicts and all(v.status == "skipped" for v in verdicts):
+        notes.append("Every criterion was skipped: nothing was judged, so the gate does not pass.")
     return PerformanceReport(
         title=title or (results.description if results else "taskorch performance report"),
         generated_at=time.time(),

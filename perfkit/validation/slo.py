@@ -17,7 +17,8 @@ working together for most of the run. A result without that measurement (a run f
 it) is judged on the agents that did any work, and its note says so.
 
 A criterion whose spec did not run (or leakcheck is missing) is NOT MEASURED, which fails the
-gate unless the caller skips it by name: an unmeasured criterion never passes silently.
+gate unless the caller skips it by name: an unmeasured criterion never passes silently. A gate
+whose every criterion was skipped judged nothing, and does not pass either.
 """
 
 from __future__ import annotations
@@ -226,8 +227,10 @@ def _is_number(value: object) -> bool:
 
 
 def gate_passed(verdicts: Iterable[Verdict]) -> bool:
-    """True when every criterion passed or was skipped on request."""
-    return all(v.ok for v in verdicts)
+    """True when every criterion passed or was skipped on request, and one at least passed: a
+    gate that judged nothing (every criterion skipped) does not pass."""
+    found = list(verdicts)
+    return all(v.ok for v in found) and any(v.status == PASS for v in found)
 
 
 def _verdict(

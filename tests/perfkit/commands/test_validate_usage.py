@@ -153,3 +153,15 @@ def test_capacity_adds_the_search_to_the_run_and_is_not_in_a_default_one(
     assert validate(tmp_path, "--capacity", "30") == 3 and runs[-1] == "agent_capacity"
     [search] = [s for s in validation_specs(10, True, 30.0) if s["target"] == "agent_capacity"]
     assert search["budget_seconds"] == 30.0
+
+
+def test_a_run_with_every_criterion_skipped_judged_nothing_and_does_not_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runs: list[str]
+) -> None:
+    from perfkit.validation.slo import CRITERIA
+
+    every = [a for c in CRITERIA for a in ("--skip", c.key)]
+    assert validate(tmp_path, *every) == 3
+    out = capsys.readouterr().out
+    assert "Gate: **FAIL**" in out and "Every criterion was skipped: nothing was judged" in out
+    assert validate(tmp_path, *every[:-2]) == 3  # one left, which the fake run did not measure

@@ -11,6 +11,7 @@ import pytest
 import taskorch
 from perfkit import SessionResults, SpecResult, evaluate, gate_passed, load_budgets
 from perfkit.commands.cli import main as perfkit_validate
+from perfkit.validation.slo import CRITERIA
 from perfkit.workloads.concurrency import Concurrency, WorkGauge
 from taskorch.cli import main
 
@@ -199,3 +200,10 @@ def test_a_quick_validation_shortens_the_benchmarks_but_not_the_leak_check() -> 
         quick["leaks"]["iterations"] == full["leaks"]["iterations"] == seed["leaks"]["iterations"]
     )
     assert quick["concurrent_agents"]["duration_seconds"] == 5.0
+
+
+def test_a_gate_that_judged_nothing_does_not_pass() -> None:
+    every = [c.key for c in CRITERIA]
+    assert not gate_passed(evaluate(results(**GOOD), skip=every))
+    assert not gate_passed([])
+    assert gate_passed(evaluate(results(**GOOD), skip=every[1:]))  # one passed, the rest skipped
