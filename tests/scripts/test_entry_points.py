@@ -164,3 +164,27 @@ def test_bad_usage_names_the_bad_argument(
     monkeypatch.chdir(tmp_path)
     assert main([*command, "--no-such-option"]) == Exit.USAGE
     assert "--no-such-option" in capsys.readouterr().err
+
+
+SHELL_SCRIPTS = ["pg-server", "quickstart", "test"]
+
+
+@pytest.mark.parametrize("name", SHELL_SCRIPTS)
+def test_a_shell_script_prints_its_help_and_does_nothing_else(name: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHON": str(tmp_path / "no-such-python")}  # were it to set up .venv
+    proc = subprocess.run([str(ROOT / "scripts" / name), "--help"], capture_output=True,
+                          text=True, timeout=60, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert f"usage: scripts/{name}" in proc.stdout and proc.stderr == ""
+
+
+BAD_USAGE = [("pg-server", ["bogus"]), ("pg-server", []), ("pg-server", ["stop"]),
+             ("quickstart", ["--bogus"])]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "argv"), BAD_USAGE)
+def test_a_shell_script_refuses_bad_usage_with_64_naming_it(name: str, argv: list[str]) -> None:
+    proc = subprocess.run([str(ROOT / "scripts" / name), *argv], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert proc.returncode == 64
+    assert proc.stdout == "" and (argv[0] if argv else "a command is needed") in proc.stderr
