@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -173,6 +174,10 @@ def run(
     return result
 
 
+class CannotRun(Exception):
+    """No server to measure on: the message says what to do."""
+
+
 @contextmanager
 def server(url: str | None) -> Iterator[str]:
     """The given server, or a throw-away one started with scripts/pg-server."""
@@ -183,9 +188,10 @@ def server(url: str | None) -> Iterator[str]:
         folder = str(parent / "server")
         script = str(ROOT / "scripts" / "pg-server")
         os.chmod(parent, 0o755)  # the server may run as another (unprivileged) user
-        started = subprocess.run(
-            [script, "start", folder], check=True, capture_output=True, text=True
-        )
+        started = subprocess.run([script, "start", folder], capture_output=True, text=True)
+        if started.returncode != 0:
+            why = started.stderr.strip().removeprefix("pg-server: ") or "it failed"
+            raise CannotRun(f"no PostgreSQL server to measure on: {why}; or name one with --url")
         try:
             yield started.stdout.strip()
         finally:
@@ -194,9 +200,18 @@ def server(url: str | None) -> Iterator[str]:
 
 @contextmanager
 def scratch_schema(url: str) -> Iterator[str]:
-    """``url`` with a new schema, dropped afterwards."""
-    import psycopg
-
+    """``url`` with a new schema, dropped afterwards; :class:`CannotRun` when the server cannot
+    be reached or psycopg is missing."""
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise CannotRun(
+            f"psycopg is not installed ({exc}): pip install 'taskorch[postgres]'"
+        ) from None
+    try:
+        psycopg.connect(url, autocommit=True, connect_timeout=10).close()
+    except psycopg.Error as exc:
+        raise CannotRun(f"cannot reach the server at --url: {' '.join(str(exc).split())}") from None
     schema = f"stress_{uuid.uuid4().hex[:10]}"
     try:
         yield f"{url}{'&' if '?' in url else '?'}schema={schema}"
@@ -216,8 +231,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hold", type=number(0), default=0.02, help="seconds a batch holds")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
-    with server(args.url) as base, scratch_schema(base) as url:
-        result = run(url, args.threads, args.pool_size, args.pool_timeout, args.tasks, args.hold)
+    try:
+        with server(args.url) as base, scratch_schema(base) as url:
+            result = run(url, args.threads, args.pool_size, args.pool_timeout, args.tasks,
+                         args.hold)  # fmt: skip
+    except CannotRun as exc:
+        print(f"pool-exhaustion: cannot run: {exc}", file=sys.stderr)
+        return Exit.CANNOT_RUN
     if args.json:
         print(json.dumps(asdict(result), indent=2))
     else:
