@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..counts.instructions import OPERATIONS, CountError, Operation, count, count_bytecodes
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer
+from ..kit.options import Parser, UsageError, integer, output_file
 from ..workloads import WORKLOADS
 
 __all__ = ["defined", "main"]
@@ -32,15 +32,27 @@ def _value(text: str) -> object:
 
 
 def defined(specs: list[str], params: list[str], steps: tuple[int, int]) -> dict[str, Operation]:
-    """Named operations as defined, and any other ``WORKLOAD[:k=v,...]`` with ``steps``."""
+    """Named operations as defined, and any other ``WORKLOAD[:k=v,...]`` with ``steps``;
+    :class:`UsageError` naming a parameter that is not ``k=v``, or whose value is not of the type
+    the workload's declared values have (``n=abc`` where ``n`` counts)."""
     out = {}
     for spec in specs:
         if spec in OPERATIONS and not params:
             out[spec] = OPERATIONS[spec]
             continue
         name, _, extra = spec.partition(":")
-        pairs = [p.split("=", 1) for p in [*params, *extra.split(",")] if "=" in p]
-        out[spec] = Operation(name, {k: _value(v) for k, v in pairs}, warmup=2, steps=steps)
+        given = [*params, *(p for p in extra.split(",") if p)]
+        bad = [p for p in given if "=" not in p or not p.partition("=")[0]]
+        if bad:
+            raise UsageError(f"{spec}: a parameter is k=v, got {', '.join(map(repr, bad))}")
+        values = {k: _value(v) for k, v in (p.split("=", 1) for p in given)}
+        declared = WORKLOADS[name].params if name in WORKLOADS else {}
+        for key, value in values.items():
+            kinds = {type(v) for v in declared.get(key, ())}
+            if kinds and type(value) not in kinds:
+                raise UsageError(f"{spec}: {key}={value} is not a value {key} takes"
+                                 f" (its values include {declared[key][0]!r})")  # fmt: skip
+        out[spec] = Operation(name, values, warmup=2, steps=steps)
     return out
 
 
@@ -62,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bytecodes", action="store_true", help="count Python bytecodes instead (no valgrind)"
     )
-    parser.add_argument("--json", type=Path, help="also write every count here")
+    parser.add_argument("--json", type=output_file, help="also write every count here")
     args = parser.parse_args(argv)
     n1, n2 = args.steps
     if not 0 <= n1 < n2:

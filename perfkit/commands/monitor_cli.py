@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from pathlib import Path
 
 import taskorch
 from taskorch.agents import FleetCounters
 
 from ..harness.store import scratch_url
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer, number
+from ..kit.options import Parser, integer, number, output_folder
 from ..validation.monitor import ResourceMonitor, write_samples
 from ..workloads.fleets import FleetOutcome, timed_fleet
 
@@ -69,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=integer(1), default=50,
                         help="concurrent agents (default 50)")  # fmt: skip
     parser.add_argument("--every", type=seconds, default=5.0, help="seconds between progress lines")
-    parser.add_argument("--out", type=Path, default=Path("reports/monitor"), help="output folder")
+    parser.add_argument(
+        "--out", type=output_folder, default="reports/monitor", help="output folder"
+    )
     args = parser.parse_args(argv)
     print(f"monitoring {args.agents} agents for {args.duration:g} s, a sample every"
           f" {args.interval:g} s", flush=True)  # fmt: skip

@@ -42,7 +42,7 @@ from ..harness.timing import atime_calls, summarize, time_calls
 # module, and the taskorch driver times its own import of taskorch.
 from ..kit.exits import Exit
 from ..kit.numbers import amount
-from ..kit.options import Parser, integer, number
+from ..kit.options import Parser, integer, number, output_file
 from ..workloads.plans import subtasks
 
 PEER = "mcp-task-orchestrator==1.8.0"
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--venv", type=Path, default=cache / "peer-mcp-task-orchestrator-1.8.0",
                         help=f"the virtual environment holding {PEER}, made and filled from"
                         " PyPI on first use")  # fmt: skip
-    parser.add_argument("--json", type=Path, help="also write both sides' figures here")
+    parser.add_argument("--json", type=output_file, help="also write both sides' figures here")
     parser.add_argument("--driver", choices=["taskorch", "peer"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=integer(1), default=200, help=argparse.SUPPRESS)

@@ -34,7 +34,7 @@ from taskorch.errors import ConfigurationError
 from ..data.asvdata import results_dir
 from ..data.gitrepo import toplevel
 from ..kit.exits import Exit
-from ..kit.options import Parser, UsageError, add_machine, add_repo
+from ..kit.options import Parser, UsageError, add_machine, add_repo, output_folder
 from ..reports.report import generate_performance_report
 from ..validation.slo import load_budgets
 from ..validation.sources import SourceError, load_leaks, load_results, load_samples
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                         " (default: reports/monitor/samples.json, if there)")  # fmt: skip
     parser.add_argument("--budgets", type=Path, help="TOML file with tighter [budgets]")
     parser.add_argument("--title", default="taskorch performance report", help="the heading")
-    parser.add_argument("--out", type=Path, default=Path("reports/performance"),
+    parser.add_argument("--out", type=output_folder, default="reports/performance",
                         help="the folder written")  # fmt: skip
     parser.add_argument("--gate", action="store_true", help="exit 1 if a criterion is not met")
     args = parser.parse_args(argv)

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..harness.timing import time_round_robin
 from ..kit.exits import Exit
-from ..kit.options import Parser, UsageError, integer
+from ..kit.options import Parser, UsageError, integer, output_folder
 from ..workloads import WORKLOADS
 
 __all__ = ["PAIRS", "Pair", "Result", "main", "measure"]
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-gc", action="store_true", help="collector off while timing (as asv)")
     parser.add_argument("--cpu", action="store_true", help="CPU time instead of wall clock")
     parser.add_argument(
-        "--dir", type=Path, help="where the databases go (default: a temporary one)"
+        "--dir", type=output_folder, help="where the databases go (default: a temporary one)"
     )
     args = parser.parse_args(argv)
     pairs = [_pair(p) for p in args.pairs] or list(PAIRS)

@@ -31,6 +31,8 @@ __all__ = [
     "machine_name",
     "named_machine",
     "number",
+    "output_file",
+    "output_folder",
     "prog_named",
 ]
 
@@ -169,6 +171,35 @@ def number(
         return value
 
     return parse
+
+
+def output_file(text: str) -> Path:
+    """An argparse ``type``: a file a command writes when it is done, checked before it starts
+    (a run of minutes must not end unable to write what it measured): its folder exists and is
+    writable, and it is no folder itself."""
+    path = Path(text)
+    folder = path.parent
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: name a file")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {folder} is not writable")
+    return path
+
+
+def output_folder(text: str) -> Path:
+    """An argparse ``type``: a folder a command writes into (made when missing), checked before
+    it starts: what of it exists is a writable folder."""
+    path = Path(text)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write into {text}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write into {text}: {existing} is not writable")
+    return path
 
 
 def machine_name(text: str) -> str:

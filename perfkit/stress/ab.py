@@ -20,7 +20,7 @@ from typing import Any
 from ..harness.environment import environment
 from ..harness.store import scratch_url, temporary_directory
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer
+from ..kit.options import Parser, integer, output_file
 from ..workloads.demo import drain_demo
 from .common import StressFailure, emit
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", type=integer(1), default=20_000)
     parser.add_argument("--rounds", type=integer(1), default=5)
     parser.add_argument("--options", default="{}", help="Fleet options as JSON, for both")
-    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--json", type=output_file, help="also write the result to this file")
     args = parser.parse_args(args_in)
     args.revs = [args.before, args.after]
     with temporary_directory("taskorch-ab-") as tmp:

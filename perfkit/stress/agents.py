@@ -22,7 +22,7 @@ from ..harness.environment import environment
 from ..harness.memory import MemorySampler
 from ..harness.store import scratch_url
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer, number
+from ..kit.options import Parser, integer, number, output_file
 from ..workloads.fleets import timed_fleet
 from .common import emit
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=number(0, above=True), default=20.0)
     parser.add_argument("--tasks", type=integer(1), help="subtasks planned (default: 12,000/s)")
     parser.add_argument("--work-ms", type=number(0), default=0.0, help="simulated handler time")
-    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--json", type=output_file, help="also write the result to this file")
     args = parser.parse_args(argv)
     tasks = args.tasks or int(12_000 * args.duration) + 10_000
     results = []

@@ -15,7 +15,7 @@ class StressFailure(Exception):
     progress; the command exits ``Exit.FAILED``, saying what."""
 
 
-def emit(result: dict[str, Any], out: str | None) -> None:
+def emit(result: dict[str, Any], out: str | Path | None) -> None:
     """Print ``result`` as JSON, and write it to ``out`` when given."""
     text = json.dumps(result, indent=2)
     print(text)

@@ -23,7 +23,7 @@ from typing import Any
 from ..harness.environment import environment
 from ..harness.store import scratch_url
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer
+from ..kit.options import Parser, integer, output_file
 from ..workloads.demo import drain_demo
 from .common import StressFailure, emit
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("knob", choices=sorted(KNOBS))
     parser.add_argument("--tasks", type=integer(1), default=20_000)
     parser.add_argument("--rounds", type=integer(1), default=3)
-    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--json", type=output_file, help="also write the result to this file")
     args = parser.parse_args(argv)
     agents, variants = KNOBS[args.knob]
     labels = list(variants)

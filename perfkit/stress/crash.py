@@ -33,7 +33,7 @@ from taskorch.agents import Fleet
 from ..harness.environment import environment
 from ..harness.store import fresh_path, new_directory
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer, number
+from ..kit.options import Parser, integer, number, output_file, output_folder
 from ..workloads.demo import DemoHandler, plan_demo
 from .common import emit
 
@@ -85,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-ms", type=number(0), default=20.0)
     parser.add_argument("--kill-after", type=integer(1), default=500,
                         help="completions before the kill")  # fmt: skip
-    parser.add_argument("--dir", help="working folder (default: a new temporary one)")
-    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument(
+        "--dir", type=output_folder, help="working folder (default: a new temporary one)"
+    )
+    parser.add_argument("--json", type=output_file, help="also write the result to this file")
     args = parser.parse_args(args_in)
     # kept after the run, for a look at the database and the child's log
     folder = Path(args.dir) if args.dir else new_directory(tempfile.gettempdir(), "taskorch-crash-")

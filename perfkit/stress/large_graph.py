@@ -18,7 +18,7 @@ from ..harness.environment import environment
 from ..harness.memory import MIB, MemorySampler, peak_rss_bytes
 from ..harness.store import scratch_url
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer
+from ..kit.options import Parser, integer, output_file
 from ..workloads.demo import drain_plans, plan_demo
 from .common import emit
 
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=integer(1), default=1000)
     parser.add_argument("--fan-in", type=integer(0), default=2)
     parser.add_argument("--width", type=integer(1), default=1000)
-    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--json", type=output_file, help="also write the result to this file")
     args = parser.parse_args(argv)
     with (
         scratch_url("stress", prefix="taskorch-stress-") as url,

@@ -30,7 +30,7 @@ from taskorch.agents import Fleet
 from ..harness.environment import environment
 from ..harness.store import fresh_path, fresh_url, temporary_directory
 from ..kit.exits import Exit
-from ..kit.options import Parser, integer, number
+from ..kit.options import Parser, integer, number, output_file
 from ..workloads.demo import DemoHandler, check_invariants, plan_demo
 from .common import emit
 
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", type=integer(1), default=250, help="agents per process")
     parser.add_argument("--tasks", type=integer(1), default=40_000, help="in all")
     parser.add_argument("--busy-timeout", type=number(0, above=True), default=1.0)
-    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--json", type=output_file, help="also write the result to this file")
     args = parser.parse_args(argv)
     with temporary_directory("taskorch-mp-") as tmp:
         result = {

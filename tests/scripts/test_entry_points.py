@@ -188,3 +188,29 @@ def test_a_shell_script_refuses_bad_usage_with_64_naming_it(name: str, argv: lis
                           timeout=60)  # fmt: skip
     assert proc.returncode == 64
     assert proc.stdout == "" and (argv[0] if argv else "a command is needed") in proc.stderr
+
+
+OUTPUTS = [
+    (["monitor"], "--out", "folder"),
+    (["report"], "--out", "folder"),
+    (["side-by-side"], "--dir", "folder"),
+    (["stress", "crash"], "--dir", "folder"),
+    (["count"], "--json", "file"),
+    (["peer"], "--json", "file"),
+    *((["stress", name], "--json", "file")
+      for name in ("ab", "agents", "compare", "crash", "large-graph", "multiprocess")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "option", "kind"), OUTPUTS, ids=lambda v: str(v))
+def test_an_output_that_cannot_be_written_is_refused_before_the_run(
+    command: list[str], option: str, kind: str, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    bad = a_file / "inside" if kind == "folder" else tmp_path / "no-such-folder" / "out.json"
+    extra = {"ab": ["a", "b"], "compare": ["lease"]}.get(command[-1], [])
+    assert main([*command, *extra, option, str(bad)]) == Exit.USAGE
+    err = capsys.readouterr().err
+    assert f"{option}: cannot write" in err and "Traceback" not in err
