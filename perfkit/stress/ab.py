@@ -77,13 +77,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=output_file, help="also write the result to this file")
     args = parser.parse_args(args_in)
     args.revs = [args.before, args.after]
+    try:
+        options = json.loads(args.options)
+    except ValueError as exc:
+        parser.error(f"--options: not JSON ({exc})")
+    if not isinstance(options, dict):
+        parser.error(f"--options: a JSON object of Fleet options, got {args.options}")
+    for name, rev in (("before", args.before), ("after", args.after)):
+        found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                               capture_output=True, text=True)  # fmt: skip
+        if found.returncode != 0:
+            parser.error(f"{name}: {rev!r} is no commit of the repository here")
     with temporary_directory("taskorch-ab-") as tmp:
         srcs = {rev: export(rev, tmp / f"rev{i}") for i, rev in enumerate(args.revs)}
         runs: dict[str, list[dict[str, Any]]] = {rev: [] for rev in args.revs}
-        for r in range(args.rounds):
-            for rev in args.revs if r % 2 == 0 else args.revs[::-1]:
-                runs[rev].append(one_run(srcs[rev], args.agents, args.tasks, args.options))
-                print(f"round {r + 1} {rev}: {runs[rev][-1]}", file=sys.stderr)
+        try:
+            for r in range(args.rounds):
+                for rev in args.revs if r % 2 == 0 else args.revs[::-1]:
+                    runs[rev].append(one_run(srcs[rev], args.agents, args.tasks, args.options))
+                    print(f"round {r + 1} {rev}: {runs[rev][-1]}", file=sys.stderr)
+        except subprocess.CalledProcessError as exc:
+            tail = (exc.stderr or "").strip()[-2000:]
+            print(f"ab: a fleet on {rev} failed (exit status {exc.returncode}):\n{tail}",
+                  file=sys.stderr)  # fmt: skip
+            return Exit.BROKE
     before, after = runs[args.before], runs[args.after]
     ratios = [a["loops_per_s"] / b["loops_per_s"] for a, b in zip(after, before, strict=True)]
     emit(
