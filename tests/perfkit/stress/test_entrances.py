@@ -11,6 +11,7 @@ import pytest
 from perfkit.kit.exits import Exit
 from perfkit.stress import pool_exhaustion
 
+
 def test_a_server_that_cannot_be_reached_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("psycopg")
     url = "postgresql://nobody@127.0.0.1:1/postgres"  # port 1: nothing listens there
