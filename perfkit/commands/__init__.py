@@ -6,7 +6,8 @@ arguments after the command's name and returning an exit status of
 ``--help`` costs nothing. The files in ``scripts/`` and ``tools/`` call :func:`run` with their
 command's name (their usage lines name the script; through :func:`main`, ``python -m perfkit
 COMMAND``). A :class:`~perfkit.kit.options.UsageError` from any command ends it with
-``Exit.USAGE``; Ctrl-C with ``Exit.INTERRUPTED``.
+``Exit.USAGE``; a :class:`taskorch.ConfigurationError` (a tool or package missing, its message
+saying what to install) with ``Exit.CANNOT_RUN``; Ctrl-C with ``Exit.INTERRUPTED``.
 
 Beside the registry live the commands that are only commands (``validate``, ``fleet``, ``count``,
 ``report``, ``monitor``, ``peer``); the others' ``main`` lives in the room of what it runs. May
@@ -125,11 +126,16 @@ def run(
     prog: str = PROG,
 ) -> int:
     """Run the command ``name`` with ``argv``; its exit status."""
+    from taskorch.errors import ConfigurationError  # here: --help alone imports no engine
+
     try:
         return int(commands[name].load()(list(argv)))
     except UsageError as exc:
         print(f"{prog} {name}: {exc}", file=sys.stderr)
         return Exit.USAGE
+    except ConfigurationError as exc:  # a tool or package missing: the message says what to do
+        print(f"{prog} {name}: cannot run: {exc}", file=sys.stderr)
+        return Exit.CANNOT_RUN
     except KeyboardInterrupt:
         print(f"{prog} {name}: interrupted", file=sys.stderr)
         return Exit.INTERRUPTED

@@ -214,3 +214,13 @@ def test_an_output_that_cannot_be_written_is_refused_before_the_run(
     assert main([*command, *extra, option, str(bad)]) == Exit.USAGE
     err = capsys.readouterr().err
     assert f"{option}: cannot write" in err and "Traceback" not in err
+
+
+def test_a_missing_package_is_a_message_and_exit_4_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "psutil", None)  # makes `import psutil` fail
+    code = main(["monitor", "--duration", "0.2", "--out", str(tmp_path / "monitor")])
+    assert code == Exit.CANNOT_RUN
+    err = capsys.readouterr().err
+    assert "python -m perfkit monitor: cannot run: " in err and "pip install" in err
