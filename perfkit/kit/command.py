@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from taskorch import TaskorchError
 
 from .exits import Exit
-from .options import UsageError
+from .options import UsageError, current_prog
 
 __all__ = ["PLANS_CANCELLED", "guarded", "run_async"]
 
@@ -45,21 +45,22 @@ def guarded(
 
     @functools.wraps(command)
     def run(args: argparse.Namespace) -> int:
+        who = current_prog() or "taskorch"  # python -m perfkit NAME, else the taskorch command
         main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
         try:
             return status(Exit(command(args)))
         except UsageError as exc:
-            print(f"taskorch: {exc}", file=sys.stderr)
+            print(f"{who}: {exc}", file=sys.stderr)
             return status(Exit.USAGE)
         except TaskorchError as exc:
-            print(f"taskorch: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"{who}: {type(exc).__name__}: {exc}", file=sys.stderr)
             return status(Exit.CANNOT_RUN)
         except OSError as exc:  # the disk or the network failed under the run
-            print(f"taskorch: {exc}", file=sys.stderr)
+            print(f"{who}: {exc}", file=sys.stderr)
             return status(Exit.CANNOT_RUN)
         except KeyboardInterrupt:
-            print(f"taskorch: {interrupted}", file=sys.stderr)
+            print(f"{who}: {interrupted}", file=sys.stderr)
             return status(Exit.INTERRUPTED)
         finally:
             if previous is not None:

@@ -224,3 +224,12 @@ def test_a_missing_package_is_a_message_and_exit_4_not_a_traceback(
     assert code == Exit.CANNOT_RUN
     err = capsys.readouterr().err
     assert "python -m perfkit monitor: cannot run: " in err and "pip install" in err
+
+
+def test_a_guarded_commands_message_names_the_command_as_it_was_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # outside any repository
+    assert main(["calibrate"]) == Exit.CANNOT_RUN
+    err = capsys.readouterr().err
+    assert err.startswith("python -m perfkit calibrate: ConfigurationError: not inside a git")
