@@ -17,6 +17,7 @@ import: any room (no room imports this one).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,11 @@ def run(
         return Exit.CANNOT_RUN
     except KeyboardInterrupt:
         print(f"{prog} {name}: interrupted", file=sys.stderr)
+        return Exit.INTERRUPTED
+    except BrokenPipeError:
+        # The reader of the output went away (``| head``): stop quietly, as a pipeline expects,
+        # and keep the interpreter's own flush at exit from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return Exit.INTERRUPTED
 
 

@@ -145,3 +145,17 @@ def test_a_guarded_commands_message_names_the_command_as_it_was_run(
     assert main(["calibrate"]) == Exit.CANNOT_RUN
     err = capsys.readouterr().err
     assert err.startswith("python -m perfkit calibrate: ConfigurationError: not inside a git")
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
+    # what `python -m perfkit figures | head -1` does when head has gone before the table comes
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "perfkit", "figures", "9295de9", "--machine", "ref-2core"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # no reader left: the command's first write fails
+    with proc.stderr:
+        err = proc.stderr.read()
+    assert proc.wait(timeout=120) == Exit.INTERRUPTED
+    assert "Traceback" not in err and "BrokenPipeError" not in err
