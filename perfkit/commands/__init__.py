@@ -144,7 +144,7 @@ def run(
         # The reader of the output went away (``| head``): stop quietly, as a pipeline expects,
         # and keep the interpreter's own flush at exit from failing again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return Exit.INTERRUPTED
+        return Exit.CLOSED_PIPE
 
 
 def stress(argv: list[str]) -> int:

@@ -34,6 +34,9 @@ class Exit(enum.IntEnum):
     USAGE = 64
     #: Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
     INTERRUPTED = 130
+    #: The reader of the output went away (``| head``): 128 + SIGPIPE, as shells report a
+    #: command that a closed pipe stopped.
+    CLOSED_PIPE = 141
 
 
 #: Each status in a few words, for ``--help`` and the README.
@@ -46,6 +49,7 @@ MEANINGS = {
     Exit.NOT_JUDGED: "something asked for judged nothing",
     Exit.USAGE: "bad usage (an unknown option, a value out of range, an unusable input file)",
     Exit.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM)",
+    Exit.CLOSED_PIPE: "stopped early: the reader of the output went away (| head)",
 }
 
 

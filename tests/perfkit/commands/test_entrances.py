@@ -157,5 +157,5 @@ def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
     proc.stdout.close()  # no reader left: the command's first write fails
     with proc.stderr:
         err = proc.stderr.read()
-    assert proc.wait(timeout=120) == Exit.INTERRUPTED
+    assert proc.wait(timeout=120) == Exit.CLOSED_PIPE
     assert "Traceback" not in err and "BrokenPipeError" not in err
