@@ -49,7 +49,7 @@ MEANINGS = {
     Exit.NOT_JUDGED: "something asked for judged nothing",
     Exit.USAGE: "bad usage (an unknown option, a value out of range, an unusable input file)",
     Exit.INTERRUPTED: "interrupted (Ctrl-C, SIGTERM)",
-    Exit.CLOSED_PIPE: "stopped early: the reader of the output went away (| head)",
+    Exit.CLOSED_PIPE: "stopped early: the reader of the output went away (a pipe into head)",
 }
 
 
