@@ -339,7 +339,7 @@ class SQLiteStore:
         if row is None:
             return None
         (tid, parent, key, title, role, description, attempts, result, error, artifacts,
-         created) = row  # fmt: skip
+         created, _) = row  # fmt: skip
         return new_task(
             (
                 tid, parent, key, title, role, description, TaskStatus.CLAIMED, agent,
@@ -441,11 +441,20 @@ class SQLiteStore:
 
     @translated
     def dependencies(self, task_id: int) -> list[Task]:
-        row = self.conn.execute(SQL_DEPS, (task_id,)).fetchone()
-        if row is None or row[1] is None:
+        # A claimed task's dependencies are read from the claim's row when asked for right after
+        # it (an agent's context); they never change once planned.
+        taken = self.captured.taken
+        if taken is not None and taken[0] == task_id:
+            parent_id, deps = taken[1], taken[11]
+        else:
+            row = self.conn.execute(SQL_DEPS, (task_id,)).fetchone()
+            if row is None:
+                return []
+            parent_id, deps = row
+        if deps is None:
             return []
-        first = row[0] + 1
-        return self.get_many([first + i for i in codec.loads(row[1])])
+        first = parent_id + 1
+        return self.get_many([first + i for i in codec.loads(deps)])
 
     @translated
     def plan_context(self, parent_id: int) -> Any:

@@ -25,7 +25,7 @@ class Captured:
 
     def __init__(self) -> None:
         # (id, parent_id, key, title, specialist, description, attempts, result, error,
-        #  artifacts, created_at) of the task a claim took, before the claim.
+        #  artifacts, created_at, deps) of the task a claim took, before the claim.
         self.taken: tuple[Any, ...] | None = None
         # (parent_id, dependents) of the task a completion or failure ended.
         self.ended: tuple[int, str | None] | None = None
@@ -34,7 +34,7 @@ class Captured:
 
     def register(self, conn: sqlite3.Connection) -> None:
         """Make the functions the store's SQL calls known to ``conn``."""
-        conn.create_function("taskorch_claimed", 11, self._claimed)
+        conn.create_function("taskorch_claimed", 12, self._claimed)
         conn.create_function("taskorch_ended", 2, self._ended)
         conn.create_function("taskorch_counted", 3, self._counted)
 

@@ -31,7 +31,7 @@ INDEXED = "status NOT IN ('pending', 'completed') AND status <> 'active'"
 _CLAIM = """
     UPDATE tasks SET status = 'claimed', agent = ?, lease_expires = ?, updated_at = ?,
         attempts = taskorch_claimed(id, parent_id, key, title, specialist, description,
-                                    attempts, result, error, artifacts, created_at)
+                                    attempts, result, error, artifacts, created_at, deps)
     WHERE id = ({})"""
 SQL_CLAIM = _CLAIM.format(
     f"SELECT id FROM tasks WHERE status = 'ready' AND {INDEXED} ORDER BY id LIMIT 1"
