@@ -258,7 +258,7 @@ class Fleet:
         self, fn: Callable[..., None], args: tuple[Any, ...], task_id: int, retry: bool | None
     ) -> Claimed | None:
         """Complete (``retry`` None) or fail a task and count the outcome once it committed;
-        returns the agent's next task, claimed in the same call.
+        returns the agent's next task when it was claimed in the same call.
 
         No shield is needed around the call: agents are cancelled only inside their handler
         (see :meth:`_wind_down`), so a call that committed is always counted. A call that failed
@@ -266,10 +266,16 @@ class Fleet:
         the error goes on, and nothing is left claimed by an agent that stopped.
         """
         t0 = time.perf_counter()
+        settled: tuple[Claimed | None, Exception | None] = (None, None)
         try:
-            settled: tuple[Claimed | None, Exception | None] = await self.worker.submit(
-                self._settle_and_claim, fn, args
-            )
+            # The next claim comes with the settling when the worker has nothing queued: then
+            # each hand-off is a wait. A busy worker takes the two as calls of their own: fused
+            # calls measured 0.85 times the throughput of 1,000 agents (every batch longer, every
+            # claim later), against 1.6 to 1.9 times for one agent.
+            if self.worker.backlog():
+                await self.worker.submit(fn, *args)
+            else:
+                settled = await self.worker.submit(self._settle_and_claim, fn, args)
         except LOST:
             self._lost += 1
             return None
