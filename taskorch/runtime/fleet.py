@@ -304,6 +304,8 @@ class Fleet:
         return claimed
 
     async def _wait_idle(self) -> None:
+        if self._stopping:  # stop() has woken the waiters already: nobody would wake this one
+            return
         waiter = asyncio.get_running_loop().create_future()
         self._idle.append(waiter)
         await waiter

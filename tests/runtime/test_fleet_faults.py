@@ -222,6 +222,21 @@ def test_a_claim_that_fails_after_a_completion_in_the_same_call_keeps_the_comple
     finish(orch, clock, ledger)
 
 
+def test_an_agent_that_finds_nothing_after_the_fleet_stopped_does_not_wait_for_work(
+    orch: taskorch.Orchestrator,
+) -> None:
+    # A claim under way when the supervisor found the work drained and stopped the fleet comes
+    # back empty after stop() woke the idle agents: its agent must not wait for a wake-up that
+    # no one will give (the run would never end).
+    fleet = Fleet(orch, quick, agents=1)
+
+    async def look_for_work_after_stop() -> None:
+        fleet.stop()
+        await asyncio.wait_for(fleet._wait_idle(), 5)
+
+    asyncio.run(look_for_work_after_stop())
+
+
 def test_a_result_that_cannot_be_stored_fails_the_subtask_not_the_fleet(
     orch: taskorch.Orchestrator,
 ) -> None:
