@@ -18,8 +18,9 @@ one transaction (group commit), off the event loop; see :mod:`taskorch.runtime`.
 from __future__ import annotations
 
 from .errors import FleetStalledError, WorkerClosedError
-from .runtime.fleet import Fleet, FleetCounters, FleetReport, Handler, ProgressCallback, Result
+from .runtime.fleet import Fleet, Handler, ProgressCallback
 from .runtime.metrics import LoopLagMonitor, Percentiles, Samples
+from .runtime.report import FleetCounters, FleetReport, Result
 from .runtime.worker import DatabaseWorker, WorkerActivity, WorkerStatistics
 
 __all__ = [

@@ -3,5 +3,7 @@
 
 - :mod:`.worker`: the database worker that runs many agents' calls in one transaction;
 - :mod:`.fleet`: the agents, their leases and the supervisor;
+- :mod:`.report`: what a run reports (its counters, :class:`~.report.FleetReport`), and what a
+  handler may return (:class:`~.report.Result`);
 - :mod:`.metrics`: latency samples and the event loop's lag.
 """

@@ -19,81 +19,24 @@ import contextlib
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import checks, codec
 from ..engine import Orchestrator
 from ..errors import ClaimError, FleetStalledError, InvalidArgumentError, InvalidTransitionError
 from ..models import Status, Task
-from .metrics import LoopLagMonitor, Percentiles, Samples
+from .metrics import LoopLagMonitor, Samples
+from .report import FleetCounters, FleetReport, Result
 from .stall import describe_stall
 from .worker import DatabaseWorker
 
 Handler = Callable[[Task, dict[str, Any]], Awaitable[Any]]
-ProgressCallback = Callable[["FleetCounters", float], None]
+ProgressCallback = Callable[[FleetCounters, float], None]
 LOST = (ClaimError, InvalidTransitionError)  # the task was reclaimed or cancelled meanwhile
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """What a handler may return to attach artifacts to a subtask's result."""
-
-    value: Any = None
-    artifacts: tuple[Any, ...] = ()
-
+Claimed = tuple[Task, str]  # a claimed task and its context, as JSON text
 
 #: The most agents one fleet runs (each is an asyncio task; more is surely a mistake).
 MAX_AGENTS = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class FleetCounters:
-    """How many subtasks the fleet completed, failed (``retried``: made ready again), gave back
-    unfinished (``released``) or lost to another agent after its lease expired (``lost``)."""
-
-    completed: int
-    failed: int
-    retried: int
-    released: int
-    lost: int
-
-
-@dataclass(frozen=True, slots=True)
-class FleetReport:
-    """The outcome of :meth:`Fleet.run`; times in seconds."""
-
-    agents: int
-    elapsed: float
-    counters: FleetCounters
-    claim_latency: Percentiles
-    loop_lag: Percentiles
-    calls: int
-    transactions: int
-
-    @property
-    def throughput(self) -> float:
-        """Completed subtasks per second."""
-        return self.counters.completed / self.elapsed if self.elapsed > 0 else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary (latencies in milliseconds)."""
-        c = self.counters
-        return {
-            "agents": self.agents,
-            "elapsed_s": round(self.elapsed, 3),
-            "completed": c.completed,
-            "failed": c.failed,
-            "retried": c.retried,
-            "released": c.released,
-            "lost": c.lost,
-            "loops_per_s": round(self.throughput, 1),
-            "claim_latency_ms": self.claim_latency.as_dict(),
-            "loop_lag_ms": self.loop_lag.as_dict(),
-            "calls": self.calls,
-            "transactions": self.transactions,
-            "calls_per_transaction": round(self.calls / max(1, self.transactions), 1),
-        }
 
 
 class Fleet:
@@ -252,28 +195,37 @@ class Fleet:
         clock = time.perf_counter
         me = asyncio.current_task()
         assert me is not None
-        while not self._stopping:
-            t0 = clock()
-            claimed = await submit(self._claim, name)
-            self._claim_latency.add(clock() - t0)
+        claimed: Claimed | None = None
+        while True:
+            if self._stopping:
+                if claimed is not None:  # claimed with a completion as the fleet wound down
+                    await submit(self._release, claimed[0].id, name)
+                return
             if claimed is None:
-                self._found_nothing = True
-                await self._wait_idle()
-                continue
+                t0 = clock()
+                claimed = await submit(self._claim, name)
+                self._claim_latency.add(clock() - t0)
+                if claimed is None:
+                    self._found_nothing = True
+                    await self._wait_idle()
+                    continue
+                if self._stopping:
+                    continue
             self._found_nothing = False
             task, context = claimed
-            if self._stopping:  # claimed while the fleet was winding down
-                await submit(self._release, task.id, name)
-                return
             self._wake_one()  # there may be more ready work
             self._held[task.id] = name
             try:
-                await self._work(me, name, task, context)
+                claimed = await self._work(me, name, task, context)
             finally:
                 del self._held[task.id]
                 self._progress_at = time.monotonic()
 
-    async def _work(self, me: asyncio.Task[None], name: str, task: Task, context: str) -> None:
+    async def _work(
+        self, me: asyncio.Task[None], name: str, task: Task, context: str
+    ) -> Claimed | None:
+        """Run the handler on ``task`` and settle it; returns the agent's next task when it was
+        claimed with the settling (see :meth:`_settle_and_claim`)."""
         self._in_handler.add(me)
         try:
             outcome = await self.handler(task, codec.loads(context))
@@ -283,8 +235,7 @@ class Fleet:
             raise
         except Exception as exc:
             self._in_handler.discard(me)
-            await self._fail(name, task, f"{type(exc).__name__}: {exc}")
-            return
+            return await self._fail(name, task, f"{type(exc).__name__}: {exc}")
         finally:
             self._in_handler.discard(me)
         if isinstance(outcome, Result):
@@ -292,32 +243,42 @@ class Fleet:
         else:
             args = (task.id, name, outcome)
         try:
-            await self._settle(self.orch.complete, args, task.id, None)
+            return await self._settle(self.orch.complete, args, task.id, None)
         except InvalidArgumentError as exc:  # the handler returned what cannot be stored
-            await self._fail(name, task, f"the handler's result was refused: {exc}")
+            return await self._fail(name, task, f"the handler's result was refused: {exc}")
 
-    async def _fail(self, name: str, task: Task, error: str) -> None:
+    async def _fail(self, name: str, task: Task, error: str) -> Claimed | None:
         # A handler's message may hold a lone surrogate, which no database stores: escaped, it
         # fails only this task instead of being refused and ending the fleet.
         error = error.encode("utf-8", "backslashreplace").decode()
         retry = task.attempts < self.max_attempts
-        await self._settle(self.orch.fail, (task.id, name, error, retry), task.id, retry)
+        return await self._settle(self.orch.fail, (task.id, name, error, retry), task.id, retry)
 
     async def _settle(
         self, fn: Callable[..., None], args: tuple[Any, ...], task_id: int, retry: bool | None
-    ) -> None:
-        """Complete (``retry`` None) or fail a task and count the outcome once it committed.
+    ) -> Claimed | None:
+        """Complete (``retry`` None) or fail a task and count the outcome once it committed;
+        returns the agent's next task when it was claimed in the same call.
 
         No shield is needed around the call: agents are cancelled only inside their handler
         (see :meth:`_wind_down`), so a call that committed is always counted. A call that failed
         was undone, so the task is still held: it is given back (if the database allows) before
         the error goes on, and nothing is left claimed by an agent that stopped.
         """
+        t0 = time.perf_counter()
+        settled: tuple[Claimed | None, Exception | None] = (None, None)
         try:
-            await self.worker.submit(fn, *args)
+            # The next claim comes with the settling when the worker has nothing queued: then
+            # each hand-off is a wait. A busy worker takes the two as calls of their own: fused
+            # calls measured 0.85 times the throughput of 1,000 agents (every batch longer, every
+            # claim later), against 1.6 to 1.9 times for one agent.
+            if self.worker.backlog():
+                await self.worker.submit(fn, *args)
+            else:
+                settled = await self.worker.submit(self._settle_and_claim, fn, args)
         except LOST:
             self._lost += 1
-            return
+            return None
         except InvalidArgumentError:
             raise  # nothing was tried: the caller decides
         except Exception:
@@ -326,6 +287,7 @@ class Fleet:
             except Exception:  # the database refuses this too: try once more at the end
                 self._orphans[task_id] = args[1]
             raise
+        claimed, claim_error = settled
         if retry is None:
             self._completed += 1
             if self.ledger is not None:
@@ -335,8 +297,15 @@ class Fleet:
         else:
             self._failed += 1
         self._wake_one()  # dependents may be ready, or the task itself again
+        if claim_error is not None:
+            raise claim_error
+        if claimed is not None:
+            self._claim_latency.add(time.perf_counter() - t0)
+        return claimed
 
     async def _wait_idle(self) -> None:
+        if self._stopping:  # stop() has woken the waiters already: nobody would wake this one
+            return
         waiter = asyncio.get_running_loop().create_future()
         self._idle.append(waiter)
         await waiter
@@ -463,7 +432,7 @@ class Fleet:
 
     # -- run on the database worker ----------------------------------------------------------
 
-    def _claim(self, agent: str) -> tuple[Task, str] | None:
+    def _claim(self, agent: str) -> Claimed | None:
         orch = self.orch
         task = orch.claim(agent, self.specialist, self.lease_seconds)
         if task is None:
@@ -473,6 +442,21 @@ class Fleet:
         except Exception:
             orch.release(task.id, agent)
             raise
+
+    def _settle_and_claim(
+        self, fn: Callable[..., None], args: tuple[Any, ...]
+    ) -> tuple[Claimed | None, Exception | None]:
+        """Settle a task (``fn(*args)``: complete or fail it; its errors are the call's) and
+        claim the agent's next one in the same call, so that an agent's loop is one hand-off to
+        the database worker and one transaction, not two. The claim's error is handed back, not
+        raised: the settling stays, and commits with the rest of the batch."""
+        fn(*args)
+        if self._stopping:
+            return None, None
+        try:
+            return self._claim(args[1]), None
+        except Exception as exc:
+            return None, exc
 
     def _release_orphans(self) -> None:
         """Give back, from the loop, what failed calls left claimed; only once the database

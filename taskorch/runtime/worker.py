@@ -176,6 +176,10 @@ class DatabaseWorker:
             self._wake.set()
         return future
 
+    def backlog(self) -> int:
+        """How many submitted calls wait for a batch (not counting the batch running now)."""
+        return self._inbox.qsize() if self.thread else len(self._pending)
+
     def statistics(self) -> WorkerStatistics:
         """Calls run and transactions committed so far."""
         return WorkerStatistics(self._calls, self._batches)

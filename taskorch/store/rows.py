@@ -55,14 +55,15 @@ def tasks_table(*, id: str, id_list: str, time: str) -> str:
     return _TASKS_TABLE.format(id=id, id_list=id_list, time=time)
 
 
-_new_task = functools.partial(tuple.__new__, Task)
+#: A Task from a tuple of its 15 fields, in one C call (no keyword handling, no field checks).
+new_task = functools.partial(tuple.__new__, Task)
 
 
 def decode_task(row: Sequence[Any]) -> Task:
     """A row of :data:`COLUMNS` as a Task (the hot path of every read: no per-field calls)."""
     (tid, parent, key, title, specialist, description, status, agent, lease, attempts,
      result, error, artifacts, created, updated) = row  # fmt: skip
-    return _new_task(
+    return new_task(
         (
             tid,
             parent,

@@ -10,15 +10,14 @@ Durability (``?durability=`` in the URL) maps to ``PRAGMA synchronous``:
 
 from __future__ import annotations
 
-import functools
 import operator
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import repeat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
 from .. import checks, codec
@@ -26,11 +25,10 @@ from ..checks import MAX_ID
 from ..errors import (
     ConfigurationError,
     CorruptDatabaseError,
-    DatabaseLockedError,
     SchemaVersionError,
     StorageError,
 )
-from ..models import Task
+from ..models import Task, TaskStatus
 from . import Finished, NewSubtask, Store
 from .rows import (
     decode_context,
@@ -38,14 +36,19 @@ from .rows import (
     decode_tasks,
     in_order,
     new_plan_status,
+    new_task,
     status_counts,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION
+from .sqlite_capture import Captured
+from .sqlite_errors import translate, translated
 from .sqlite_sql import (
     SQL_ANY_EXPIRED,
     SQL_BLOCK,
     SQL_CANCEL,
     SQL_CANCEL_PARENT,
+    SQL_CLAIM,
+    SQL_CLAIM_SPECIALIST,
     SQL_COMPLETE,
     SQL_COUNT_PLANS,
     SQL_COUNT_STATES,
@@ -53,15 +56,13 @@ from .sqlite_sql import (
     SQL_FAIL,
     SQL_GET,
     SQL_GET_MANY,
-    SQL_HELD_WITH_PARENT,
     SQL_INSERT_PARENT,
     SQL_INSERT_PARENT_NO_CONTEXT,
     SQL_INSERT_SUBTASK,
     SQL_LIST,
     SQL_LIST_BY_STATUS,
     SQL_LIST_STATUS,
-    SQL_NEXT_READY,
-    SQL_NEXT_READY_SPECIALIST,
+    SQL_PARENT_COUNT,
     SQL_PARENT_DONE,
     SQL_PLAN_CONTEXT,
     SQL_RELEASE,
@@ -69,7 +70,6 @@ from .sqlite_sql import (
     SQL_RETRY,
     SQL_SUBTASKS,
     SQL_SWEEP,
-    SQL_TAKE,
     SQL_UNBLOCK,
     SQL_UNFINISHED,
 )
@@ -77,41 +77,6 @@ from .sqlite_sql import (
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
 # The fields of a NewSubtask, by position (what the planned rows are built from).
 _key, _title, _specialist, _description, _needs, _dependents = map(operator.itemgetter, range(6))
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def translated(
-    method: Callable[Concatenate[SQLiteStore, P], R],
-) -> Callable[Concatenate[SQLiteStore, P], R]:
-    """Turn sqlite3's exceptions into taskorch's, at the store boundary."""
-
-    @functools.wraps(method)
-    def wrapper(self: SQLiteStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise translate(exc, self.path) from exc
-
-    return wrapper
-
-
-def translate(exc: sqlite3.Error, path: str) -> StorageError:
-    message = str(exc)
-    if "locked" in message or "busy" in message:
-        return DatabaseLockedError(
-            f"{path}: database is locked by another connection ({message}); retry later, or raise"
-            " ?busy_timeout= in the URL"
-        )
-    if isinstance(exc, sqlite3.DatabaseError) and (
-        "not a database" in message or "malformed" in message or "corrupt" in message
-    ):
-        return CorruptDatabaseError(
-            f"{path}: not a readable taskorch database ({message}); restore it from a backup or"
-            " point taskorch at another file"
-        )
-    return StorageError(f"{path}: {message}")
 
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
@@ -219,6 +184,8 @@ class SQLiteStore:
             )  # fmt: skip
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
+        self.captured = Captured()
+        self.captured.register(self.conn)
         try:
             self._prepare(timeout)
             self.identity = self._identity()
@@ -359,21 +326,27 @@ class SQLiteStore:
         self, agent: str, specialist: str | None, now: float, lease_until: float
     ) -> Task | None:
         self.same_file()
-        conn = self.conn
-        sql = SQL_NEXT_READY if specialist is None else SQL_NEXT_READY_SPECIALIST
-        args = (agent,) if specialist is None else (agent, specialist)
+        captured = self.captured
+        captured.taken = None
         try:
-            while True:
-                row = conn.execute(sql, args).fetchone()
-                if row is None:
-                    return None
-                seen = row[9]
-                took = (agent, lease_until, seen + 1, now, row[0], seen)
-                if conn.execute(SQL_TAKE, took).rowcount:
-                    break
+            if specialist is None:
+                self.conn.execute(SQL_CLAIM, (agent, lease_until, now))
+            else:
+                self.conn.execute(SQL_CLAIM_SPECIALIST, (agent, lease_until, now, specialist))
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
-        return decode_task((*row[:6], "claimed", agent, lease_until, seen + 1, *row[10:14], now))
+        row = captured.taken
+        if row is None:
+            return None
+        (tid, parent, key, title, role, description, attempts, result, error, artifacts,
+         created, _) = row  # fmt: skip
+        return new_task(
+            (
+                tid, parent, key, title, role, description, TaskStatus.CLAIMED, agent,
+                lease_until, attempts + 1, None if result is None else codec.loads(result),
+                error, tuple(codec.loads(artifacts)) if artifacts else (), created, now,
+            )
+        )  # fmt: skip
 
     @translated
     def reclaim_expired(self, now: float) -> int:
@@ -383,49 +356,51 @@ class SQLiteStore:
         self.same_file()
         return self.conn.execute(SQL_SWEEP, (now,)).rowcount
 
-    def _finish(
-        self, sql: str, args: tuple[Any, ...], task_id: int, agent: str, failed: bool, now: float
-    ) -> Finished | None:
-        """End a held task (``sql`` with ``args``, then its id), release or block its
+    def _finish(self, sql: str, args: tuple[Any, ...], failed: bool, now: float) -> Finished | None:
+        """End a held task (``sql`` with ``args``, guarded by the hold), release or block its
         dependents, count it on its plan's parent and end the plan with its last subtask."""
         conn = self.conn
+        captured = self.captured
         with self.transaction():
-            row = conn.execute(SQL_HELD_WITH_PARENT, (task_id, agent, now)).fetchone()
-            if row is None:
-                return None
-            parent_id, dependents, waiting, failures, status = row
+            captured.ended = None
             conn.execute(sql, args)
+            if captured.ended is None:
+                return None
+            parent_id, dependents = captured.ended
             ended = 1
             if dependents and failed:
                 ended += len(conn.execute(SQL_BLOCK, (parent_id, dependents, now)).fetchall())
             elif dependents:
                 conn.execute(SQL_UNBLOCK, (now, parent_id, dependents))
-            if failed:
-                failures += 1
-            if waiting == ended:
+            captured.counted = None
+            conn.execute(SQL_PARENT_COUNT, (ended, 1 if failed else 0, now, parent_id))
+            if captured.counted is None:  # only a damaged file has a subtask without its parent
+                raise CorruptDatabaseError(f"{self.path}: task {args[-3]} has no plan's parent")
+            waiting, failures, status = captured.counted
+            if not waiting:
                 status = "failed" if failures else "completed"
-            conn.execute(SQL_PARENT_DONE, (waiting - ended, failures, status, now, parent_id))
+                conn.execute(SQL_PARENT_DONE, (status, parent_id))
         return Finished(parent_id, status)
 
     def complete(
         self, task_id: int, agent: str, result: str | None, artifacts: str | None, now: float
     ) -> Finished | None:
         if result is None:
-            args: tuple[Any, ...] = (now, task_id) if artifacts is None else (
-                artifacts, now, task_id)  # fmt: skip
+            args: tuple[Any, ...] = (now, task_id, agent, now) if artifacts is None else (
+                artifacts, now, task_id, agent, now)  # fmt: skip
         elif artifacts is None:
-            args = (result, now, task_id)
+            args = (result, now, task_id, agent, now)
         else:
-            args = (result, artifacts, now, task_id)
+            args = (result, artifacts, now, task_id, agent, now)
         sql = SQL_COMPLETE[result is None, artifacts is None]
         try:
-            return self._finish(sql, args, task_id, agent, False, now)
+            return self._finish(sql, args, False, now)
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
     @translated
     def fail(self, task_id: int, agent: str, error: str, now: float) -> Finished | None:
-        return self._finish(SQL_FAIL, (error, now, task_id), task_id, agent, True, now)
+        return self._finish(SQL_FAIL, (error, now, task_id, agent, now), True, now)
 
     @translated
     def retry(self, task_id: int, agent: str, error: str, now: float) -> bool:
@@ -466,11 +441,20 @@ class SQLiteStore:
 
     @translated
     def dependencies(self, task_id: int) -> list[Task]:
-        row = self.conn.execute(SQL_DEPS, (task_id,)).fetchone()
-        if row is None or row[1] is None:
+        # A claimed task's dependencies are read from the claim's row when asked for right after
+        # it (an agent's context); they never change once planned.
+        taken = self.captured.taken
+        if taken is not None and taken[0] == task_id:
+            parent_id, deps = taken[1], taken[11]
+        else:
+            row = self.conn.execute(SQL_DEPS, (task_id,)).fetchone()
+            if row is None:
+                return []
+            parent_id, deps = row
+        if deps is None:
             return []
-        first = row[0] + 1
-        return self.get_many([first + i for i in codec.loads(row[1])])
+        first = parent_id + 1
+        return self.get_many([first + i for i in codec.loads(deps)])
 
     @translated
     def plan_context(self, parent_id: int) -> Any:

@@ -22,6 +22,25 @@ def test_claim_takes_oldest_ready_and_none_when_empty(orch: taskorch.Orchestrato
     assert orch.claim("a3") is None
 
 
+def test_a_claimed_task_is_returned_as_stored(orch: taskorch.Orchestrator) -> None:
+    plan = orch.plan(
+        "g",
+        [
+            {"key": "a", "title": "A", "specialist": "coder", "description": "do a"},
+            {"key": "b", "title": "B", "specialist": "tester"},
+        ],
+    )
+    first = orch.claim("a1")
+    assert first is not None
+    orch.fail(first.id, "a1", "flaky", retry=True)  # ready again, with its error and an attempt
+    for agent, specialist in (("a2", None), ("a3", "tester")):
+        task = orch.claim(agent, specialist)
+        assert task is not None
+        assert task == orch.get(task.id)
+    assert orch.get(plan.task_ids[0]).error == "flaky"
+    assert orch.get(plan.task_ids[0]).attempts == 2
+
+
 def test_claim_filters_by_specialist(orch: taskorch.Orchestrator) -> None:
     plan = orch.plan(
         "g",

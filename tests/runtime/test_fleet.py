@@ -47,7 +47,8 @@ def test_a_fleet_drains_a_plan_with_dependencies_exactly_once(
     check = check_invariants(orch, plans, ledger, handler.handled)
     assert check.ok, str(check)
     assert report.counters.completed == 300 and report.counters.lost == 0
-    assert report.calls >= 600  # a claim and a completion per subtask, at least
+    # A completion per subtask, at least: each claims its agent's next subtask in the same call.
+    assert report.calls >= 300
     assert orch.synthesize(plans[0].parent_id)["status"] == "completed"
 
 

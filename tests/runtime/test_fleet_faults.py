@@ -197,6 +197,46 @@ def test_an_exception_in_a_database_call_ends_the_run_with_it(
     finish(orch, clock, ledger)
 
 
+def test_a_claim_that_fails_after_a_completion_in_the_same_call_keeps_the_completion(
+    orch: taskorch.Orchestrator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orch.plan("g", independent(12))
+    real_claim = orch.store.claim
+    calls = 0
+
+    def failing_claim(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 6:  # past the first claims: this one follows an agent's completion
+            raise taskorch.StorageError("injected: no claim this time")
+        return real_claim(*args)
+
+    monkeypatch.setattr(orch.store, "claim", failing_claim)
+    ledger: Counter[int] = Counter()
+    with pytest.raises(taskorch.StorageError, match="injected"):
+        # One agent: the worker has nothing queued when it settles, so it claims with each.
+        run(Fleet(orch, quick, agents=1, ledger=ledger))
+    monkeypatch.setattr(orch.store, "claim", real_claim)
+    assert ledger  # the completion that came with the failed claim is counted with the others
+    assert_nothing_lost(orch, ledger)
+    finish(orch, clock, ledger)
+
+
+def test_an_agent_that_finds_nothing_after_the_fleet_stopped_does_not_wait_for_work(
+    orch: taskorch.Orchestrator,
+) -> None:
+    # A claim under way when the supervisor found the work drained and stopped the fleet comes
+    # back empty after stop() woke the idle agents: its agent must not wait for a wake-up that
+    # no one will give (the run would never end).
+    fleet = Fleet(orch, quick, agents=1)
+
+    async def look_for_work_after_stop() -> None:
+        fleet.stop()
+        await asyncio.wait_for(fleet._wait_idle(), 5)
+
+    asyncio.run(look_for_work_after_stop())
+
+
 def test_a_result_that_cannot_be_stored_fails_the_subtask_not_the_fleet(
     orch: taskorch.Orchestrator,
 ) -> None:

@@ -25,17 +25,22 @@ def plan_of(conn: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> str
     ("sql", "args", "expected"),
     [
         (backend.SQL_GET, (1,), "SEARCH tasks USING INTEGER PRIMARY KEY"),
-        (backend.SQL_NEXT_READY, ("a",), "USING COVERING INDEX tasks_status (status=?)"),
-        (backend.SQL_TAKE, ("a", 2.0, 1, 1.0, 1, 0), "SEARCH tasks USING INTEGER PRIMARY KEY"),
+        (backend.SQL_CLAIM, ("a", 2.0, 1.0), "USING COVERING INDEX tasks_status (status=?)"),
+        (backend.SQL_CLAIM, ("a", 2.0, 1.0), "SEARCH tasks USING INTEGER PRIMARY KEY"),
         (
-            backend.SQL_HELD_WITH_PARENT,
-            (1, "a", 1.0),
-            "SEARCH p USING INTEGER PRIMARY KEY (rowid=?)",
+            backend.SQL_CLAIM_SPECIALIST,
+            ("a", 2.0, 1.0, "s"),
+            "USING INDEX tasks_ready_by_specialist (specialist=?)",
         ),
         (
-            backend.SQL_NEXT_READY_SPECIALIST,
-            ("a", "s"),
-            "USING INDEX tasks_ready_by_specialist (specialist=?)",
+            backend.SQL_COMPLETE[True, True],
+            (1.0, 1, "a", 1.0),
+            "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)",
+        ),
+        (
+            backend.SQL_PARENT_COUNT,
+            (1, 0, 1.0, 1),
+            "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)",
         ),
         (
             backend.SQL_UNBLOCK,
