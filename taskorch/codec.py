@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from itertools import islice
+from operator import mul, sub
 from typing import Any, Generic, TypeVar
 
 from .errors import InvalidArgumentError
@@ -40,12 +42,56 @@ else:
     BACKEND = "orjson"
 
 
-def int_lists(lists: Iterable[Sequence[int]]) -> Iterator[str]:
-    """Each sequence of ints as JSON text (``[]`` when empty), lazily and without a Python call
-    per item: what a plan stores for each subtask's dependencies and dependents."""
-    if BACKEND == "orjson":
-        return map(bytes.decode, map(orjson.dumps, lists))
-    return map(repr, map(list, lists))  # a list of ints prints as JSON
+def int_lists_by(groups: Sequence[int], values: Sequence[int], n: int) -> list[str]:
+    """The JSON text of ``n`` lists of ints (``[]`` for an empty one): list ``k`` holds, in their
+    order, the ``values[i]`` whose ``groups[i]`` is ``k``. What a plan stores for each subtask's
+    dependencies and dependents.
+
+    One text for them all, cut apart: no Python call and no list per group. A plan may hold 100k
+    groups; a list each would also wake the garbage collector over and over.
+    """
+    if not values:
+        return ["[]"] * n
+    steps = list(map(sub, islice(groups, 1, None), groups))
+    kinds = set(steps)
+    if kinds and min(kinds) < 0:  # not grouped yet: sorted by group, stably
+        order = sorted(range(len(groups)), key=groups.__getitem__)
+        values = list(map(values.__getitem__, order))
+        groups = sorted(groups)
+        steps = list(map(sub, islice(groups, 1, None), groups))
+        kinds = set(steps)
+    head = "[" + "]|[" * groups[0]  # the lists before the first value's are empty
+    tail = "]|[" * (n - 1 - groups[-1]) + "]"  # and so are those after the last value's
+    if kinds <= _NEXT and 0 not in values:
+        # No empty list between two others, no value 0: each value that starts a list is
+        # written negative, "[2,-3,4]", and its "," then becomes "]|[": "[2]|[3,4]".
+        signed = [values[0], *map(mul, islice(values, 1, None), map(_SIGNS.__getitem__, steps))]
+        return (head + _dumps(signed)[1:-1].replace(",-", "]|[") + tail).split("|")
+    # Between two values of one list a comma; between lists k apart, "]|[" k times (k - 1 empty
+    # lists between them): "[1,2]|[]|[3]".
+    glue = {step: "]|[" * step for step in kinds}
+    glue[0] = ","
+    tokens = _dumps(values)[1:-1].split(",")
+    parts = [""] * (2 * len(tokens) + 1)
+    parts[0] = head
+    parts[1::2] = tokens
+    parts[2:-1:2] = map(glue.__getitem__, steps)
+    parts[-1] = tail
+    return "".join(parts).split("|")
+
+
+_NEXT = frozenset({0, 1})  # steps between groups: the same one, the next one
+_SIGNS = [1, -1]  # by step (a list: its __getitem__ is cheaper to call than a tuple's)
+
+
+def int_singles(values: Sequence[int]) -> list[str]:
+    """``[v]`` for each int ``v`` of ``values``, ``[]`` for each -1: :func:`int_lists_by` of lists
+    of at most one int (a chain's or a tree's dependencies), in one pass of C."""
+    if not values:
+        return []
+    # "[-1,0,0]" -> "[-1]|[0]|[0]" -> "[]|[0]|[0]"; the text holds no other "-".
+    text = _dumps(values)[1:-1].replace(",", "]|[")
+    return f"[{text}]".replace("[-1]", "[]").split("|")
 
 
 # The integers orjson can write; the json backend is held to the same range so that what one
