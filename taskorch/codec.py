@@ -15,7 +15,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from itertools import islice
-from operator import mul, sub
+from operator import itemgetter, mul, sub
 from typing import Any, Generic, TypeVar
 
 from .errors import InvalidArgumentError
@@ -62,11 +62,14 @@ def int_lists_by(groups: Sequence[int], values: Sequence[int], n: int) -> list[s
         kinds = set(steps)
     head = "[" + "]|[" * groups[0]  # the lists before the first value's are empty
     tail = "]|[" * (n - 1 - groups[-1]) + "]"  # and so are those after the last value's
-    if kinds <= _NEXT and 0 not in values:
-        # No empty list between two others, no value 0: each value that starts a list is
-        # written negative, "[2,-3,4]", and its "," then becomes "]|[": "[2]|[3,4]".
-        signed = [values[0], *map(mul, islice(values, 1, None), map(_SIGNS.__getitem__, steps))]
-        return (head + _dumps(signed)[1:-1].replace(",-", "]|[") + tail).split("|")
+    if kinds <= _NEXT:
+        # No empty list between two others: each value that starts a list is written
+        # negative, "[2,-3,4]", and its "," then becomes "]|[": "[2]|[3,4]". A 0 that starts a
+        # list cannot be told apart (-0 is 0): then fewer lists start than the groups say.
+        signs = map(_SIGNS.__getitem__, steps) if len(steps) < 2 else itemgetter(*steps)(_SIGNS)
+        text = _dumps([values[0], *map(mul, islice(values, 1, None), signs)])[1:-1]
+        if text.count(",-") == groups[-1] - groups[0]:
+            return (head + text.replace(",-", "]|[") + tail).split("|")
     # Between two values of one list a comma; between lists k apart, "]|[" k times (k - 1 empty
     # lists between them): "[1,2]|[]|[3]".
     glue = {step: "]|[" * step for step in kinds}

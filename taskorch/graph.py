@@ -6,10 +6,10 @@ on task ``d``. Everything here is O(nodes + edges).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import partial
 from itertools import chain, compress, repeat
-from operator import lt
+from operator import itemgetter, lt
 from typing import NamedTuple
 
 from .errors import CycleError, InvalidSubtaskError, UnknownDependencyError
@@ -108,19 +108,20 @@ def build_usual(
     index = dict(zip(keys, range(n), strict=True))
     if len(index) < n or "" in index:
         return None
-    single: list[int] | None = None
+    single: Sequence[int] | None = None
+    sources: Sequence[int]
     try:
         targets = list(compress(range(n), counts))  # each node that depends on any, once
         if sum(counts) == len(targets):  # each depends on one or none: a chain, a tree
             # "".join of a list of at most one string is that string, or "" (TypeError for
             # anything but strings).
             index[""] = -1
-            single = list(map(index.__getitem__, map("".join, depends_on)))
+            single = _lookup(index, list(map("".join, depends_on)))
             sources = list(compress(single, counts))
         else:
             needed = list(chain.from_iterable(depends_on))
             "".join(needed)
-            sources = list(map(index.__getitem__, needed))
+            sources = _lookup(index, needed)
             targets = list(chain.from_iterable(map(repeat, range(n), counts)))
             # A dependency listed twice by one node makes the same edge twice.
             if len(set(zip(sources, targets, strict=True))) < len(sources):
@@ -131,6 +132,14 @@ def build_usual(
     if not all(map(lt, sources, targets)) and len(_kahn(counts, dag.released)) < n:
         return None
     return dag
+
+
+def _lookup(table: Mapping[str, int], keys: list[str]) -> Sequence[int]:
+    """``table[k]`` for each key: one call for them all (KeyError at the first missing)."""
+    if len(keys) > 1:
+        found: Sequence[int] = itemgetter(*keys)(table)
+        return found
+    return [table[k] for k in keys]  # itemgetter of one key returns the bare value
 
 
 def _kahn(counts: Sequence[int], released: Sequence[Sequence[int]]) -> list[int]:

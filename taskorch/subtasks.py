@@ -36,6 +36,7 @@ _new_subtasks = partial(tuple.__new__, NewSubtasks)  # in C, without the named t
 # Plans this small are checked spec by spec: the whole-plan passes cost more than they save.
 _FEW = 4
 _NO_DEPENDENCIES: list[str] = []  # shared, never changed
+_LISTS = frozenset({list, tuple})
 
 # keys, titles, specialists, descriptions, and each subtask's dependencies (keys)
 Columns = tuple[list[str], list[str], list[str], list[str], list[Sequence[str]]]
@@ -82,12 +83,12 @@ def _parse_usual(subtasks: Sequence[Any]) -> NewSubtasks | None:
         for column in (keys, titles, specialists, descriptions):
             if "\x00" in "".join(column):  # TypeError unless all are strings
                 return None
-        counts = list(map(list.__len__, depends))  # TypeError unless all are lists
     except (TypeError, KeyError):
         return None
     # Keys are known not to be empty once graph.build_usual has settled the graph.
-    if not (all(titles) and all(specialists)):
+    if not (all(titles) and all(specialists) and _LISTS.issuperset(map(type, depends))):
         return None
+    counts = list(map(len, depends))
     dag = graph.build_usual(keys, depends, counts)
     if dag is None:
         return None

@@ -298,11 +298,11 @@ def test_build_usual_settles_a_plan_as_build_does_or_leaves_it(
         assert quick is None
         return
     if quick is not None:
-        assert (quick.counts, quick.sources, quick.targets) == (
-            full.counts,
-            full.sources,
-            full.targets,
-        )
+        assert [list(quick.counts), list(quick.sources), list(quick.targets)] == [
+            list(full.counts),
+            list(full.sources),
+            list(full.targets),
+        ]
 
 
 def test_build_usual_settles_ordered_plans_without_repeats() -> None:
