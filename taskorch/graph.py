@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import partial
-from itertools import chain, compress, repeat
+from itertools import compress
 from operator import itemgetter, lt
 from typing import NamedTuple
 
@@ -97,37 +97,29 @@ def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
 def build_usual(
     keys: Sequence[str], depends_on: Sequence[Sequence[str]], counts: Sequence[int]
 ) -> Graph | None:
-    """:func:`build` of the usual plan quickly, in passes over whole lists rather than node by
-    node; ``counts[t]`` is ``len(depends_on[t])``.
+    """:func:`build` of a plan whose every node depends on one node or none (a chain, a tree,
+    a fan-out), quickly: in passes over whole lists rather than node by node. ``counts[t]`` is
+    ``len(depends_on[t])``.
 
-    Returns None for a plan it does not settle, which :func:`build` then validates and refuses
-    with the precise error if it is wrong: a key used twice or empty, a dependency that is not a
-    string or not a key, one listed twice by one node, a cycle.
+    Returns None for any other plan, and for one it does not settle, which :func:`build` then
+    validates and refuses with the precise error if it is wrong: a key used twice or empty, a
+    dependency that is not a string or not a key, a cycle.
     """
     n = len(keys)
+    targets = list(compress(range(n), counts))  # each node that depends on one
+    if sum(counts) != len(targets):  # some depend on several
+        return None
     index = dict(zip(keys, range(n), strict=True))
     if len(index) < n or "" in index:
         return None
-    single: Sequence[int] | None = None
-    sources: Sequence[int]
+    index[""] = -1
     try:
-        targets = list(compress(range(n), counts))  # each node that depends on any, once
-        if sum(counts) == len(targets):  # each depends on one or none: a chain, a tree
-            # "".join of a list of at most one string is that string, or "" (TypeError for
-            # anything but strings).
-            index[""] = -1
-            single = _lookup(index, list(map("".join, depends_on)))
-            sources = list(compress(single, counts))
-        else:
-            needed = list(chain.from_iterable(depends_on))
-            "".join(needed)
-            sources = _lookup(index, needed)
-            targets = list(chain.from_iterable(map(repeat, range(n), counts)))
-            # A dependency listed twice by one node makes the same edge twice.
-            if len(set(zip(sources, targets, strict=True))) < len(sources):
-                return None
+        # "".join of a list of at most one string is that string, or "" (TypeError for
+        # anything but strings).
+        single = _lookup(index, list(map("".join, depends_on)))
     except (TypeError, KeyError):
         return None
+    sources = list(compress(single, counts))
     dag = _graph((counts, sources, targets, single))
     if not all(map(lt, sources, targets)) and len(_kahn(counts, dag.released)) < n:
         return None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -88,10 +88,15 @@ def _parse_usual(subtasks: Sequence[Any]) -> NewSubtasks | None:
     # Keys are known not to be empty once graph.build_usual has settled the graph.
     if not (all(titles) and all(specialists) and _LISTS.issuperset(map(type, depends))):
         return None
-    counts = list(map(len, depends))
-    dag = graph.build_usual(keys, depends, counts)
-    if dag is None:
-        return None
+    dag = graph.build_usual(keys, depends, list(map(len, depends)))
+    if dag is None:  # some depend on several, or the graph is wrong
+        try:
+            "".join(chain.from_iterable(depends))  # TypeError unless every dependency is a key
+        except TypeError:
+            return None
+        if not all(keys):
+            return None
+        dag = graph.build(keys, depends)
     return _resolved(keys, titles, specialists, descriptions, dag)
 
 
@@ -102,11 +107,13 @@ def _resolved(
     n = len(keys)
     if not dag.sources:  # no dependencies at all: a pool of work
         deps = dependents = ["[]"] * n
+    elif dag.single is not None:  # a chain, a tree
+        deps = codec.int_singles(dag.single)
+        dependents = codec.int_runs(dag.sources, dag.targets, n) or codec.int_lists_by(
+            dag.sources, dag.targets, n
+        )
     else:
-        if dag.single is None:
-            deps = codec.int_lists_by(dag.targets, dag.sources, n)
-        else:
-            deps = codec.int_singles(dag.single)
+        deps = codec.int_lists_by(dag.targets, dag.sources, n)
         dependents = codec.int_lists_by(dag.sources, dag.targets, n)
     return _new_subtasks((keys, titles, specialists, descriptions, dag.counts, deps, dependents))
 
