@@ -35,6 +35,7 @@ _has = dict.__contains__
 _new_subtasks = partial(tuple.__new__, NewSubtasks)  # in C, without the named tuple's __new__
 # Plans this small are checked spec by spec: the whole-plan passes cost more than they save.
 _FEW = 4
+_PART = 4096  # specs read at a time (see _parse_usual)
 _NO_DEPENDENCIES: list[str] = []  # shared, never changed
 _LISTS = frozenset({list, tuple})
 
@@ -62,27 +63,39 @@ def _parse_usual(subtasks: Sequence[Any]) -> NewSubtasks | None:
     """:func:`parse_subtasks` of the usual plan (see the module's docstring); None for any other
     plan, or at the first doubt."""
     n = len(subtasks)
+    keys: list[str] = []
+    titles: list[str] = []
+    specialists: list[str] = []
+    descriptions: list[str] = []
+    depends: list[Sequence[str]] = []
     try:
         # A spec with a field of its own adds to its length; every spec has the three required
         # fields (each lookup succeeds), so the sum of the lengths says whether there are others.
         size = sum(map(len, subtasks))
-        keys = list(map(_key, subtasks))
-        titles = list(map(_title, subtasks))
-        specialists = list(map(_specialist, subtasks))
-        if size == 5 * n:  # every spec has all five (and so no other), if each lookup succeeds
-            descriptions = list(map(_description, subtasks))
-            depends = list(map(_depends_on, subtasks))
-        else:
+        five = size == 5 * n  # every spec has all five (and so no other), if each lookup succeeds
+        if not five:
             if not {dict}.issuperset(map(type, subtasks)):
                 return None
             given = 3 * n + sum(map(_has, subtasks, repeat("description")))
             if size != given + sum(map(_has, subtasks, repeat("depends_on"))):
                 return None
-            descriptions = list(map(_get, subtasks, repeat("description"), repeat("")))
-            depends = list(map(_get, subtasks, repeat("depends_on"), repeat(_NO_DEPENDENCIES)))
-        for column in (keys, titles, specialists, descriptions):
-            if "\x00" in "".join(column):  # TypeError unless all are strings
-                return None
+        # A large plan is read a part at a time, each part's dicts and strings read by every
+        # pass while they are still in the processor's cache.
+        for part in _parts(subtasks, n):
+            start = len(keys)
+            keys += map(_key, part)
+            titles += map(_title, part)
+            specialists += map(_specialist, part)
+            if five:
+                descriptions += map(_description, part)
+                depends += map(_depends_on, part)
+            else:
+                descriptions += map(_get, part, repeat("description"), repeat(""))
+                depends += map(_get, part, repeat("depends_on"), repeat(_NO_DEPENDENCIES))
+            for column in (keys, titles, specialists, descriptions):
+                # TypeError unless all are strings
+                if "\x00" in "".join(column[start:] if start else column):
+                    return None
     except (TypeError, KeyError):
         return None
     # Keys are known not to be empty once graph.build_usual has settled the graph.
@@ -98,6 +111,13 @@ def _parse_usual(subtasks: Sequence[Any]) -> NewSubtasks | None:
             return None
         dag = graph.build(keys, depends)
     return _resolved(keys, titles, specialists, descriptions, dag)
+
+
+def _parts(subtasks: Sequence[Any], n: int) -> Sequence[Sequence[Any]]:
+    """The specs in consecutive parts of ``_PART`` (all of them at once when they are fewer)."""
+    if n <= _PART:
+        return (subtasks,)
+    return [subtasks[start : start + _PART] for start in range(0, n, _PART)]
 
 
 def _resolved(

@@ -326,3 +326,17 @@ def test_build_usual_settles_ordered_plans_of_one_dependency_each() -> None:
         quick = graph.build_usual(keys, deps, [len(d) for d in deps])
         assert quick is not None
         assert quick.edges == graph.build(keys, deps).edges
+
+
+def test_a_plan_read_in_parts_gives_its_columns_and_names_its_first_bad_field() -> None:
+    specs = plan_of(9000)
+    assert columns(specs) == expected(specs)
+    bare = plan_of(9000, description=False)
+    assert columns(bare) == expected(bare)
+    specs[8500]["title"] = ""
+    specs[5000]["description"] = "a\x00"
+    with pytest.raises(taskorch.InvalidSubtaskError, match=r"^subtask 5000: 'description'"):
+        parse_subtasks(specs)
+    bare[4097]["key"] = 9
+    with pytest.raises(taskorch.InvalidSubtaskError, match=r"^subtask 4097: 'key'"):
+        parse_subtasks(bare)
