@@ -12,8 +12,10 @@ them as null or text without a word.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from itertools import islice
+from operator import itemgetter, mul, sub
 from typing import Any, Generic, TypeVar
 
 from .errors import InvalidArgumentError
@@ -40,12 +42,50 @@ else:
     BACKEND = "orjson"
 
 
-def int_lists(lists: Iterable[Sequence[int]]) -> Iterator[str]:
-    """Each sequence of ints as JSON text (``[]`` when empty), lazily and without a Python call
-    per item: what a plan stores for each subtask's dependencies and dependents."""
-    if BACKEND == "orjson":
-        return map(bytes.decode, map(orjson.dumps, lists))
-    return map(repr, map(list, lists))  # a list of ints prints as JSON
+def int_lists_by(groups: Sequence[int], values: Sequence[int], n: int) -> list[str]:
+    """The JSON text of ``n`` lists of ints (``[]`` for an empty one): list ``k`` holds, in their
+    order, the ``values[i]`` whose ``groups[i]`` is ``k``. What a plan stores for each subtask's
+    dependencies and dependents: one text for them all, cut apart, without a Python call per
+    value."""
+    lists: list[list[int]] = [[] for _ in range(n)]
+    deque(map(list.append, map(lists.__getitem__, groups), values), 0)
+    if not lists:
+        return []
+    # "[[0],[],[1,2]]" -> "[0]|[]|[1,2]": the text holds only digits, commas and brackets.
+    return _dumps(lists)[1:-1].replace("],[", "]|[").split("|")
+
+
+def int_runs(groups: Sequence[int], values: Sequence[int], n: int) -> list[str] | None:
+    """:func:`int_lists_by` when ``groups`` runs through consecutive lists (no empty list
+    between two others: a chain's or a tree's dependents) and no value is 0, without a list per
+    group: a plan may hold 100k of them, and a list each wakes the garbage collector over and
+    over. None for other groups and values."""
+    if not values:
+        return ["[]"] * n
+    steps = list(map(sub, islice(groups, 1, None), groups))
+    if not set(steps) <= _NEXT or 0 in values:
+        return None
+    # Each value that starts a list is written negative, "[2,-3,4]", and its "," then becomes
+    # "]|[": "[2]|[3,4]". (A 0 that started a list could not be told apart.)
+    signs = map(_SIGNS.__getitem__, steps) if len(steps) < 2 else itemgetter(*steps)(_SIGNS)
+    text = _dumps([values[0], *map(mul, islice(values, 1, None), signs)])[1:-1]
+    head = "[" + "]|[" * groups[0]  # the lists before the first value's are empty
+    tail = "]|[" * (n - 1 - groups[-1]) + "]"  # and so are those after the last's
+    return (head + text.replace(",-", "]|[") + tail).split("|")
+
+
+_NEXT = frozenset({0, 1})  # steps between groups: the same one, the next one
+_SIGNS = [1, -1]  # by step (a list: its __getitem__ is cheaper to call than a tuple's)
+
+
+def int_singles(values: Sequence[int]) -> list[str]:
+    """``[v]`` for each int ``v`` of ``values``, ``[]`` for each -1: :func:`int_lists_by` of lists
+    of at most one int (a chain's or a tree's dependencies), without a list per value."""
+    if not values:
+        return []
+    # "[-1,0,0]" -> "[-1]|[0]|[0]" -> "[]|[0]|[0]"; the text holds no other "-".
+    text = _dumps(values)[1:-1].replace(",", "]|[")
+    return f"[{text}]".replace("[-1]", "[]").split("|")
 
 
 # The integers orjson can write; the json backend is held to the same range so that what one

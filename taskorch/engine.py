@@ -8,7 +8,6 @@ that declares itself ``thread_safe`` (PostgreSQL, with its connection pool).
 
 from __future__ import annotations
 
-import operator
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -30,7 +29,6 @@ from .store import Finished, Store
 from .subtasks import parse_subtasks, unencodable_plan
 
 STATUS_VALUES = tuple(s.value for s in TaskStatus)
-_key = operator.itemgetter(0)  # of a NewSubtask
 
 
 class Orchestrator:
@@ -88,7 +86,7 @@ class Orchestrator:
             raise unencodable_plan(exc, goal, encoded, rows) from None
         if self.events.active:
             self._publish("planned", parent_id, None, None, now)
-        return Plan(parent_id, tuple(ids), tuple(map(_key, rows)))
+        return Plan(parent_id, tuple(ids), tuple(rows.keys))
 
     # -- the agent's side --------------------------------------------------------------------
 

@@ -6,27 +6,51 @@ on task ``d``. Everything here is O(nodes + edges).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from functools import partial
+from itertools import compress
+from operator import itemgetter, lt
+from typing import NamedTuple
 
 from .errors import CycleError, InvalidSubtaskError, UnknownDependencyError
 
 
-@dataclass(frozen=True, slots=True)
-class Graph:
-    """A validated DAG: ``needs[t]`` lists the tasks ``t`` depends on (each once, in the order
-    given), ``released[d]`` the tasks that depend on ``d`` (in index order)."""
+class Graph(NamedTuple):
+    """A validated DAG. Node ``t`` depends on ``counts[t]`` nodes, each once, in the order given.
+    Its edges are listed node after node (those of node 0 first): edge ``i`` makes
+    ``targets[i]`` depend on ``sources[i]``. When no node depends on more than one, ``single[t]``
+    is the one node ``t`` depends on (-1 for none); otherwise ``single`` is None. (Flat lists
+    rather than a list per node: a plan of 100k subtasks would build 100k of them; and a named
+    tuple, as a frozen dataclass costs more to build than a plan of one subtask.)"""
 
-    needs: Sequence[Sequence[int]]
-    released: Sequence[Sequence[int]]
+    counts: Sequence[int]
+    sources: Sequence[int]
+    targets: Sequence[int]
+    single: Sequence[int] | None = None
+
+    @property
+    def needs(self) -> list[list[int]]:
+        """What each node depends on."""
+        out: list[list[int]] = [[] for _ in self.counts]
+        for d, t in zip(self.sources, self.targets, strict=True):
+            out[t].append(d)
+        return out
+
+    @property
+    def released(self) -> list[list[int]]:
+        """The nodes that depend on each node, in index order."""
+        out: list[list[int]] = [[] for _ in self.counts]
+        for d, t in zip(self.sources, self.targets, strict=True):
+            out[d].append(t)
+        return out
 
     @property
     def edges(self) -> tuple[tuple[int, int], ...]:
         """(dependency, dependent) index pairs, each listed once."""
-        return tuple((d, t) for t, ds in enumerate(self.needs) for d in ds)
+        return tuple(zip(self.sources, self.targets, strict=True))
 
 
-_NONE: tuple[int, ...] = ()
+_graph = partial(tuple.__new__, Graph)  # in C, without the named tuple's __new__
 
 
 def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
@@ -36,9 +60,6 @@ def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
     dependency outside the plan and :class:`CycleError` (with the keys around one cycle) for a
     cycle.
     A dependency listed twice counts once.
-
-    A plan whose every dependency comes earlier in the list than its dependent (the usual way to
-    write one) is acyclic by construction; only other plans are ordered to look for a cycle.
     """
     n = len(keys)
     index = dict(zip(keys, range(n), strict=True))
@@ -49,37 +70,74 @@ def build(keys: Sequence[str], depends_on: Sequence[Collection[str]]) -> Graph:
                 raise InvalidSubtaskError(f"subtask key {key!r} is used more than once in the plan")
             seen.add(key)
     get = index.get
-    needs: list[tuple[int, ...]] = []
-    released: list[list[int]] = [[] for _ in range(n)]
+    counts: list[int] = []
+    sources: list[int] = []
+    targets: list[int] = []
     ordered = True
     for t, deps in enumerate(depends_on):
-        if not deps:
-            needs.append(_NONE)
-            continue
         if len(deps) > 1:
             deps = dict.fromkeys(deps)  # a dependency listed twice counts once
-        resolved = []
+        counts.append(len(deps))
         for dep in deps:
             d = get(dep)
             if d is None:
                 raise UnknownDependencyError(keys[t], dep)
             if d >= t:
                 ordered = False
-            resolved.append(d)
-            released[d].append(t)
-        needs.append(tuple(resolved))
-    # released[d] is in index order: t only grows.
-    if not ordered and len(_kahn(needs, released)) < n:
-        edges = [(d, t) for t, ds in enumerate(needs) for d in ds]
-        raise CycleError([keys[i] for i in find_cycle(n, edges)])
-    # Tuples of ints, not lists: the garbage collector stops tracking them (and the subtasks that
-    # hold them) at its first pass, so a large plan does not fill its older generations.
-    return Graph(needs, list(map(tuple, released)))
+            sources.append(d)
+            targets.append(t)
+    dag = _graph((counts, sources, targets, None))
+    # A plan whose every dependency comes earlier in the list than its dependent (the usual way
+    # to write one) is acyclic by construction; only other plans are ordered to look for a cycle.
+    if not ordered and len(_kahn(counts, dag.released)) < n:
+        raise CycleError([keys[i] for i in find_cycle(n, list(dag.edges))])
+    return dag
 
 
-def _kahn(needs: Sequence[Sequence[int]], released: Sequence[Sequence[int]]) -> list[int]:
-    """Kahn's order from adjacency lists; shorter than the graph exactly when it has a cycle."""
-    counts = [len(ds) for ds in needs]
+def build_usual(
+    keys: Sequence[str], depends_on: Sequence[Sequence[str]], counts: Sequence[int]
+) -> Graph | None:
+    """:func:`build` of a plan whose every node depends on one node or none (a chain, a tree,
+    a fan-out), quickly: in passes over whole lists rather than node by node. ``counts[t]`` is
+    ``len(depends_on[t])``.
+
+    Returns None for any other plan, and for one it does not settle, which :func:`build` then
+    validates and refuses with the precise error if it is wrong: a key used twice or empty, a
+    dependency that is not a string or not a key, a cycle.
+    """
+    n = len(keys)
+    targets = list(compress(range(n), counts))  # each node that depends on one
+    if sum(counts) != len(targets):  # some depend on several
+        return None
+    index = dict(zip(keys, range(n), strict=True))
+    if len(index) < n or "" in index:
+        return None
+    index[""] = -1
+    try:
+        # "".join of a list of at most one string is that string, or "" (TypeError for
+        # anything but strings).
+        single = _lookup(index, list(map("".join, depends_on)))
+    except (TypeError, KeyError):
+        return None
+    sources = list(compress(single, counts))
+    dag = _graph((counts, sources, targets, single))
+    if not all(map(lt, sources, targets)) and len(_kahn(counts, dag.released)) < n:
+        return None
+    return dag
+
+
+def _lookup(table: Mapping[str, int], keys: list[str]) -> Sequence[int]:
+    """``table[k]`` for each key: one call for them all (KeyError at the first missing)."""
+    if len(keys) > 1:
+        found: Sequence[int] = itemgetter(*keys)(table)
+        return found
+    return [table[k] for k in keys]  # itemgetter of one key returns the bare value
+
+
+def _kahn(counts: Sequence[int], released: Sequence[Sequence[int]]) -> list[int]:
+    """Kahn's order from in-degrees and adjacency lists; shorter than the graph exactly when it
+    has a cycle."""
+    counts = list(counts)
     order = [i for i, c in enumerate(counts) if not c]
     for node in order:  # the list grows while we walk it: a queue without a deque
         for t in released[node]:

@@ -22,16 +22,20 @@ BACKENDS = {
 }
 
 
-class NewSubtask(NamedTuple):
-    """One subtask as the engine hands it to a store, its dependencies resolved to indices into
-    the plan's subtasks (a named tuple: plans of 100k subtasks build many of them)."""
+class NewSubtasks(NamedTuple):
+    """A plan's subtasks as the engine hands them to a store, checked, field by field: entry ``i``
+    of each sequence belongs to subtask ``i`` (columns, not a row object per subtask: plans of
+    100k subtasks go through here). Dependencies are indices into the plan's subtasks, written
+    as JSON lists (``[]`` for none), the form the SQLite backend stores. (A named tuple: a frozen
+    dataclass costs more to build than planning one subtask.)"""
 
-    key: str
-    title: str
-    specialist: str
-    description: str
-    depends_on: Sequence[int]
-    dependents: Sequence[int]
+    keys: Sequence[str]
+    titles: Sequence[str]
+    specialists: Sequence[str]
+    descriptions: Sequence[str]
+    waiting: Sequence[int]  # how many subtasks each depends on
+    deps: Sequence[str]  # the indices of those subtasks, as a JSON list
+    dependents: Sequence[str]  # the indices of the subtasks that depend on each, likewise
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,7 @@ class Store(Protocol):
         ...
 
     def insert_plan(
-        self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
+        self, goal: str, context: str | None, subtasks: NewSubtasks, now: float
     ) -> tuple[int, list[int]]: ...
 
     def claim(

@@ -21,8 +21,9 @@ import psycopg
 from psycopg.abc import Params
 from psycopg_pool import ConnectionPool
 
+from .. import codec
 from ..models import Task
-from . import Finished, NewSubtask, Store
+from . import Finished, NewSubtasks, Store
 from . import postgres_sql as q
 from .postgres_errors import Conn, connect_error, translate, translated
 from .postgres_options import OPTION_NAMES, describe, parse_url
@@ -162,27 +163,27 @@ class PostgresStore:
 
     @translated
     def insert_plan(
-        self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
+        self, goal: str, context: str | None, subtasks: NewSubtasks, now: float
     ) -> tuple[int, list[int]]:
-        n = len(subtasks)
+        n = len(subtasks.keys)
         with self._atomic() as conn:
             head = (n, goal, new_plan_status(n), n, n, context, now, now)
             ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
             parent, ids = ids[0], ids[1:]
-            if subtasks:
+            if n:
                 conn.execute(
                     q.INSERT_SUBTASKS,
                     {
                         "parent": parent,
                         "now": now,
                         "ids": ids,
-                        "keys": [t.key for t in subtasks],
-                        "titles": [t.title for t in subtasks],
-                        "specialists": [t.specialist for t in subtasks],
-                        "descriptions": [t.description for t in subtasks],
-                        "waiting": [len(t.depends_on) for t in subtasks],
-                        "deps": [_array(ids, t.depends_on) for t in subtasks],
-                        "dependents": [_array(ids, t.dependents) for t in subtasks],
+                        "keys": list(subtasks.keys),
+                        "titles": list(subtasks.titles),
+                        "specialists": list(subtasks.specialists),
+                        "descriptions": list(subtasks.descriptions),
+                        "waiting": list(subtasks.waiting),
+                        "deps": [_array(ids, text) for text in subtasks.deps],
+                        "dependents": [_array(ids, text) for text in subtasks.dependents],
                     },
                 )
         return parent, ids
@@ -286,9 +287,12 @@ class PostgresStore:
         self.pool.close()
 
 
-def _array(ids: Sequence[int], indices: Sequence[int]) -> str | None:
-    """The tasks at ``indices`` of a plan as a PostgreSQL array literal (``{3,4}``), or None."""
-    return "{" + ",".join(str(ids[i]) for i in indices) + "}" if indices else None
+def _array(ids: Sequence[int], indices: str) -> str | None:
+    """The tasks at ``indices`` (a JSON list) of a plan as a PostgreSQL array literal
+    (``{3,4}``), or None when there are none."""
+    if indices == "[]":
+        return None
+    return "{" + ",".join(str(ids[i]) for i in codec.loads(indices)) + "}"
 
 
 if TYPE_CHECKING:  # mypy checks that the backend fulfils the contract

@@ -10,7 +10,6 @@ Durability (``?durability=`` in the URL) maps to ``PRAGMA synchronous``:
 
 from __future__ import annotations
 
-import operator
 import os
 import sqlite3
 import time
@@ -29,7 +28,7 @@ from ..errors import (
     StorageError,
 )
 from ..models import Task, TaskStatus
-from . import Finished, NewSubtask, Store
+from . import Finished, NewSubtasks, Store
 from .rows import (
     decode_context,
     decode_task,
@@ -75,8 +74,6 @@ from .sqlite_sql import (
 )
 
 DURABILITY = {"off": "OFF", "normal": "NORMAL", "full": "FULL"}
-# The fields of a NewSubtask, by position (what the planned rows are built from).
-_key, _title, _specialist, _description, _needs, _dependents = map(operator.itemgetter, range(6))
 
 
 def parse_url(url: str) -> tuple[str, dict[str, str]]:
@@ -279,11 +276,11 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------------
 
     def insert_plan(
-        self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
+        self, goal: str, context: str | None, subtasks: NewSubtasks, now: float
     ) -> tuple[int, list[int]]:
         # The hot methods translate errors themselves: @translated costs a call per operation.
         conn = self.conn
-        n = len(subtasks)
+        n = len(subtasks.keys)
         try:
             with self.transaction():
                 if context is None:
@@ -296,27 +293,23 @@ class SQLiteStore:
                 first = parent + 1
                 if parent + n > MAX_ID:  # SQLite would pick ids at random beyond it
                     raise StorageError(f"{self.path}: no task ids left for {n} subtasks")
+                # The rows are put together in C (zip), not by a Python loop; zip hands the
+                # driver one tuple after another, reused once the driver has bound it.
+                rows = zip(
+                    repeat(parent, n),
+                    subtasks.keys,
+                    subtasks.titles,
+                    subtasks.specialists,
+                    subtasks.descriptions,
+                    subtasks.waiting,
+                    subtasks.deps,
+                    subtasks.dependents,
+                    repeat(now, n),
+                    strict=True,
+                )
                 if n == 1:
-                    key, title, specialist, description, deps, rel = subtasks[0]
-                    deps_text, rel_text = repr(list(deps)), repr(list(rel))
-                    row = (parent, key, title, specialist, description, len(deps), deps_text,
-                           rel_text, now)  # fmt: skip
-                    conn.execute(SQL_INSERT_SUBTASK, row)
+                    conn.execute(SQL_INSERT_SUBTASK, next(rows))
                 elif n:
-                    # The rows are put together in C (map, zip), not by a Python loop.
-                    needs = list(map(_needs, subtasks))
-                    rows = zip(
-                        repeat(parent, n),
-                        map(_key, subtasks),
-                        map(_title, subtasks),
-                        map(_specialist, subtasks),
-                        map(_description, subtasks),
-                        map(len, needs),
-                        codec.int_lists(needs),
-                        codec.int_lists(map(_dependents, subtasks)),
-                        repeat(now, n),
-                        strict=True,
-                    )
                     conn.executemany(SQL_INSERT_SUBTASK, rows)
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc

@@ -154,3 +154,41 @@ def test_plans_get_independent_id_ranges(orch: taskorch.Orchestrator) -> None:
     second = orch.plan("two", chain(2))
     assert set(first.task_ids).isdisjoint(second.task_ids)
     assert [t.key for t in orch.subtasks(second.parent_id)] == ["k0", "k1"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("title", ""), ("key", 5), ("description", None), ("specialist", "a\x00"),
+     ("depends_on", "k0"), ("depends_on", ["k0", 1]), ("depends", ["k0"])],
+)  # fmt: skip
+def test_a_bad_field_in_a_large_plan_is_refused_and_writes_nothing(
+    orch: taskorch.Orchestrator, field: str, value: Any
+) -> None:
+    subtasks = chain(50)
+    subtasks[37][field] = value
+    with pytest.raises(taskorch.InvalidSubtaskError, match=r"^subtask 37: ") as info:
+        orch.plan("goal", subtasks)
+    assert repr(field) in str(info.value)
+    _nothing_written(orch)
+
+
+def test_a_large_tree_is_drained_in_dependency_order(orch: taskorch.Orchestrator) -> None:
+    n = 300
+    subtasks: list[dict[str, Any]] = [
+        {"key": f"k{i}", "title": f"t{i}", "specialist": "s",
+         "depends_on": [f"k{(i - 1) // 2}"] if i else []}
+        for i in range(n)
+    ]  # fmt: skip
+    plan = orch.plan("goal", subtasks)
+    assert plan.keys == tuple(s["key"] for s in subtasks)
+    done: set[str] = set()
+    while (task := orch.claim("agent")) is not None:
+        dependencies = orch.context(task.id)["dependencies"]
+        assert [d["key"] for d in dependencies] == subtasks[plan.task_ids.index(task.id)][
+            "depends_on"
+        ]
+        assert all(d["key"] in done for d in dependencies)
+        orch.complete(task.id, "agent", result=task.key)
+        done.add(str(task.key))
+    assert len(done) == n
+    assert orch.get(plan.parent_id).status is TaskStatus.COMPLETED
