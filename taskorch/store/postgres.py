@@ -264,8 +264,10 @@ class PostgresStore:
     def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
         if status is None:
             return decode_tasks(self._all(q.LIST, (after_id, limit)))
-        sql = q.LIST_ACTIVE if status == "active" else q.LIST_STATUS
-        return decode_tasks(self._all(sql, (status, after_id, limit)))
+        written = q.LIST_BY_STATUS.get(status)
+        if written is None:
+            return decode_tasks(self._all(q.LIST_STATUS, (status, after_id, limit)))
+        return decode_tasks(self._all(written, (after_id, limit)))
 
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:

@@ -393,3 +393,35 @@ def test_statements_can_use_their_indexes(url: str, name: str) -> None:
         conn.execute("SET enable_seqscan = off")
         lines = [r[0] for r in conn.execute(f"EXPLAIN {statement}", args)]
     assert not [line for line in lines if "Seq Scan" in line], "\n".join(lines)
+
+
+@pytest.mark.parametrize("status", ["ready", "claimed", "failed", "blocked", "cancelled", "active"])
+def test_a_listing_by_state_finds_its_rows_through_an_index_in_any_plan(
+    url: str, status: str
+) -> None:
+    # psycopg prepares a statement it has run a few times, and PostgreSQL may then plan it once
+    # for any parameters (a generic plan). A state bound as a parameter cannot select a partial
+    # index there: the plan walked every task by id and filtered on the state.
+    with taskorch.open(url) as orch:
+        orch.plan("g", chain(5))
+    numbered = iter(range(1, 10))
+    statement = postgres_sql.LIST_BY_STATUS[status]
+    while "%s" in statement:
+        statement = statement.replace("%s", f"${next(numbered)}", 1)
+    params = ", ".join(["0"] * (next(numbered) - 1))
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'SET search_path = "{schema_of(url)}"')
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE listing AS {statement}")
+        lines = [r[0] for r in conn.execute(f"EXPLAIN EXECUTE listing({params})")]
+    shown = "\n".join(lines)
+    assert not [line for line in lines if "Filter:" in line and "status" in line], shown
+    assert [line for line in lines if "Index Cond:" in line or "Index Scan" in line], shown
+
+
+def test_a_listing_of_a_state_no_task_is_in_finds_nothing(url: str) -> None:
+    with taskorch.open(url) as orch:
+        orch.plan("g", chain(3))
+        assert orch.store.list_tasks("no such state", 0, 10) == []
+        assert [t.status for t in orch.store.list_tasks("ready", 0, 10)] == [TaskStatus.READY]
