@@ -165,26 +165,22 @@ class PostgresStore:
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
         n = len(subtasks)
-        with self._atomic() as conn:
-            head = (n, goal, new_plan_status(n), n, n, context, now, now)
-            ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
-            parent, ids = ids[0], ids[1:]
-            if subtasks:
-                conn.execute(
-                    q.INSERT_SUBTASKS,
-                    {
-                        "parent": parent,
-                        "now": now,
-                        "ids": ids,
-                        "keys": [t.key for t in subtasks],
-                        "titles": [t.title for t in subtasks],
-                        "specialists": [t.specialist for t in subtasks],
-                        "descriptions": [t.description for t in subtasks],
-                        "waiting": [len(t.depends_on) for t in subtasks],
-                        "deps": [_array(ids, t.depends_on) for t in subtasks],
-                        "dependents": [_array(ids, t.dependents) for t in subtasks],
-                    },
-                )
+        args = {
+            "n": n,
+            "goal": goal,
+            "status": new_plan_status(n),
+            "context": context,
+            "now": now,
+            "keys": [t.key for t in subtasks],
+            "titles": [t.title for t in subtasks],
+            "specialists": [t.specialist for t in subtasks],
+            "descriptions": [t.description for t in subtasks],
+            "waiting": [len(t.depends_on) for t in subtasks],
+            "deps": [_indices(t.depends_on) for t in subtasks],
+            "dependents": [_indices(t.dependents) for t in subtasks],
+        }
+        ids = [r[0] for r in self._all(q.INSERT_PLAN, args)]
+        parent, ids = ids[0], ids[1:]
         return parent, ids
 
     @translated
@@ -288,9 +284,9 @@ class PostgresStore:
         self.pool.close()
 
 
-def _array(ids: Sequence[int], indices: Sequence[int]) -> str | None:
-    """The tasks at ``indices`` of a plan as a PostgreSQL array literal (``{3,4}``), or None."""
-    return "{" + ",".join(str(ids[i]) for i in indices) + "}" if indices else None
+def _indices(indices: Sequence[int]) -> str | None:
+    """Indices into a plan's subtasks as a PostgreSQL array literal (``{0,2}``), or None."""
+    return "{" + ",".join(map(str, indices)) + "}" if indices else None
 
 
 if TYPE_CHECKING:  # mypy checks that the backend fulfils the contract

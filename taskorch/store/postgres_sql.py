@@ -98,28 +98,34 @@ FAIL = f"""
     ), ended AS (SELECT parent_id, 1 + (SELECT count(*) FROM changed) AS n FROM done),
     {_PARENT_DONE}"""
 
-# A plan's ids are taken from the sequence and its parent written in one statement; sorted, the
-# first id is the parent's, the others go to the subtasks in planned order.
-INSERT_PARENT = """
-    WITH ids AS MATERIALIZED (SELECT nextval('tasks_id_seq') AS id FROM generate_series(0, %s)),
-    parent AS (
+# A plan is one statement (one round trip, atomic without a transaction): its ids are taken from
+# the sequence once (``ids``, sorted: the first is the parent's, the others go to the subtasks in
+# planned order), then the parent and the subtasks are written. Subtasks go in as arrays whatever
+# the plan's size; each one's dependencies and dependents travel as array literals of indices
+# into the plan ('{0,2}', since PostgreSQL arrays cannot be ragged) and are turned into ids here.
+_IDS_OF = """(SELECT array_agg(ids.a[i + 2] ORDER BY k)
+            FROM unnest(u.{}::int[]) WITH ORDINALITY AS x (i, k))"""
+INSERT_PLAN = f"""
+    WITH ids AS MATERIALIZED (
+        SELECT array_agg(id ORDER BY id) AS a
+        FROM (SELECT nextval('tasks_id_seq') AS id FROM generate_series(0, %(n)s)) AS taken
+    ), parent AS (
         INSERT INTO tasks (id, parent_id, title, status, waiting, size, context, created_at,
             updated_at)
-        SELECT min(id), NULL, %s, %s, %s, %s, %s, %s, %s FROM ids
+        SELECT a[1], NULL, %(goal)s, %(status)s, %(n)s, %(n)s, %(context)s, %(now)s, %(now)s
+        FROM ids
+    ), subtasks AS (
+        INSERT INTO tasks (id, parent_id, key, title, specialist, description, status, waiting,
+            deps, dependents, created_at, updated_at)
+        SELECT ids.a[u.n + 1], ids.a[1], u.key, u.title, u.specialist, u.description,
+            CASE WHEN u.waiting > 0 THEN 'pending' ELSE 'ready' END, u.waiting,
+            {_IDS_OF.format("deps")}, {_IDS_OF.format("dependents")}, %(now)s, %(now)s
+        FROM ids, unnest(%(keys)s::text[], %(titles)s::text[], %(specialists)s::text[],
+                         %(descriptions)s::text[], %(waiting)s::int[], %(deps)s::text[],
+                         %(dependents)s::text[]) WITH ORDINALITY
+            AS u (key, title, specialist, description, waiting, deps, dependents, n)
     )
-    SELECT id FROM ids ORDER BY id"""
-# Subtasks go in as arrays, one statement whatever the plan's size; each row's dependencies and
-# dependents travel as array literals ('{3,4}') because PostgreSQL arrays cannot be ragged.
-INSERT_SUBTASKS = """
-    INSERT INTO tasks (id, parent_id, key, title, specialist, description, status, waiting,
-        deps, dependents, created_at, updated_at)
-    SELECT u.id, %(parent)s, u.key, u.title, u.specialist, u.description,
-        CASE WHEN u.waiting > 0 THEN 'pending' ELSE 'ready' END, u.waiting, u.deps::bigint[],
-        u.dependents::bigint[], %(now)s, %(now)s
-    FROM unnest(%(ids)s::bigint[], %(keys)s::text[], %(titles)s::text[],
-                %(specialists)s::text[], %(descriptions)s::text[], %(waiting)s::int[],
-                %(deps)s::text[], %(dependents)s::text[])
-        AS u (id, key, title, specialist, description, waiting, deps, dependents)"""
+    SELECT unnest(a) FROM ids"""
 
 SUBTASKS = f"SELECT {COLUMNS} FROM tasks WHERE parent_id = %s ORDER BY id"
 CANCEL = """
