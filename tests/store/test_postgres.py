@@ -425,3 +425,35 @@ def test_a_listing_of_a_state_no_task_is_in_finds_nothing(url: str) -> None:
         orch.plan("g", chain(3))
         assert orch.store.list_tasks("no such state", 0, 10) == []
         assert [t.status for t in orch.store.list_tasks("ready", 0, 10)] == [TaskStatus.READY]
+
+
+def test_a_plan_is_one_statement_and_no_transaction(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One round trip outside a batch: the ids, the parent and the subtasks in one statement,
+    # atomic on its own. Inside a batch it is one statement in the batch's transaction.
+    sent: list[str] = []
+    execute, transaction = psycopg.Connection.execute, psycopg.Connection.transaction
+
+    def counted_execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append("statement")
+        return execute(self, query, *args, **kwargs)
+
+    def counted_transaction(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append("transaction")
+        return transaction(self, *args, **kwargs)
+
+    with taskorch.open(url) as orch:
+        monkeypatch.setattr(psycopg.Connection, "execute", counted_execute)
+        monkeypatch.setattr(psycopg.Connection, "transaction", counted_transaction)
+        plan = orch.plan("g", chain(3))
+        assert sent == ["statement"]
+        with orch.batch():
+            sent.clear()
+            orch.plan("g", chain(2))
+        assert sent == ["transaction", "statement"]  # the operation's savepoint
+        monkeypatch.undo()
+        assert [t.status for t in orch.subtasks(plan.parent_id)] == [
+            TaskStatus.READY, TaskStatus.PENDING, TaskStatus.PENDING
+        ]  # fmt: skip
+        assert [t.id for t in orch.store.dependencies(plan.task_ids[2])] == [plan.task_ids[1]]
