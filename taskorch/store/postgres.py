@@ -36,6 +36,10 @@ from .rows import (
     status_counts,
 )
 
+# The most subtasks a plan written in one statement has; a larger one is written in a
+# transaction of two (``postgres_sql.INSERT_PARENT``, ``INSERT_SUBTASKS``), which scale better.
+ONE_STATEMENT_PLAN = 100
+
 
 class PostgresStore:
     """The server backend: ``FOR UPDATE SKIP LOCKED`` claims, a connection pool, one schema.
@@ -165,6 +169,8 @@ class PostgresStore:
         self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
     ) -> tuple[int, list[int]]:
         n = len(subtasks)
+        if n > ONE_STATEMENT_PLAN:
+            return self._insert_large_plan(goal, context, subtasks, now)
         args = {
             "n": n,
             "goal": goal,
@@ -181,6 +187,31 @@ class PostgresStore:
         }
         ids = [r[0] for r in self._all(q.INSERT_PLAN, args)]
         parent, ids = ids[0], ids[1:]
+        return parent, ids
+
+    def _insert_large_plan(
+        self, goal: str, context: str | None, subtasks: Sequence[NewSubtask], now: float
+    ) -> tuple[int, list[int]]:
+        n = len(subtasks)
+        with self._atomic() as conn:
+            head = (n, goal, new_plan_status(n), n, n, context, now, now)
+            ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
+            parent, ids = ids[0], ids[1:]
+            conn.execute(
+                q.INSERT_SUBTASKS,
+                {
+                    "parent": parent,
+                    "now": now,
+                    "ids": ids,
+                    "keys": [t.key for t in subtasks],
+                    "titles": [t.title for t in subtasks],
+                    "specialists": [t.specialist for t in subtasks],
+                    "descriptions": [t.description for t in subtasks],
+                    "waiting": [len(t.depends_on) for t in subtasks],
+                    "deps": [_array(ids, t.depends_on) for t in subtasks],
+                    "dependents": [_array(ids, t.dependents) for t in subtasks],
+                },
+            )
         return parent, ids
 
     @translated
@@ -282,6 +313,11 @@ class PostgresStore:
     def close(self) -> None:
         """Close every pooled connection. Idempotent."""
         self.pool.close()
+
+
+def _array(ids: Sequence[int], indices: Sequence[int]) -> str | None:
+    """The tasks at ``indices`` of a plan as a PostgreSQL array literal (``{3,4}``), or None."""
+    return "{" + ",".join(str(ids[i]) for i in indices) + "}" if indices else None
 
 
 def _indices(indices: Sequence[int]) -> str | None:

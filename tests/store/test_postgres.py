@@ -457,3 +457,20 @@ def test_a_plan_is_one_statement_and_no_transaction(
             TaskStatus.READY, TaskStatus.PENDING, TaskStatus.PENDING
         ]  # fmt: skip
         assert [t.id for t in orch.store.dependencies(plan.task_ids[2])] == [plan.task_ids[1]]
+
+
+@pytest.mark.parametrize("size", [3, 101])  # one statement, and the transaction of two
+def test_small_and_large_plans_write_the_same_graph(url: str, size: int) -> None:
+    from taskorch.store.postgres import ONE_STATEMENT_PLAN
+
+    assert (size > ONE_STATEMENT_PLAN) == (size == 101)
+    with taskorch.open(url) as orch:
+        plan = orch.plan("g", chain(size))
+        states = [t.status for t in orch.subtasks(plan.parent_id)]
+        assert states == [TaskStatus.READY] + [TaskStatus.PENDING] * (size - 1)
+        last = plan.task_ids[-1]
+        assert [t.id for t in orch.store.dependencies(last)] == [plan.task_ids[-2]]
+        task = orch.claim("a")
+        assert task is not None and task.id == plan.task_ids[0]
+        orch.complete(task.id, "a", result=None)
+        assert orch.get(plan.task_ids[1]).status is TaskStatus.READY
