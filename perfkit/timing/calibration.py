@@ -273,6 +273,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="default: calibration/<machine>.json")
     parser.add_argument(
+        "--note",
+        help="what the record should say of the parts this run adds (the load beside it, ...)",
+    )
+    parser.add_argument(
         "--merge",
         action="store_true",
         help="keep the benchmarks of the existing --out file that this calibration does not"
@@ -411,6 +415,8 @@ def _calibrate(options: argparse.Namespace) -> int:
         load["load_after"] = _load()
     parts = earlier or [{"commit": commit, "benchmarks": sorted(pool),
                          "processes": len(next(iter(pool.values()), [])), **load}]  # fmt: skip
+    if options.note:
+        parts = [{**p, "note": options.note} for p in parts]
     rng = random.Random(options.seed)
     thresholds = thresholds_from(pool, rng)
     if kept is not None:

@@ -138,7 +138,7 @@ def test_merge_keeps_the_benchmarks_it_did_not_measure_and_lists_each_part(
     measured.write_text(json.dumps({"commit": "b" * 40, "pool": {"t.B.time_b": pool(3, 0.01)},
                                     "parts": [part]}))  # fmt: skip
     argv = ["--repo", str(tmp_path), "--pool", str(measured), "--merge", "--nights", "20",
-            "--out", str(existing)]  # fmt: skip
+            "--out", str(existing), "--note", "under load"]  # fmt: skip
     assert calibration.main(argv) == 0
     written = json.loads(existing.read_text())
     assert written["thresholds"]["t.A.time_a"] == 0.045  # kept as it was
@@ -146,7 +146,8 @@ def test_merge_keeps_the_benchmarks_it_did_not_measure_and_lists_each_part(
     assert written["pool"]["t.B.time_b"] == pool(3, 0.01)
     assert written["commit"] == f"{'a' * 40},{'b' * 40}"
     assert [p["benchmarks"] for p in written["parts"]] == [["t.A.time_a"], ["t.B.time_b"]]
-    assert written["parts"][0]["load_before"] is None and written["parts"][1] == part
+    assert written["parts"][0]["load_before"] is None and "note" not in written["parts"][0]
+    assert written["parts"][1] == {**part, "note": "under load"}
 
 
 def test_merge_into_a_file_without_thresholds_and_pool_is_bad_usage(
