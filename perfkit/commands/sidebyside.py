@@ -15,6 +15,10 @@ ratios of long calls grow with the load; both steps do the same I/O, which CPU t
 
     python -m perfkit side-by-side                   # every pair, 5 rounds
     python -m perfkit side-by-side plan:n=1000 --rounds 9 --calls 20
+
+The PostgreSQL workloads and their bare-psycopg references (``pg_ready_query:n=10000``, …) are
+measured the same way when named, on the server ``$TASKORCH_BENCH_POSTGRES_URL`` (or
+``$TASKORCH_TEST_POSTGRES_URL``) names, in schemas dropped afterwards.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ..harness.timing import time_round_robin
 from ..kit.exits import Exit
 from ..kit.options import Parser, UsageError, integer, output_folder
 from ..workloads import WORKLOADS
+from ..workloads.pg_workloads import WORKLOADS as PG_WORKLOADS
 
 __all__ = ["PAIRS", "Pair", "Result", "main", "measure"]
 
@@ -89,8 +94,8 @@ def measure(
     raw_times: list[float] = []
     ratios: list[float] = []
     with ExitStack() as stack:
-        ours = stack.enter_context(WORKLOADS[pair.workload].session(directory, **pair.params))
-        raw = stack.enter_context(WORKLOADS[pair.reference].session(directory, **pair.params))
+        ours = stack.enter_context(_registry()[pair.workload].session(directory, **pair.params))
+        raw = stack.enter_context(_registry()[pair.reference].session(directory, **pair.params))
         was_on = gc.isenabled()
         if not gc_on:
             gc.disable()
@@ -115,6 +120,11 @@ def measure(
     )
 
 
+def _registry() -> dict[str, Any]:
+    """Every workload, the PostgreSQL ones included."""
+    return {**WORKLOADS, **PG_WORKLOADS}
+
+
 def _pair(text: str) -> Pair:
     name, _, rest = text.partition(":")
     params: dict[str, Any] = {}
@@ -127,7 +137,7 @@ def _pair(text: str) -> Pair:
     for pair in PAIRS:
         if pair.workload == name and pair.params == params:
             return pair
-    found = WORKLOADS.get(name)
+    found = _registry().get(name)
     if found is None or found.reference is None:
         raise UsageError(f"{name!r} is no workload with a raw reference")
     return Pair(name, found.reference, params, 100)

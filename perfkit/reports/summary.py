@@ -109,7 +109,11 @@ def markdown(report: Mapping[str, Any]) -> str:
         else f"unknown: {cell(f.get('reason'))}"
         for f in findings
     }
-    lines = [f"## {cell(report.get('title') or 'Nightly benchmarks')}: {verdict(status)}", ""]
+    headline = f"## {cell(report.get('title') or 'Nightly benchmarks')}: {verdict(status)}"
+    unknown = len(report.get("inconclusive") or [])
+    if unknown:  # judged neither way: the headline must not read as "no change" for them
+        headline += f" ({unknown} timing{'s' if unknown > 1 else ''} inconclusive, not judged)"
+    lines = [headline, ""]
     if report.get("could_not_run"):
         lines += [f"**Could not run**: {cell(report['could_not_run'])}. Exit status {status}.", ""]
     if not report.get("baseline"):  # stopped before it knew what to compare

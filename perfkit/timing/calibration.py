@@ -8,6 +8,12 @@ consume processes (``FIRST`` a side, then ``STEP`` more while the answer is unkn
 slower. Every observation is a real process; only the pairing is resampled, so many nights cost
 one pool.
 
+``--merge`` calibrates some benchmarks (``--bench``) into an existing file: the other benchmarks
+keep their thresholds and pools, and the record lists each part measured (``parts``: its commit,
+benchmarks, processes, and the machine's load average before and after measuring, since a
+calibration under load finds a wider spread and sets wider thresholds than a quiet machine
+would).
+
 From the same pool each benchmark gets its threshold: the relative change beyond which at most
 one resampled A/A trial in a thousand is also significant, with a margin, and never below
 :data:`FLOOR`. The thresholds are written to ``calibration/<machine>.json``, where the
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import statistics
 import subprocess
@@ -27,6 +34,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from taskorch.errors import ConfigurationError
 
@@ -264,6 +272,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         " both sides, instead of measuring",
     )
     parser.add_argument("--out", type=Path, help="default: calibration/<machine>.json")
+    parser.add_argument(
+        "--note",
+        help="what the record should say of the parts this run adds (the load beside it, ...)",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the benchmarks of the existing --out file that this calibration does not"
+        " measure (their thresholds and pools), instead of replacing the file",
+    )
     return parser.parse_args(list(argv))
 
 
@@ -306,6 +324,63 @@ def _nights_pool(paths: Sequence[Path]) -> tuple[dict[str, list[float]], str]:
     return pool, ",".join(sorted(set(targets)))
 
 
+def _load() -> list[float]:
+    """The machine's load average over 1, 5 and 15 minutes."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _parts_of(path: Path, pool: Mapping[str, Sequence[float]]) -> list[dict[str, Any]]:
+    """The parts an earlier calibration file recorded, for the benchmarks of ``pool``; none
+    when it recorded none."""
+    found = json.loads(path.read_text(encoding="utf-8")).get("parts") or []
+    out = []
+    for part in found:
+        names = [n for n in part.get("benchmarks", ()) if n in pool]
+        if names:
+            out.append({**part, "benchmarks": names})
+    return out
+
+
+def _merged_into(path: Path) -> dict[str, Any]:
+    """The calibration file ``--merge`` adds to: its record, which must hold thresholds and a
+    pool for the same benchmarks."""
+    try:
+        found = read_calibration(path)
+    except ConfigurationError as exc:
+        raise UsageError(f"--merge: {exc}") from exc
+    if found is None or found.thresholds is None or found.pool is None:
+        said = "does not exist" if found is None else "holds no thresholds and pool"
+        raise UsageError(f"--merge: {path} {said}")
+    if set(found.thresholds) != set(found.pool):
+        raise UsageError(f"--merge: {path}: its thresholds and its pool name other benchmarks")
+    record: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return record
+
+
+def _merge(
+    kept: Mapping[str, Any],
+    pool: Mapping[str, list[float]],
+    thresholds: Mapping[str, float],
+    new: list[dict[str, Any]],
+) -> tuple[dict[str, list[float]], dict[str, float], list[dict[str, Any]]]:
+    """The kept file's benchmarks that were not measured now, with the new ones: pools,
+    thresholds, and the parts measured (a file written before parts were recorded is one part,
+    its commit, its benchmarks, its processes, its load unknown)."""
+    old = {n: v for n, v in kept["pool"].items() if n not in pool}
+    merged_pool = {**old, **pool}
+    merged = {**{n: float(kept["thresholds"][n]) for n in old}, **thresholds}
+    whole = {"commit": kept.get("commit"), "benchmarks": sorted(kept["pool"]),
+             "processes": kept.get("processes"), "load_before": None,
+             "load_after": None}  # fmt: skip
+    earlier = kept.get("parts") or [whole]
+    parts = []
+    for p in earlier:
+        left = [n for n in p["benchmarks"] if n in old]
+        if left:
+            parts.append({**p, "benchmarks": left})
+    return dict(sorted(merged_pool.items())), dict(sorted(merged.items())), [*parts, *new]
+
+
 @guarded
 def calibrate(options: argparse.Namespace) -> int:
     try:
@@ -318,11 +393,17 @@ def calibrate(options: argparse.Namespace) -> int:
 def _calibrate(options: argparse.Namespace) -> int:
     root = (options.repo or toplevel()).resolve()
     out = options.out or calibration_file(root, options.machine)
+    kept = _merged_into(out) if options.merge else None
+    # The load is known only for what is measured now; a part taken from a file keeps its own.
+    load: dict[str, Any] = {"load_before": None, "load_after": None}
+    earlier: list[dict[str, Any]] = []
     if options.pool:
         pool, commit = _kept_pool(options.pool)
+        earlier = _parts_of(options.pool, pool)
     elif options.from_nights:
         pool, commit = _nights_pool(options.from_nights)
     else:
+        load["load_before"] = _load()
         benchmarks = nightly_benchmarks(root, options.bench)
         if not benchmarks:
             raise UsageError(f"--bench {options.bench}: matches no timing the nightly weighs")
@@ -331,8 +412,16 @@ def _calibrate(options: argparse.Namespace) -> int:
         print(f"measuring {len(benchmarks)} benchmarks at {commit[:8]} in {options.processes}"
               " processes each", file=sys.stderr)  # fmt: skip
         pool = measure_pool(runner, benchmarks, commit, options.processes)
+        load["load_after"] = _load()
+    parts = earlier or [{"commit": commit, "benchmarks": sorted(pool),
+                         "processes": len(next(iter(pool.values()), [])), **load}]  # fmt: skip
+    if options.note:
+        parts = [{**p, "note": options.note} for p in parts]
     rng = random.Random(options.seed)
     thresholds = thresholds_from(pool, rng)
+    if kept is not None:
+        pool, thresholds, parts = _merge(kept, pool, thresholds, parts)
+        commit = ",".join(dict.fromkeys(str(p["commit"]) for p in parts))
     before = simulate(pool, {name: DEFAULT_THRESHOLD for name in pool}, options.nights, rng)
     after = simulate(pool, thresholds, options.nights, rng)
     plain = {f: asv_nights(pool, f, options.nights, rng) for f in ASV_FACTORS}
@@ -346,13 +435,14 @@ def _calibrate(options: argparse.Namespace) -> int:
     record = {
         "machine": options.machine,
         "commit": commit,
-        "processes": len(next(iter(pool.values()), [])),
+        "processes": max(len(values) for values in pool.values()),
         "nights": options.nights,
         "seed": options.seed,
         "red_nights_default": sum(n.red for n in before),
         "red_nights_calibrated": sum(n.red for n in after),
         "red_nights_asv": {str(f): sum(n.red for n in plain[f]) for f in ASV_FACTORS},
         "thresholds": thresholds,
+        "parts": parts,
         "pool": pool,
     }
     out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

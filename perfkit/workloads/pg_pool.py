@@ -3,9 +3,10 @@
 
 The round: every connection is held by a thread of its own; one more caller must time out; as many
 callers again queue for a connection while the holders finish; then as many callers are served at
-once. Each task is completed exactly once, or the round raises :class:`AssertionError`. A queued
-or later caller that meets a pool timeout (a slow moment of a loaded machine) tries again, and the
-round counts it.
+once. Each task is completed exactly once, or the round raises :class:`AssertionError`. A holder
+that times out taking its connection (the pool opens its connections on demand, and on a loaded
+machine opening one can take longer than the short pool timeout), a queued or a later caller that
+meets a pool timeout tries again, and the round counts it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 __all__ = ["PoolRound", "Retrying", "pool_round"]
 
@@ -22,12 +24,14 @@ __all__ = ["PoolRound", "Retrying", "pool_round"]
 class PoolRound:
     """One round of the pool workloads: ``completed`` tasks (each once), the deliberate
     ``timeouts`` (always 1), and the timeouts callers met and retried while waiting
-    (``waiting_retries``) and once the pool was free again (``recovery_retries``)."""
+    (``waiting_retries``) and once the pool was free again (``recovery_retries``), and those
+    the holders met taking their connections (``holding_retries``)."""
 
     completed: int
     timeouts: int
     waiting_retries: int
     recovery_retries: int
+    holding_retries: int = 0
 
 
 class Retrying:
@@ -52,12 +56,24 @@ def pool_round(
     timeout: type[BaseException],
     cycle: Callable[[], int],
     threads: ThreadPoolExecutor,
+    wait: float = 60.0,
 ) -> PoolRound:
     """``size`` holders take every connection; one more caller times out; ``size`` callers
-    queue for a connection while the holders finish; then ``size`` callers are served at once."""
+    queue for a connection while the holders finish; then ``size`` callers are served at once.
+    The holders have ``wait`` seconds to take their connections."""
     held, release = threading.Barrier(size + 1), threading.Event()
-    holders = [threads.submit(hold, held, release) for _ in range(size)]
-    held.wait(timeout=60)
+    holding = Retrying(timeout)
+    holders = [threads.submit(holding, partial(hold, held, release)) for _ in range(size)]
+    try:
+        held.wait(timeout=wait)
+    except threading.BrokenBarrierError:
+        release.set()
+        for f in holders:  # a holder's own failure says more than the broken barrier
+            if f.done() and f.exception() is not None:
+                raise AssertionError("a holder failed before holding its connection") from (
+                    f.exception()
+                )
+        raise
     try:
         exhausted()
     except timeout:
@@ -71,4 +87,4 @@ def pool_round(
     done += [f.result() for f in [threads.submit(recovery, cycle) for _ in range(size)]]
     if len(set(done)) != 3 * size:
         raise AssertionError(f"pool round: {3 * size} tasks expected once each, got {done}")
-    return PoolRound(len(done), timeouts, waiting.count, recovery.count)
+    return PoolRound(len(done), timeouts, waiting.count, recovery.count, holding.count)

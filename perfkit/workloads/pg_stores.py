@@ -1,6 +1,7 @@
 """The stores the PostgreSQL read workloads share: taskorch's, and the same rows in the bare
 reference tables of :mod:`perfkit.workloads.pg_raw`. Each is built once per schema prefix, by
-whichever session needs it first, under an advisory lock, and marked complete by a ``built`` table.
+whichever session needs it first, under an advisory lock, vacuumed and analyzed, and marked complete
+by a ``built`` table.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ def _once(url: str, schema: str, build: Callable[[], None]) -> None:
             if done == (None,):
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')  # a partial build
                 build()
+                # A store at rest, as autovacuum leaves it: without this, the dead index entries
+                # the build left and the planner's missing statistics stay until autovacuum
+                # happens to come by, in the middle of some benchmark.
+                tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s",
+                                      (schema,)).fetchall()  # fmt: skip
+                for (table,) in tables:
+                    conn.execute(f'VACUUM ANALYZE "{schema}"."{table}"')
                 conn.execute(f'CREATE TABLE "{schema}".built (n BIGINT)')
         finally:
             conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (schema,))

@@ -37,6 +37,10 @@ from .rows import (
     status_counts,
 )
 
+# The most subtasks a plan written in one statement has; a larger one is written in a
+# transaction of two (``postgres_sql.INSERT_PARENT``, ``INSERT_SUBTASKS``), which scale better.
+ONE_STATEMENT_PLAN = 100
+
 
 class PostgresStore:
     """The server backend: ``FOR UPDATE SKIP LOCKED`` claims, a connection pool, one schema.
@@ -166,6 +170,30 @@ class PostgresStore:
         self, goal: str, context: str | None, subtasks: NewSubtasks, now: float
     ) -> tuple[int, list[int]]:
         n = len(subtasks.keys)
+        if n > ONE_STATEMENT_PLAN:
+            return self._insert_large_plan(goal, context, subtasks, now)
+        args = {
+            "n": n,
+            "goal": goal,
+            "status": new_plan_status(n),
+            "context": context,
+            "now": now,
+            "keys": list(subtasks.keys),
+            "titles": list(subtasks.titles),
+            "specialists": list(subtasks.specialists),
+            "descriptions": list(subtasks.descriptions),
+            "waiting": list(subtasks.waiting),
+            "deps": list(map(_indices, subtasks.deps)),
+            "dependents": list(map(_indices, subtasks.dependents)),
+        }
+        ids = [r[0] for r in self._all(q.INSERT_PLAN, args)]
+        parent, ids = ids[0], ids[1:]
+        return parent, ids
+
+    def _insert_large_plan(
+        self, goal: str, context: str | None, subtasks: NewSubtasks, now: float
+    ) -> tuple[int, list[int]]:
+        n = len(subtasks.keys)
         with self._atomic() as conn:
             head = (n, goal, new_plan_status(n), n, n, context, now, now)
             ids = [r[0] for r in conn.execute(q.INSERT_PARENT, head).fetchall()]
@@ -265,8 +293,10 @@ class PostgresStore:
     def list_tasks(self, status: str | None, after_id: int, limit: int) -> list[Task]:
         if status is None:
             return decode_tasks(self._all(q.LIST, (after_id, limit)))
-        sql = q.LIST_ACTIVE if status == "active" else q.LIST_STATUS
-        return decode_tasks(self._all(sql, (status, after_id, limit)))
+        written = q.LIST_BY_STATUS.get(status)
+        if written is None:
+            return decode_tasks(self._all(q.LIST_STATUS, (status, after_id, limit)))
+        return decode_tasks(self._all(written, (after_id, limit)))
 
     @translated
     def counts(self) -> tuple[dict[str, int], dict[str, int]]:
@@ -293,6 +323,12 @@ def _array(ids: Sequence[int], indices: str) -> str | None:
     if indices == "[]":
         return None
     return "{" + ",".join(str(ids[i]) for i in codec.loads(indices)) + "}"
+
+
+def _indices(indices: str) -> str | None:
+    """Indices into a plan's subtasks (a JSON list, ``[0,2]``) as a PostgreSQL array literal
+    (``{0,2}``), or None when there are none."""
+    return None if indices == "[]" else "{" + indices[1:-1] + "}"
 
 
 if TYPE_CHECKING:  # mypy checks that the backend fulfils the contract

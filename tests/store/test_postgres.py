@@ -393,3 +393,84 @@ def test_statements_can_use_their_indexes(url: str, name: str) -> None:
         conn.execute("SET enable_seqscan = off")
         lines = [r[0] for r in conn.execute(f"EXPLAIN {statement}", args)]
     assert not [line for line in lines if "Seq Scan" in line], "\n".join(lines)
+
+
+@pytest.mark.parametrize("status", ["ready", "claimed", "failed", "blocked", "cancelled", "active"])
+def test_a_listing_by_state_finds_its_rows_through_an_index_in_any_plan(
+    url: str, status: str
+) -> None:
+    # psycopg prepares a statement it has run a few times, and PostgreSQL may then plan it once
+    # for any parameters (a generic plan). A state bound as a parameter cannot select a partial
+    # index there: the plan walked every task by id and filtered on the state.
+    with taskorch.open(url) as orch:
+        orch.plan("g", chain(5))
+    numbered = iter(range(1, 10))
+    statement = postgres_sql.LIST_BY_STATUS[status]
+    while "%s" in statement:
+        statement = statement.replace("%s", f"${next(numbered)}", 1)
+    params = ", ".join(["0"] * (next(numbered) - 1))
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'SET search_path = "{schema_of(url)}"')
+        conn.execute("SET enable_seqscan = off")
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE listing AS {statement}")
+        lines = [r[0] for r in conn.execute(f"EXPLAIN EXECUTE listing({params})")]
+    shown = "\n".join(lines)
+    assert not [line for line in lines if "Filter:" in line and "status" in line], shown
+    assert [line for line in lines if "Index Cond:" in line or "Index Scan" in line], shown
+
+
+def test_a_listing_of_a_state_no_task_is_in_finds_nothing(url: str) -> None:
+    with taskorch.open(url) as orch:
+        orch.plan("g", chain(3))
+        assert orch.store.list_tasks("no such state", 0, 10) == []
+        assert [t.status for t in orch.store.list_tasks("ready", 0, 10)] == [TaskStatus.READY]
+
+
+def test_a_plan_is_one_statement_and_no_transaction(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One round trip outside a batch: the ids, the parent and the subtasks in one statement,
+    # atomic on its own. Inside a batch it is one statement in the batch's transaction.
+    sent: list[str] = []
+    execute, transaction = psycopg.Connection.execute, psycopg.Connection.transaction
+
+    def counted_execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append("statement")
+        return execute(self, query, *args, **kwargs)
+
+    def counted_transaction(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append("transaction")
+        return transaction(self, *args, **kwargs)
+
+    with taskorch.open(url) as orch:
+        monkeypatch.setattr(psycopg.Connection, "execute", counted_execute)
+        monkeypatch.setattr(psycopg.Connection, "transaction", counted_transaction)
+        plan = orch.plan("g", chain(3))
+        assert sent == ["statement"]
+        with orch.batch():
+            sent.clear()
+            orch.plan("g", chain(2))
+        assert sent == ["transaction", "statement"]  # the operation's savepoint
+        monkeypatch.undo()
+        assert [t.status for t in orch.subtasks(plan.parent_id)] == [
+            TaskStatus.READY, TaskStatus.PENDING, TaskStatus.PENDING
+        ]  # fmt: skip
+        assert [t.id for t in orch.store.dependencies(plan.task_ids[2])] == [plan.task_ids[1]]
+
+
+@pytest.mark.parametrize("size", [3, 101])  # one statement, and the transaction of two
+def test_small_and_large_plans_write_the_same_graph(url: str, size: int) -> None:
+    from taskorch.store.postgres import ONE_STATEMENT_PLAN
+
+    assert (size > ONE_STATEMENT_PLAN) == (size == 101)
+    with taskorch.open(url) as orch:
+        plan = orch.plan("g", chain(size))
+        states = [t.status for t in orch.subtasks(plan.parent_id)]
+        assert states == [TaskStatus.READY] + [TaskStatus.PENDING] * (size - 1)
+        last = plan.task_ids[-1]
+        assert [t.id for t in orch.store.dependencies(last)] == [plan.task_ids[-2]]
+        task = orch.claim("a")
+        assert task is not None and task.id == plan.task_ids[0]
+        orch.complete(task.id, "a", result=None)
+        assert orch.get(plan.task_ids[1]).status is TaskStatus.READY

@@ -213,6 +213,8 @@ def test_an_unknown_timing_is_inconclusive_not_red(repo: Repo) -> None:
     assert unknown["benchmark"] == CLAIM and unknown["reason"].startswith("unknown")
     timings = family(repo, "timings")
     assert (timings["compared"], timings["inconclusive"]) == (1, 1)
+    headline = (repo.root / ".asv" / "nightly.md").read_text().splitlines()[0]
+    assert headline == "## Nightly benchmarks: ✅ OK (1 timing inconclusive, not judged)"
 
     def unknown_only(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
         return trials(baseline, target, names)[:1]

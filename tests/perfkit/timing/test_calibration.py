@@ -122,3 +122,41 @@ def test_the_command_pools_the_processes_of_nightly_reports(tmp_path: Path) -> N
         calibration.main(["--repo", str(tmp_path), "--from-nights", str(tmp_path / "bad.json")])
         == Exit.USAGE
     )
+
+
+def test_merge_keeps_the_benchmarks_it_did_not_measure_and_lists_each_part(
+    tmp_path: Path,
+) -> None:
+    existing = tmp_path / "machine.json"
+    existing.write_text(json.dumps({
+        "commit": "a" * 40, "processes": 32, "thresholds": {"t.A.time_a": 0.045, "t.B.time_b": 0.2},
+        "pool": {"t.A.time_a": pool(1, 0.02), "t.B.time_b": pool(2, 0.2)},
+    }))  # fmt: skip
+    measured = tmp_path / "measured.json"
+    part = {"commit": "b" * 40, "benchmarks": ["t.B.time_b"], "processes": 32,
+            "load_before": [3.5, 3.0, 2.0], "load_after": [4.0, 3.5, 2.5]}  # fmt: skip
+    measured.write_text(json.dumps({"commit": "b" * 40, "pool": {"t.B.time_b": pool(3, 0.01)},
+                                    "parts": [part]}))  # fmt: skip
+    argv = ["--repo", str(tmp_path), "--pool", str(measured), "--merge", "--nights", "20",
+            "--out", str(existing), "--note", "under load"]  # fmt: skip
+    assert calibration.main(argv) == 0
+    written = json.loads(existing.read_text())
+    assert written["thresholds"]["t.A.time_a"] == 0.045  # kept as it was
+    assert written["thresholds"]["t.B.time_b"] < 0.2  # calibrated again, on a quieter pool
+    assert written["pool"]["t.B.time_b"] == pool(3, 0.01)
+    assert written["commit"] == f"{'a' * 40},{'b' * 40}"
+    assert [p["benchmarks"] for p in written["parts"]] == [["t.A.time_a"], ["t.B.time_b"]]
+    assert written["parts"][0]["load_before"] is None and "note" not in written["parts"][0]
+    assert written["parts"][1] == {**part, "note": "under load"}
+
+
+def test_merge_into_a_file_without_thresholds_and_pool_is_bad_usage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps({"commit": "c" * 40, "pool": {"t.T.time_t": pool(1, 0.02)}}))
+    argv = ["--repo", str(tmp_path), "--pool", str(kept), "--merge"]
+    assert calibration.main([*argv, "--out", str(tmp_path / "none.json")]) == Exit.USAGE
+    assert "does not exist" in capsys.readouterr().err
+    assert calibration.main([*argv, "--out", str(kept)]) == Exit.USAGE
+    assert "holds no thresholds and pool" in capsys.readouterr().err
