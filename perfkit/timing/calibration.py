@@ -38,6 +38,7 @@ from typing import Any
 
 from taskorch.errors import ConfigurationError
 
+from ..data.files import write_text_atomic
 from ..data.gitrepo import git, toplevel
 from ..data.nightly_file import read_trials
 from ..kit.command import guarded
@@ -445,7 +446,8 @@ def _calibrate(options: argparse.Namespace) -> int:
         "parts": parts,
         "pool": pool,
     }
-    out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    # Whole or not at all: with --merge this file holds every other benchmark's threshold too.
+    write_text_atomic(out, json.dumps(record, indent=1) + "\n")
     print(f"thresholds written to {out}")
     return Exit.OK
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 from pathlib import Path
 
@@ -148,6 +149,29 @@ def test_merge_keeps_the_benchmarks_it_did_not_measure_and_lists_each_part(
     assert [p["benchmarks"] for p in written["parts"]] == [["t.A.time_a"], ["t.B.time_b"]]
     assert written["parts"][0]["load_before"] is None and "note" not in written["parts"][0]
     assert written["parts"][1] == {**part, "note": "under load"}
+
+
+def test_a_merge_that_fails_to_write_leaves_the_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    existing = tmp_path / "machine.json"
+    before = json.dumps({
+        "commit": "a" * 40, "processes": 32, "thresholds": {"t.A.time_a": 0.045},
+        "pool": {"t.A.time_a": pool(1, 0.02)},
+    })  # fmt: skip
+    existing.write_text(before)
+    measured = tmp_path / "measured.json"
+    measured.write_text(json.dumps({"commit": "b" * 40, "pool": {"t.B.time_b": pool(3, 0.01)}}))
+
+    def disk_full(source: object, target: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    argv = ["--repo", str(tmp_path), "--pool", str(measured), "--merge", "--nights", "20",
+            "--out", str(existing)]  # fmt: skip
+    assert calibration.main(argv) == Exit.CANNOT_RUN
+    assert existing.read_text() == before  # every other benchmark's threshold still there
+    assert {f.name for f in tmp_path.iterdir()} == {"machine.json", "measured.json"}
 
 
 def test_merge_into_a_file_without_thresholds_and_pool_is_bad_usage(
