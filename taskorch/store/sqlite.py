@@ -38,7 +38,7 @@ from .rows import (
     new_task,
     status_counts,
 )
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import MIGRATIONS, PAGE_SIZE, SCHEMA_VERSION
 from .sqlite_capture import Captured
 from .sqlite_errors import translate, translated
 from .sqlite_sql import (
@@ -196,6 +196,7 @@ class SQLiteStore:
     def _prepare(self, timeout: float) -> None:
         conn = self.conn
         conn.execute(f"PRAGMA synchronous = {DURABILITY[self.durability]}")
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # a new file's; before WAL creates it
         if self.path != ":memory:":
             self._enter_wal(timeout)
         conn.execute("PRAGMA foreign_keys = OFF")

@@ -172,6 +172,32 @@ def test_a_version_1_database_is_migrated_and_keeps_its_work(tmp_path: Path) -> 
     conn.close()
 
 
+def test_a_new_file_has_the_schemas_pages_and_an_older_file_keeps_its_own(tmp_path: Path) -> None:
+    from taskorch.store.schema import PAGE_SIZE
+
+    new, old = tmp_path / "new.db", tmp_path / "old.db"
+    conn = sqlite3.connect(old, isolation_level=None)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("CREATE TABLE notes (x)")  # the file is made, with its page size
+    conn.close()
+    for path in (new, old):
+        with taskorch.open(f"sqlite:///{path}") as orch:
+            orch.plan("g", chain(3))
+            task = orch.claim("agent")
+            assert task is not None
+            orch.complete(task.id, "agent", result="r")
+        with taskorch.open(f"sqlite:///{path}") as orch:  # and opens again as it was
+            assert orch.get(task.id).result == "r"
+            assert orch.status().subtasks == {"completed": 1, "ready": 1, "pending": 1}
+    sizes = {}
+    for path in (new, old):
+        conn = sqlite3.connect(path)
+        sizes[path] = conn.execute("PRAGMA page_size").fetchone()[0]
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+    assert PAGE_SIZE != 4096 and sizes == {new: PAGE_SIZE, old: 4096}
+
+
 def test_a_locked_database_gives_a_clear_error_not_a_hang(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/locked.db?busy_timeout=0.2"
     with taskorch.open(url) as orch:
