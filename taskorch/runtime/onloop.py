@@ -17,15 +17,14 @@ Three waits are ruled out:
   BEGIN fails at once and the batch goes to the thread, which waits as configured. Once begun,
   a WAL transaction holding the write lock waits for nothing until its COMMIT.
 - **The checkpoint.** SQLite checkpoints the WAL inside a COMMIT once it passed
-  ``wal_autocheckpoint`` pages: two ``fsync`` calls, milliseconds on the loop. While the loop
-  commits, the connection's automatic checkpoint is off, and the thread is asked for a passive
-  checkpoint (:meth:`LoopAccess.due`) about as often as SQLite would have made one; the
-  thread's own commits checkpoint as usual.
+  ``wal_autocheckpoint`` pages: two ``fsync`` calls, milliseconds on the loop. While the worker
+  runs, the connection's automatic checkpoint is off; the thread runs a passive checkpoint about
+  as often as SQLite would have (:meth:`LoopAccess.due`), after the batch's results were handed
+  back (or, after the loop's commits, when the loop asks), so the agents go on meanwhile.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from typing import Any
 
@@ -35,6 +34,8 @@ from ..engine import Orchestrator
 #: specialist index for the claim; the task, the status index and the plan's parent for the
 #: completion): how many loop calls make the ``wal_autocheckpoint`` pages between checkpoints.
 FRAMES_PER_CALL = 6
+#: The fewest calls between two checkpoints (a WAL that cannot be reset fills at once).
+MIN_CALLS = 16
 
 
 class NotBegun(Exception):
@@ -44,15 +45,7 @@ class NotBegun(Exception):
 class LoopAccess:
     """The connection and lock of an SQLite orchestrator, taken by the loop only when free."""
 
-    __slots__ = (
-        "autocheckpoint",
-        "conn",
-        "lock",
-        "loop_commits",
-        "no_wait",
-        "pages",
-        "restore_wait",
-    )
+    __slots__ = ("calls", "conn", "every", "lock", "no_wait", "pages", "restore_wait")
 
     def __init__(self, conn: sqlite3.Connection, lock: Any) -> None:
         self.conn = conn
@@ -60,8 +53,8 @@ class LoopAccess:
         self.no_wait = "PRAGMA busy_timeout = 0"
         self.restore_wait = ""  # the connection's busy timeout, set again: see probe()
         self.pages = 0  # the connection's wal_autocheckpoint (0: none, or not a WAL file)
-        self.autocheckpoint = False  # whether the connection checkpoints by itself now
-        self.loop_commits = 0  # calls committed on the loop since the last checkpoint
+        self.calls = 0  # calls committed since the last checkpoint
+        self.every = 0  # calls between checkpoints: about ``pages`` WAL frames
 
     @classmethod
     def of(cls, orch: Orchestrator) -> LoopAccess | None:
@@ -73,8 +66,9 @@ class LoopAccess:
         return cls(conn, lock)
 
     def probe(self, wait: bool) -> bool | None:
-        """Whether the connection can be used on the loop without waiting (then the access is
-        ready for it); None when ``wait`` is false and another thread holds the connection."""
+        """Whether the connection can be used on the loop without waiting; if so, its automatic
+        checkpoint is off until :meth:`close`. None when ``wait`` is false and another thread
+        holds the connection."""
         if not self.lock.acquire(blocking=wait):
             return None
         try:
@@ -83,58 +77,50 @@ class LoopAccess:
             synchronous = conn.execute("PRAGMA synchronous").fetchone()[0]
             busy_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
             pages = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            if journal == "memory":  # in-memory: no file, no other connection, no checkpoint
+                pages = 0
+            elif journal != "wal" or synchronous > 1:  # FULL and EXTRA sync each commit
+                return False
+            if pages > 0:
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
         except sqlite3.Error:
             return False
         finally:
             self.lock.release()
-        if journal == "memory":  # in-memory: no file, no other connection, no checkpoint
-            pages = 0
-        elif journal != "wal" or synchronous > 1:  # 1 is NORMAL; FULL and EXTRA sync each commit
-            return False
         self.restore_wait = f"PRAGMA busy_timeout = {busy_ms}"
         self.pages = pages
-        self.autocheckpoint = pages > 0
+        self.every = max(1, pages // FRAMES_PER_CALL)
         return True
 
     def enter(self) -> bool:
         """Take the connection if nobody holds it (never waits); then :meth:`exit` it."""
-        if not self.lock.acquire(blocking=False):
-            return False
-        if self.autocheckpoint:
-            try:
-                self.conn.execute("PRAGMA wal_autocheckpoint = 0")
-            except BaseException:
-                self.lock.release()
-                raise
-            self.autocheckpoint = False
-        return True
+        return bool(self.lock.acquire(blocking=False))
 
     def exit(self, calls: int) -> None:
         """Give the connection back after a batch of ``calls`` calls committed (0: none)."""
-        self.loop_commits += calls
+        self.calls += calls
         self.lock.release()
 
-    def for_thread(self) -> None:
-        """Before a batch on the thread (holding the lock): the connection checkpoints by
-        itself again, as it does without a fleet."""
-        if not self.autocheckpoint and self.pages:
-            self.conn.execute(f"PRAGMA wal_autocheckpoint = {self.pages}")
-            self.autocheckpoint = True
-
     def due(self) -> bool:
-        """Whether the loop's commits since the last checkpoint call for another."""
-        return self.pages > 0 and self.loop_commits * FRAMES_PER_CALL >= self.pages
+        """Whether the commits since the last checkpoint call for another."""
+        return self.pages > 0 and self.calls >= self.every
 
     def checkpoint(self) -> None:
-        """A passive checkpoint (it waits for no reader), on the thread, holding the lock."""
-        self.loop_commits = 0
-        with contextlib.suppress(sqlite3.Error):  # as after SQLite's own: the next one retries
-            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        """A passive checkpoint (it waits for no reader), on the thread, holding the lock. The
+        frames it found tell how many calls make ``pages`` frames, for the next one."""
+        try:
+            _, frames, _ = self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            frames = 0  # as after SQLite's own: the next one tries again
+        if frames > 0 and self.calls > 0:
+            self.every = max(MIN_CALLS, self.calls * self.pages // frames)
+        self.calls = 0
 
     def close(self) -> None:
-        """On the thread, once the worker stops: the connection's settings as they were."""
-        with self.lock:
-            self.for_thread()
+        """On the thread, once the worker stops: the connection checkpoints by itself again."""
+        if self.pages:
+            with self.lock:
+                self.conn.execute(f"PRAGMA wal_autocheckpoint = {self.pages}")
 
     def begin(self, transaction: Any) -> NoWaitBegin:
         """``transaction`` (a batch's context manager), entered with a busy timeout of 0."""

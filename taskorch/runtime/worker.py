@@ -425,18 +425,19 @@ class DatabaseWorker:
                     outcomes = self._run(calls)
                 else:
                     with access.lock:
-                        access.for_thread()
                         outcomes = self._run(calls)
+                        access.calls += len(calls)
+                    checkpoint = checkpoint or access.due()
                 # One wake-up of the loop per batch, not per call.
                 loop.call_soon_threadsafe(self._deliver, outcomes)
-            if checkpoint:
+            if checkpoint:  # once the agents have their results: they go on meanwhile
                 self._checkpoint()
 
     def _checkpoint(self) -> None:
-        """After the loop's commits: the WAL checkpoint they did not make (see :mod:`.onloop`)."""
+        """The WAL checkpoint the commits did not make (see :mod:`.onloop`)."""
         access = self._access
         self._checkpoint_asked = False
-        if access is None:
+        if access is None or not access.due():  # one ran since it was asked for
             return
         self._busy, self._busy_since = CHECKPOINT, time.monotonic()
         try:
