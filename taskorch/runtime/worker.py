@@ -218,6 +218,9 @@ class DatabaseWorker:
             or self._inbox.qsize()
             or len(self._pending) >= LOOP_CALLS
         ):
+            pending = self._pending
+            while pending:  # bound for the thread now: with the others, in one batch
+                self._inbox.put(pending.popleft())
             self._inbox.put((fn, args, future))
         else:
             self._pending.append((fn, args, future))
