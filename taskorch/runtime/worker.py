@@ -29,6 +29,7 @@ thread unless ``thread=False``; it exists to measure what group commit buys.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 import time
@@ -388,16 +389,17 @@ class DatabaseWorker:
             if unprobed is not None and unprobed.probe(wait=True):
                 self._access = unprobed
             self._serve_batches(calls)
-            if self._access is not None and not self._abandoned:
-                self._access.close()
         except BaseException as exc:  # the thread must not die without a word
             # Without this every agent would wait for ever on a future nobody resolves.
             error = self._died_of(exc)
             assert self._loop is not None
-            try:
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting
                 self._loop.call_soon_threadsafe(self._fail_all, calls, error)
-            except RuntimeError:  # the loop is closed already: nobody is waiting
-                return
+        finally:
+            if self._access is not None and not self._abandoned:
+                # The connection checkpoints by itself again (if it can still be used).
+                with contextlib.suppress(Exception):
+                    self._access.close()
 
     def _serve_batches(self, calls: list[Call]) -> None:
         inbox = self._inbox

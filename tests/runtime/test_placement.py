@@ -245,3 +245,39 @@ def test_the_worker_checks_its_placement(orch: taskorch.Orchestrator) -> None:
     with pytest.raises(taskorch.InvalidArgumentError) as caught:
         DatabaseWorker(orch, thread=1)  # type: ignore[arg-type]
     assert caught.value.argument == "thread"
+
+
+class Crash(BaseException):
+    """Not an Exception: it ends the worker."""
+
+
+@pytest.mark.parametrize("where", ["loop", "thread"])
+def test_a_worker_that_dies_leaves_the_connection_as_it_found_it(
+    tmp_path: Path, where: str
+) -> None:
+    with taskorch.open(file_url(tmp_path)) as orch:
+        conn: sqlite3.Connection = orch.store.conn  # type: ignore[attr-defined]
+        on_thread = threading.Event()
+
+        def crash() -> None:
+            raise Crash("injected")
+
+        def crash_on_the_thread() -> None:
+            on_thread.wait(BOUND)
+            raise Crash("injected")
+
+        async def main() -> list[Any]:
+            async with DatabaseWorker(orch) as worker:
+                if where == "loop":
+                    calls = [worker.submit(crash)]
+                else:  # a batch too large for the loop goes to the thread
+                    calls = [worker.submit(crash_on_the_thread) for _ in range(20)]
+                    on_thread.set()
+                gathered = asyncio.gather(*calls, return_exceptions=True)
+                return await asyncio.wait_for(gathered, BOUND)
+
+        errors = asyncio.run(main())
+        assert all(isinstance(e, taskorch.WorkerClosedError) for e in errors), errors
+        assert isinstance(errors[0].__cause__, Crash)
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (1000,)
+        assert conn.execute("PRAGMA busy_timeout").fetchone() == (5000,)
