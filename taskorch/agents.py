@@ -12,7 +12,8 @@
 (100, {'completed': 100})
 
 Every database call of every agent goes through one worker that runs the calls queued so far in
-one transaction (group commit), off the event loop; see :mod:`taskorch.runtime`.
+one transaction (group commit): on the event loop while that cannot make the loop wait, otherwise
+on a thread of its own; see :mod:`taskorch.runtime`.
 """
 
 from __future__ import annotations

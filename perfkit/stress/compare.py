@@ -36,7 +36,7 @@ KNOBS: dict[str, tuple[int, dict[str, Variant]]] = {
     "design": (
         1000,
         {
-            "group commit, db thread": {},
+            "group commit, db thread": {"db_thread": True},
             "one commit per call, db thread": {"group_commit": False},
             "group commit, on the loop": {"db_thread": False},
         },

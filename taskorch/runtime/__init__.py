@@ -2,6 +2,7 @@
 :mod:`taskorch.agents`):
 
 - :mod:`.worker`: the database worker that runs many agents' calls in one transaction;
+- :mod:`.onloop`: when the worker may run a batch on the event loop without the loop waiting;
 - :mod:`.fleet`: the agents, their leases and the supervisor;
 - :mod:`.report`: what a run reports (its counters, :class:`~.report.FleetReport`), and what a
   handler may return (:class:`~.report.Result`);

@@ -46,7 +46,10 @@ class Fleet:
     specialist context (a dict); its return value (or a :class:`Result`) becomes the result. A
     handler that raises fails the subtask, retried while ``task.attempts < max_attempts``.
     ``ledger``, when given, counts successful completions per task id (for invariant checks).
-    The database options are those of :class:`DatabaseWorker`.
+    The database options are those of :class:`DatabaseWorker`: ``db_thread`` is its ``thread``
+    (None, the default: each batch on the event loop when that cannot make the loop wait, as
+    for a few agents on SQLite, else on the database thread; True: always the thread; False:
+    always the loop).
 
     When nothing finishes for ``stall_timeout`` seconds (default 60; None: never give up) while
     work is left, :meth:`run` ends with :class:`~taskorch.FleetStalledError` saying what it
@@ -65,7 +68,7 @@ class Fleet:
         poll_interval: float = 0.05,
         group_commit: bool = True,
         max_batch: int = 512,
-        db_thread: bool = True,
+        db_thread: bool | None = None,
         name: str = "agent",
         ledger: Counter[int] | None = None,
         stall_timeout: float | None = 60.0,
@@ -89,7 +92,10 @@ class Fleet:
         self.name = name
         self.ledger = ledger
         self.worker = DatabaseWorker(
-            orch, group_commit=group_commit, max_batch=max_batch, thread=db_thread
+            orch,
+            group_commit=checks.flag(group_commit, "group_commit"),
+            max_batch=checks.count(max_batch, "max_batch", low=1),
+            thread=None if db_thread is None else checks.flag(db_thread, "db_thread"),
         )
         self._held: dict[int, str] = {}
         self._idle: deque[asyncio.Future[None]] = deque()

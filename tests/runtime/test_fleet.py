@@ -28,8 +28,9 @@ from taskorch.agents import (
 from taskorch.testing import FakeClock
 from tests.support import ROOT
 
-MODES = {
-    "group-thread": {},
+MODES: dict[str, dict[str, Any]] = {
+    "automatic": {},
+    "group-thread": {"db_thread": True},
     "per-call": {"group_commit": False},
     "on-loop": {"db_thread": False},
     "small-batches": {"max_batch": 3},
@@ -258,6 +259,11 @@ def test_a_closed_worker_refuses_calls(orch: taskorch.Orchestrator) -> None:
         ({"max_attempts": "3"}, "max_attempts"),
         ({"specialist": ""}, "specialist"),
         ({"handler": None}, "handler"),
+        ({"db_thread": "yes"}, "db_thread"),
+        ({"db_thread": 1}, "db_thread"),
+        ({"group_commit": None}, "group_commit"),
+        ({"max_batch": 0}, "max_batch"),
+        ({"max_batch": 1.5}, "max_batch"),
     ],
 )
 def test_fleet_arguments_are_checked(

@@ -128,7 +128,16 @@ def test_a_hung_database_thread_is_reported_with_its_call_and_queue(
 
     monkeypatch.setattr(orch, "claim", hung_claim)
     ledger: Counter[int] = Counter()
-    fleet = Fleet(orch, quick, agents=4, ledger=ledger, stall_timeout=0.3, poll_interval=0.02)
+    # On the thread: a call stuck on the loop would stop the loop itself, stall checks included.
+    fleet = Fleet(
+        orch,
+        quick,
+        agents=4,
+        ledger=ledger,
+        stall_timeout=0.3,
+        poll_interval=0.02,
+        db_thread=True,
+    )
     try:
         with pytest.raises(taskorch.FleetStalledError) as caught:
             run(fleet, grace=0.1)
@@ -150,8 +159,12 @@ class Crash(BaseException):
     """Not an Exception: what used to kill the database thread and leave every agent waiting."""
 
 
+@pytest.mark.parametrize("db_thread", [None, True, False])
 def test_an_error_that_kills_the_database_thread_ends_the_run(
-    orch: taskorch.Orchestrator, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    orch: taskorch.Orchestrator,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    db_thread: bool | None,
 ) -> None:
     orch.plan("g", independent(20))
     real_complete = orch.complete
@@ -167,7 +180,7 @@ def test_an_error_that_kills_the_database_thread_ends_the_run(
     monkeypatch.setattr(orch, "complete", crashing_complete)
     ledger: Counter[int] = Counter()
     with pytest.raises(taskorch.WorkerClosedError, match="stopped: Crash: injected") as caught:
-        run(Fleet(orch, quick, agents=4, ledger=ledger))
+        run(Fleet(orch, quick, agents=4, ledger=ledger, db_thread=db_thread))
     assert isinstance(caught.value.__cause__, Crash)
     monkeypatch.setattr(orch, "complete", real_complete)
     assert_nothing_lost(orch, ledger)
