@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import re
 import threading
 import time
 from collections import Counter
@@ -418,6 +419,51 @@ def test_a_listing_by_state_finds_its_rows_through_an_index_in_any_plan(
     shown = "\n".join(lines)
     assert not [line for line in lines if "Filter:" in line and "status" in line], shown
     assert [line for line in lines if "Index Cond:" in line or "Index Scan" in line], shown
+
+
+@pytest.mark.parametrize(
+    "settings", ["", "SET enable_indexscan = off"], ids=["default", "no index scans"]
+)
+@pytest.mark.parametrize("ending", ["COMPLETE", "FAIL"])
+def test_a_task_ending_without_dependents_reads_no_other_row_in_any_plan(
+    url: str, settings: str, ending: str
+) -> None:
+    # The plan of a prepared completion (or failure) is kept while the table grows; made while it
+    # was small, it scanned the whole table for the dependents, whether or not the task had any.
+    with taskorch.open(url) as orch:
+        orch.plan("g", [{"key": f"k{i}", "title": "t", "specialist": "s"} for i in range(50)])
+        task = orch.claim("agent")
+        assert task is not None
+    statement = getattr(postgres_sql, ending)
+    values = {
+        "id": task.id,
+        "agent": "'agent'",
+        "now": time.time(),
+        "failed": int(ending == "FAIL"),
+    }
+    values |= (
+        {"result": "'\"done\"'", "artifacts": "NULL"} if ending == "COMPLETE" else {"error": "'e'"}
+    )
+    for i, name in enumerate(values, 1):
+        statement = statement.replace(f"%({name})s", f"${i}")
+    args = ", ".join(map(str, values.values()))
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'SET search_path = "{schema_of(url)}"')
+        if settings:
+            conn.execute(settings)
+        conn.execute("SET plan_cache_mode = force_generic_plan")
+        conn.execute(f"PREPARE completion AS {statement}")
+        lines = [
+            r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, COSTS OFF) EXECUTE completion({args})")
+        ]
+    shown = "\n".join(lines)
+    assert "rows=1" in lines[0], shown  # the task was completed
+    assert not [line for line in lines if "Rows Removed by Filter" in line], shown
+    # A bitmap scan is two lines, the index's and the table's; the table's counts.
+    scans = [line for line in lines if re.search(r"(Seq|Index|Heap) Scan.* on tasks\b", line)]
+    scans = [line for line in scans if "Bitmap Index Scan" not in line]
+    read = [line for line in scans if "never executed" not in line]
+    assert len(read) == 2, shown  # the task and its plan's parent
 
 
 def test_a_listing_of_a_state_no_task_is_in_finds_nothing(url: str) -> None:
