@@ -24,6 +24,10 @@ Steps:
    for each regression, the first commit of the range that shows it: bisection on the counts,
    or on new trials for a timing; and for counts the functions that grew most
    (:mod:`perfkit.counts.culprit`);
+   every asv run and trial process of the night measures against one PostgreSQL server
+   (:func:`perfkit.harness.pg_server.for_the_night`: the one the environment names, else a
+   throw-away server started for the night and stopped after its last measurement), handed to
+   them as ``$TASKORCH_BENCH_POSTGRES_URL``; the report says which;
 5. the first-parent commits between the two that change the engine get their counts and sizes
    recorded for the history (:func:`backfill`), so that a count's graph steps at the commit
    that moved it; timings are recorded on the nights alone (each costs minutes);
@@ -67,7 +71,8 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +84,8 @@ from ..data.asvdata import AsvConfig, Measurement, expand, load_commit, load_con
 from ..data.expected import declared
 from ..data.gitrepo import git, toplevel
 from ..data.nightly_file import write_files
+from ..harness.pg_server import NightServer, for_the_night
+from ..harness.postgres import ENV_URL
 from ..kit.exits import Exit
 from ..reports import site
 from ..reports.summary import markdown
@@ -137,9 +144,14 @@ class Job:
     bytecodes: Counter | None = None
     # Why no instruction count can be taken here (None: valgrind works).
     valgrind_problem: Callable[[], str | None] = valgrind_problem
+    # The night's one PostgreSQL server (default: perfkit.harness.pg_server.for_the_night).
+    postgres: Callable[[], AbstractContextManager[NightServer]] = for_the_night
+    # What every asv run and trial process of the night gets besides the environment.
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def asv(self, *args: str) -> int:
-        return self.run([sys.executable, "-m", "asv", *args], self.root, None)
+        env = {**os.environ, **self.env} if self.env else None
+        return self.run([sys.executable, "-m", "asv", *args], self.root, env)
 
     def results(self, commit: str) -> dict[str, Measurement]:
         return load_commit(self.config.results_dir, self.machine, commit)
@@ -177,6 +189,8 @@ class Report:
     nothing_new: bool = False
     leakcheck: str = "not run"
     leaked: bool = False
+    # Which PostgreSQL server both sides were measured against, or why none.
+    postgres: str = "not needed"
     published: bool = False
     title: str = "Nightly benchmarks"  # the Markdown's heading
 
@@ -211,6 +225,7 @@ class Report:
             "trials": self.trials,
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
+            "postgres": self.postgres,
             "published": self.published,
             "title": self.title,
             "status": self.status,
@@ -375,7 +390,11 @@ def nightly(job: Job, options: argparse.Namespace, report: Report) -> None:
         for family in (Family.COUNTS, Family.SIZES, Family.TIMINGS):
             report.account[family] = not_asked(family, "nothing new: the target is the baseline")
     else:
-        judge_range(job, options, report, baseline, target)
+        with job.postgres() as server:
+            report.postgres = server.said
+            if server.url is not None:
+                job = replace(job, env={**job.env, ENV_URL: server.url})
+            judge_range(job, options, report, baseline, target)
     if report.account[Family.LEAKS].asked:
         report.leakcheck, report.leaked = run_leakcheck(job, report.account[Family.LEAKS])
     else:
@@ -420,7 +439,7 @@ def judge_range(
     weigher = None
     if report.account[Family.TIMINGS].asked:
         weigher = job.weigher or default_weigher(job.root, job.machine, options.bench,
-                                                 options.processes)  # fmt: skip
+                                                 options.processes, job.env)  # fmt: skip
         timed = judge_timings(job, report, weigher, (baseline, target), selected)
         known = {c.benchmark for c in timed}
         changes = [c for c in changes if c.benchmark not in known] + timed
@@ -463,6 +482,7 @@ def main(
     bytecodes: Counter | None = None,
     weigher: Weigher | None = None,
     valgrind: Callable[[], str | None] = valgrind_problem,
+    postgres: Callable[[], AbstractContextManager[NightServer]] | None = None,
 ) -> int:
     report = Report()
     root: Path | None = None
@@ -473,7 +493,7 @@ def main(
         report.title = options.title
         root = (options.repo or toplevel()).resolve()
         job = Job(root, load_config(root), options.machine, run, weigher, counter, bytecodes,
-                  valgrind)  # fmt: skip
+                  valgrind, postgres or for_the_night)  # fmt: skip
         with one_night(root):
             nightly(job, options, report)
     except Running as exc:  # the running night owns the report: leave it alone

@@ -156,6 +156,8 @@ def markdown(report: Mapping[str, Any]) -> str:
         f"Leak check: {cell(report.get('leakcheck'))}. Site published: {report.get('published')}.",
         "",
     ]
+    if report.get("postgres"):
+        lines += [f"PostgreSQL: {cell(report['postgres'])}.", ""]
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -56,13 +56,20 @@ def nightly_benchmarks(root: Path, pattern: str | None = None) -> list[Benchmark
     return [b for b in timed_benchmarks(root, pattern) if re.search(TRIALS, b.name)]
 
 
-def default_weigher(root: Path, machine: str, pattern: str | None, most: int) -> Weigher:
+def default_weigher(
+    root: Path,
+    machine: str,
+    pattern: str | None,
+    most: int,
+    env: Mapping[str, str] | None = None,
+) -> Weigher:
     """Trials in the asv environment of every ``time_`` benchmark matching :data:`TRIALS` and
-    ``pattern``, with the machine's calibrated thresholds."""
+    ``pattern``, with the machine's calibrated thresholds; ``env`` is added to every process's
+    environment (the night's PostgreSQL server)."""
     thresholds = load_thresholds(calibration_file(root, machine))
 
     def weigh(baseline: str, target: str, names: Sequence[str] | None) -> list[Trial]:
-        runner = Runner(root, environment_python(root))
+        runner = Runner(root, environment_python(root), env=env)
         benchmarks = [b for b in nightly_benchmarks(root, pattern)
                       if names is None or b.name in names]  # fmt: skip
         out = []

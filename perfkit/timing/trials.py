@@ -220,8 +220,16 @@ def process_value(result: Any) -> float:
 class Runner:
     """Runs benchmark processes for the sides of a trial."""
 
-    def __init__(self, root: Path, python: Path, launch: Launch = _launch) -> None:
+    def __init__(
+        self,
+        root: Path,
+        python: Path,
+        launch: Launch = _launch,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.root, self.python, self.launch = root, python, launch
+        # What every process gets besides this one's environment (the night's server).
+        self.extra = dict(env or {})
         self.skips: dict[tuple[str, str], str] = {}
         self.script = asvdata.runner_script()
         self.benchmark_dir = root / "benchmarks"
@@ -232,6 +240,7 @@ class Runner:
         entries from ``sys.path``, which would leave the environment's installed engine."""
         drop = ("PYTHONPATH", "ASV_PYTHONPATH", "PYTHONHASHSEED")
         env = {k: v for k, v in os.environ.items() if k not in drop}
+        env.update(self.extra)
         env["ASV_PYTHONPATH"] = str(side.engine)
         return env
 
