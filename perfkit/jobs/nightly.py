@@ -98,6 +98,8 @@ from ..timing.timings import (
 )
 from ..timing.trials import TrialError
 from ..verdict.account import Family, Tally, family_of, not_asked, tally_changes
+from ..verdict.calibration_data import history_only
+from ..verdict.history import calibration_file
 from ..verdict.regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .night_lock import Running, one_night
 from .nightly_options import UsageError, parse_args, repo_of
@@ -170,8 +172,11 @@ class Report:
     broke: list[Change] = field(default_factory=list)
     # Timings that moved with their raw sqlite3 reference, and the references that moved.
     machine: list[Change] = field(default_factory=list)
-    # Timings still unknown after the most processes a side.
+    # Timings still unknown after the most processes a side, or that more could not settle,
+    # or that the night's time for timings left unweighed.
     inconclusive: list[Change] = field(default_factory=list)
+    # Timings the calibration found a night cannot judge at 10 %, each with why.
+    history_only: dict[str, str] = field(default_factory=dict)
     # Every timing trial: the process values of both sides and their weighing.
     trials: list[dict[str, Any]] = field(default_factory=list)
     # Moved, and a commit of the range said it would.
@@ -226,6 +231,7 @@ class Report:
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
             "postgres": self.postgres,
+            "history_only": dict(self.history_only),
             "published": self.published,
             "title": self.title,
             "status": self.status,
@@ -296,6 +302,12 @@ def recorded(job: Job, commit: str, selected: Mapping[str, Any]) -> dict[str, Me
     return mine
 
 
+# Why the account leaves a timing the calibration found a night cannot judge at 10 %.
+LEFT_TO_HISTORY = (
+    "cannot be judged at 10 % a night on this machine (the calibration): watched in the history"
+)
+
+
 def judge_timings(
     job: Job,
     report: Report,
@@ -306,9 +318,13 @@ def judge_timings(
     """Every selected timing the night weighs, on fresh processes of both commits; the other
     selected timings are left to the history, and the account says so."""
     tally = report.account[Family.TIMINGS]
-    weighed = {b.name for b in nightly_benchmarks(job.root, report.bench)}
+    left = history_only(calibration_file(job.root, job.machine))
+    weighed = {b.name for b in nightly_benchmarks(job.root, report.bench)} - set(left)
     for name, info in selected.items():
-        if info.get("type") == "time" and name not in weighed:
+        if info.get("type") == "time" and name in left:
+            report.history_only[name] = left[name]
+            tally.skip(LEFT_TO_HISTORY, name)
+        elif info.get("type") == "time" and name not in weighed:
             tally.skip("watched in the history, not weighed a night", name)
     if not weighed:
         return []
@@ -439,7 +455,8 @@ def judge_range(
     weigher = None
     if report.account[Family.TIMINGS].asked:
         weigher = job.weigher or default_weigher(job.root, job.machine, options.bench,
-                                                 options.processes, job.env)  # fmt: skip
+                                                 options.processes, job.env,
+                                                 options.timings_budget)  # fmt: skip
         timed = judge_timings(job, report, weigher, (baseline, target), selected)
         known = {c.benchmark for c in timed}
         changes = [c for c in changes if c.benchmark not in known] + timed
