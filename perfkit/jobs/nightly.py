@@ -63,8 +63,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
-import json
 import os
 import shlex
 import subprocess
@@ -87,7 +85,6 @@ from ..data.nightly_file import write_files
 from ..harness.pg_server import NightServer, for_the_night
 from ..harness.postgres import ENV_URL
 from ..kit.exits import Exit
-from ..reports import site
 from ..reports.summary import markdown
 from ..timing.timings import (
     Weigher,
@@ -102,29 +99,23 @@ from ..verdict.calibration_data import history_only
 from ..verdict.history import calibration_file
 from ..verdict.regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .night_lock import Running, one_night
+from .night_steps import CommandRunner, JobError, publish, run_leakcheck
 from .nightly_options import UsageError, parse_args, repo_of
 from .saved import judge_saved, lacking, selecting
 
-__all__ = ["BROKE", "CANNOT_RUN", "NOT_JUDGED", "REGRESSED", "USAGE", "Job", "JobError", "Report",
-           "main", "nightly"]  # fmt: skip
+__all__ = ["BROKE", "CANNOT_RUN", "NOT_JUDGED", "REGRESSED", "USAGE", "CommandRunner", "Job",
+           "JobError", "Report", "main", "nightly"]  # fmt: skip
 
 # The night's statuses, by their names in perfkit's one table of exit statuses.
 REGRESSED, BROKE, CANNOT_RUN = Exit.FAILED, Exit.BROKE, Exit.CANNOT_RUN
 NOT_JUDGED, USAGE = Exit.NOT_JUDGED, Exit.USAGE
 DESCRIPTION = (__doc__ or "").split("\n\n")[0]
 
-# Runs a command in a folder, its output going to ours, and returns its exit status.
-CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
-
 
 def run_command(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> int:
     shown = ["python" if command[0] == sys.executable else command[0], *command[1:]]
     print("$ " + shlex.join(shown), flush=True)
     return subprocess.run(list(command), cwd=cwd, env=None if env is None else dict(env)).returncode
-
-
-class JobError(Exception):
-    """The job itself cannot go on (exit status 4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,48 +333,6 @@ def split(changes: Sequence[Change]) -> tuple[list[Change], list[Change], list[C
     return by[Status.REGRESSED], by[Status.IMPROVED], by[Status.BROKE]
 
 
-def leakcheck_json(job: Job) -> Path:
-    return job.root / ".asv" / "leakcheck" / "leakcheck.json"
-
-
-def run_leakcheck(job: Job, tally: Tally) -> tuple[str, bool]:
-    """``python -m leakcheck suite`` against the working tree, when the package exists; returns
-    what happened and whether it counts as a leak, each workload's verdict counted in
-    ``tally``."""
-    if importlib.util.find_spec("leakcheck") is None and not (job.root / "leakcheck").is_dir():
-        tally.problem = "no leakcheck package"
-        return "skipped: no leakcheck package", False
-    out = leakcheck_json(job)
-    out.unlink(missing_ok=True)  # a verdict is read only from this run
-    # The suite's own budget (180 s a workload): its slowest workloads are sized to fit it.
-    args = ["suite", "--json", str(out), "--flamegraph-dir", str(out.parent / "flamegraphs")]
-    env = {**os.environ, "PYTHONPATH": str(job.root)}
-    status = job.run([sys.executable, "-m", "leakcheck", *args], job.root, env)
-    if status not in (0, 1):  # leakcheck's 2: the run failed, neither a leak nor a verdict
-        raise JobError(f"python -m leakcheck suite failed (exit status {status}); see its"
-                       " output above")  # fmt: skip
-    try:
-        workloads = json.loads(out.read_text(encoding="utf-8"))["workloads"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        tally.problem = f"the leak check wrote no readable verdicts ({out}: {exc})"
-        return "no verdicts", False
-    for name, verdict in sorted(dict(workloads).items()):
-        if isinstance(verdict, dict) and verdict.get("error"):
-            tally.skip(f"failed: {verdict['error']}", name)
-        else:
-            tally.compared += 1
-    return ("leak found", True) if status == 1 else ("clean", False)
-
-
-def publish(job: Job) -> bool:
-    """The site, as ``scripts/publish.py`` makes it, with asv run through the job; what went
-    wrong is printed, and the night goes on."""
-    problems = site.publish(job.root, run_asv=lambda args: job.asv(*args))
-    for line in problems:
-        print(line, file=sys.stderr)
-    return not problems
-
-
 def families(options: argparse.Namespace) -> dict[Family, Tally]:
     """The account's families, each asked for unless its option turned it off."""
     on = {Family.COUNTS: options.counts, Family.SIZES: options.sizes,
@@ -412,11 +361,12 @@ def nightly(job: Job, options: argparse.Namespace, report: Report) -> None:
                 job = replace(job, env={**job.env, ENV_URL: server.url})
             judge_range(job, options, report, baseline, target)
     if report.account[Family.LEAKS].asked:
-        report.leakcheck, report.leaked = run_leakcheck(job, report.account[Family.LEAKS])
+        report.leakcheck, report.leaked = run_leakcheck(job.root, job.run,
+                                                        report.account[Family.LEAKS])  # fmt: skip
     else:
         report.leakcheck = "not run (--no-leakcheck)"
     if options.publish:
-        report.published = publish(job)
+        report.published = publish(job.root, job.asv)
 
 
 def judge_range(
