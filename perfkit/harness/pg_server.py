@@ -7,6 +7,11 @@ benchmark that uses it has run (or when it is interrupted). So a small detached 
 watchdog, waits for that folder to disappear, or for the process that runs the benchmarks to end,
 and then stops the throw-away server (and deletes it), or, on a server the user named, drops the
 run's schemas: a run leaves nothing behind, whoever ends it.
+
+A whole night (:func:`for_the_night`) uses one server for everything it measures, so that both
+commits of a comparison meet the same server: the one the environment names, else a throw-away
+server started before the night's first measurement and stopped after its last (also when the
+night fails or is interrupted; its watchdog stops it if the night is killed).
 """
 
 from __future__ import annotations
@@ -17,10 +22,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["SCRIPT", "WatchedServer", "binaries_problem", "start_watched", "watch"]
+__all__ = [
+    "SCRIPT",
+    "NightServer",
+    "WatchedServer",
+    "binaries_problem",
+    "for_the_night",
+    "shown",
+    "start_watched",
+    "watch",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "pg-server"
@@ -114,3 +131,59 @@ def watch(marker: str, owner: str, url: str, prefix: str, folder: str) -> None:
         drop_schemas(url, prefix)
     except Exception as exc:  # the server may be gone; nothing else is left to do
         print(f"pg_server watchdog: could not drop {prefix}*: {exc}", file=sys.stderr)
+
+
+@dataclass(frozen=True, slots=True)
+class NightServer:
+    """The server a night measures against: ``url`` (None: none, the PostgreSQL benchmarks skip
+    with their reason) and what the night's report says of it, ``said``."""
+
+    url: str | None
+    said: str
+
+
+def shown(url: str) -> str:
+    """``url`` as a report may print it: without a password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+@contextmanager
+def for_the_night() -> Iterator[NightServer]:
+    """One server for a whole night, in :mod:`perfkit.harness.postgres`'s order: the server the
+    environment names; none when PostgreSQL is switched off or no server can be started; else a
+    throw-away server, stopped and deleted when the night is done (whatever ends it)."""
+    from .postgres import ENV_SWITCH, ENV_TEST_URL, ENV_URL, run_prefix, server_url, switched_off
+
+    if switched_off():
+        yield NightServer(None, f"none: turned off ({ENV_SWITCH}=no)")
+        return
+    named = server_url()
+    if named is not None:
+        which = ENV_URL if os.environ.get(ENV_URL) else ENV_TEST_URL
+        yield NightServer(named, f"the server ${which} names ({shown(named)}), for both sides")
+        return
+    problem = binaries_problem()
+    if problem is not None:
+        yield NightServer(None, f"none: no server named ({ENV_URL}) and none can be started"
+                                f" ({problem})")  # fmt: skip
+        return
+    marker = Path(tempfile.mkdtemp(prefix="taskorch-night-pg-"))
+    try:
+        server = start_watched(marker, os.getpid(), None, run_prefix())
+    except RuntimeError as exc:
+        shutil.rmtree(marker, ignore_errors=True)
+        yield NightServer(None, f"none: {exc}".strip())
+        return
+    try:
+        yield NightServer(server.url, f"a throw-away server started for the night"
+                                      f" ({server.url}), for both sides")  # fmt: skip
+    finally:
+        if server.folder is not None:
+            subprocess.run([str(SCRIPT), "stop", str(server.folder / "server")],
+                           capture_output=True, check=False)  # fmt: skip
+            shutil.rmtree(server.folder, ignore_errors=True)
+        shutil.rmtree(marker, ignore_errors=True)

@@ -24,6 +24,10 @@ Steps:
    for each regression, the first commit of the range that shows it: bisection on the counts,
    or on new trials for a timing; and for counts the functions that grew most
    (:mod:`perfkit.counts.culprit`);
+   every asv run and trial process of the night measures against one PostgreSQL server
+   (:func:`perfkit.harness.pg_server.for_the_night`: the one the environment names, else a
+   throw-away server started for the night and stopped after its last measurement), handed to
+   them as ``$TASKORCH_BENCH_POSTGRES_URL``; the report says which;
 5. the first-parent commits between the two that change the engine get their counts and sizes
    recorded for the history (:func:`backfill`), so that a count's graph steps at the commit
    that moved it; timings are recorded on the nights alone (each costs minutes);
@@ -59,15 +63,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
-import json
 import os
 import shlex
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +82,9 @@ from ..data.asvdata import AsvConfig, Measurement, expand, load_commit, load_con
 from ..data.expected import declared
 from ..data.gitrepo import git, toplevel
 from ..data.nightly_file import write_files
+from ..harness.pg_server import NightServer, for_the_night
+from ..harness.postgres import ENV_URL
 from ..kit.exits import Exit
-from ..reports import site
 from ..reports.summary import markdown
 from ..timing.timings import (
     Weigher,
@@ -91,31 +95,27 @@ from ..timing.timings import (
 )
 from ..timing.trials import TrialError
 from ..verdict.account import Family, Tally, family_of, not_asked, tally_changes
+from ..verdict.calibration_data import history_only
+from ..verdict.history import calibration_file
 from ..verdict.regression import COUNT_THRESHOLD, DEFAULT_FACTOR, Change, Status, expect
 from .night_lock import Running, one_night
+from .night_steps import CommandRunner, JobError, publish, run_leakcheck
 from .nightly_options import UsageError, parse_args, repo_of
 from .saved import judge_saved, lacking, selecting
 
-__all__ = ["BROKE", "CANNOT_RUN", "NOT_JUDGED", "REGRESSED", "USAGE", "Job", "JobError", "Report",
-           "main", "nightly"]  # fmt: skip
+__all__ = ["BROKE", "CANNOT_RUN", "NOT_JUDGED", "REGRESSED", "USAGE", "CommandRunner", "Job",
+           "JobError", "Report", "main", "nightly"]  # fmt: skip
 
 # The night's statuses, by their names in perfkit's one table of exit statuses.
 REGRESSED, BROKE, CANNOT_RUN = Exit.FAILED, Exit.BROKE, Exit.CANNOT_RUN
 NOT_JUDGED, USAGE = Exit.NOT_JUDGED, Exit.USAGE
 DESCRIPTION = (__doc__ or "").split("\n\n")[0]
 
-# Runs a command in a folder, its output going to ours, and returns its exit status.
-CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str] | None], int]
-
 
 def run_command(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> int:
     shown = ["python" if command[0] == sys.executable else command[0], *command[1:]]
     print("$ " + shlex.join(shown), flush=True)
     return subprocess.run(list(command), cwd=cwd, env=None if env is None else dict(env)).returncode
-
-
-class JobError(Exception):
-    """The job itself cannot go on (exit status 4)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +137,14 @@ class Job:
     bytecodes: Counter | None = None
     # Why no instruction count can be taken here (None: valgrind works).
     valgrind_problem: Callable[[], str | None] = valgrind_problem
+    # The night's one PostgreSQL server (default: perfkit.harness.pg_server.for_the_night).
+    postgres: Callable[[], AbstractContextManager[NightServer]] = for_the_night
+    # What every asv run and trial process of the night gets besides the environment.
+    env: Mapping[str, str] = field(default_factory=dict)
 
     def asv(self, *args: str) -> int:
-        return self.run([sys.executable, "-m", "asv", *args], self.root, None)
+        env = {**os.environ, **self.env} if self.env else None
+        return self.run([sys.executable, "-m", "asv", *args], self.root, env)
 
     def results(self, commit: str) -> dict[str, Measurement]:
         return load_commit(self.config.results_dir, self.machine, commit)
@@ -158,8 +163,11 @@ class Report:
     broke: list[Change] = field(default_factory=list)
     # Timings that moved with their raw sqlite3 reference, and the references that moved.
     machine: list[Change] = field(default_factory=list)
-    # Timings still unknown after the most processes a side.
+    # Timings still unknown after the most processes a side, or that more could not settle,
+    # or that the night's time for timings left unweighed.
     inconclusive: list[Change] = field(default_factory=list)
+    # Timings the calibration found a night cannot judge at 10 %, each with why.
+    history_only: dict[str, str] = field(default_factory=dict)
     # Every timing trial: the process values of both sides and their weighing.
     trials: list[dict[str, Any]] = field(default_factory=list)
     # Moved, and a commit of the range said it would.
@@ -177,6 +185,8 @@ class Report:
     nothing_new: bool = False
     leakcheck: str = "not run"
     leaked: bool = False
+    # Which PostgreSQL server both sides were measured against, or why none.
+    postgres: str = "not needed"
     published: bool = False
     title: str = "Nightly benchmarks"  # the Markdown's heading
 
@@ -211,6 +221,8 @@ class Report:
             "trials": self.trials,
             "leakcheck": self.leakcheck,
             "leaked": self.leaked,
+            "postgres": self.postgres,
+            "history_only": dict(self.history_only),
             "published": self.published,
             "title": self.title,
             "status": self.status,
@@ -281,6 +293,12 @@ def recorded(job: Job, commit: str, selected: Mapping[str, Any]) -> dict[str, Me
     return mine
 
 
+# Why the account leaves a timing the calibration found a night cannot judge at 10 %.
+LEFT_TO_HISTORY = (
+    "cannot be judged at 10 % a night on this machine (the calibration): watched in the history"
+)
+
+
 def judge_timings(
     job: Job,
     report: Report,
@@ -291,9 +309,13 @@ def judge_timings(
     """Every selected timing the night weighs, on fresh processes of both commits; the other
     selected timings are left to the history, and the account says so."""
     tally = report.account[Family.TIMINGS]
-    weighed = {b.name for b in nightly_benchmarks(job.root, report.bench)}
+    left = history_only(calibration_file(job.root, job.machine))
+    weighed = {b.name for b in nightly_benchmarks(job.root, report.bench)} - set(left)
     for name, info in selected.items():
-        if info.get("type") == "time" and name not in weighed:
+        if info.get("type") == "time" and name in left:
+            report.history_only[name] = left[name]
+            tally.skip(LEFT_TO_HISTORY, name)
+        elif info.get("type") == "time" and name not in weighed:
             tally.skip("watched in the history, not weighed a night", name)
     if not weighed:
         return []
@@ -309,48 +331,6 @@ def split(changes: Sequence[Change]) -> tuple[list[Change], list[Change], list[C
     """The regressed, improved and broken changes, in that order."""
     by = {s: [c for c in changes if c.status is s] for s in Status}
     return by[Status.REGRESSED], by[Status.IMPROVED], by[Status.BROKE]
-
-
-def leakcheck_json(job: Job) -> Path:
-    return job.root / ".asv" / "leakcheck" / "leakcheck.json"
-
-
-def run_leakcheck(job: Job, tally: Tally) -> tuple[str, bool]:
-    """``python -m leakcheck suite`` against the working tree, when the package exists; returns
-    what happened and whether it counts as a leak, each workload's verdict counted in
-    ``tally``."""
-    if importlib.util.find_spec("leakcheck") is None and not (job.root / "leakcheck").is_dir():
-        tally.problem = "no leakcheck package"
-        return "skipped: no leakcheck package", False
-    out = leakcheck_json(job)
-    out.unlink(missing_ok=True)  # a verdict is read only from this run
-    # The suite's own budget (180 s a workload): its slowest workloads are sized to fit it.
-    args = ["suite", "--json", str(out), "--flamegraph-dir", str(out.parent / "flamegraphs")]
-    env = {**os.environ, "PYTHONPATH": str(job.root)}
-    status = job.run([sys.executable, "-m", "leakcheck", *args], job.root, env)
-    if status not in (0, 1):  # leakcheck's 2: the run failed, neither a leak nor a verdict
-        raise JobError(f"python -m leakcheck suite failed (exit status {status}); see its"
-                       " output above")  # fmt: skip
-    try:
-        workloads = json.loads(out.read_text(encoding="utf-8"))["workloads"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        tally.problem = f"the leak check wrote no readable verdicts ({out}: {exc})"
-        return "no verdicts", False
-    for name, verdict in sorted(dict(workloads).items()):
-        if isinstance(verdict, dict) and verdict.get("error"):
-            tally.skip(f"failed: {verdict['error']}", name)
-        else:
-            tally.compared += 1
-    return ("leak found", True) if status == 1 else ("clean", False)
-
-
-def publish(job: Job) -> bool:
-    """The site, as ``scripts/publish.py`` makes it, with asv run through the job; what went
-    wrong is printed, and the night goes on."""
-    problems = site.publish(job.root, run_asv=lambda args: job.asv(*args))
-    for line in problems:
-        print(line, file=sys.stderr)
-    return not problems
 
 
 def families(options: argparse.Namespace) -> dict[Family, Tally]:
@@ -375,13 +355,18 @@ def nightly(job: Job, options: argparse.Namespace, report: Report) -> None:
         for family in (Family.COUNTS, Family.SIZES, Family.TIMINGS):
             report.account[family] = not_asked(family, "nothing new: the target is the baseline")
     else:
-        judge_range(job, options, report, baseline, target)
+        with job.postgres() as server:
+            report.postgres = server.said
+            if server.url is not None:
+                job = replace(job, env={**job.env, ENV_URL: server.url})
+            judge_range(job, options, report, baseline, target)
     if report.account[Family.LEAKS].asked:
-        report.leakcheck, report.leaked = run_leakcheck(job, report.account[Family.LEAKS])
+        report.leakcheck, report.leaked = run_leakcheck(job.root, job.run,
+                                                        report.account[Family.LEAKS])  # fmt: skip
     else:
         report.leakcheck = "not run (--no-leakcheck)"
     if options.publish:
-        report.published = publish(job)
+        report.published = publish(job.root, job.asv)
 
 
 def judge_range(
@@ -420,7 +405,8 @@ def judge_range(
     weigher = None
     if report.account[Family.TIMINGS].asked:
         weigher = job.weigher or default_weigher(job.root, job.machine, options.bench,
-                                                 options.processes)  # fmt: skip
+                                                 options.processes, job.env,
+                                                 options.timings_budget)  # fmt: skip
         timed = judge_timings(job, report, weigher, (baseline, target), selected)
         known = {c.benchmark for c in timed}
         changes = [c for c in changes if c.benchmark not in known] + timed
@@ -463,6 +449,7 @@ def main(
     bytecodes: Counter | None = None,
     weigher: Weigher | None = None,
     valgrind: Callable[[], str | None] = valgrind_problem,
+    postgres: Callable[[], AbstractContextManager[NightServer]] | None = None,
 ) -> int:
     report = Report()
     root: Path | None = None
@@ -473,7 +460,7 @@ def main(
         report.title = options.title
         root = (options.repo or toplevel()).resolve()
         job = Job(root, load_config(root), options.machine, run, weigher, counter, bytecodes,
-                  valgrind)  # fmt: skip
+                  valgrind, postgres or for_the_night)  # fmt: skip
         with one_night(root):
             nightly(job, options, report)
     except Running as exc:  # the running night owns the report: leave it alone

@@ -17,6 +17,7 @@ from ..kit.options import (
     integer,
     number,
 )
+from ..timing.timings import BUDGET
 from ..timing.trials import MOST
 from ..verdict.regression import COUNT_THRESHOLD, DEFAULT_FACTOR
 
@@ -62,6 +63,14 @@ def parse_args(argv: Sequence[str], description: str = "") -> argparse.Namespace
         default=MOST,
         help=f"the most fresh processes a side a timing gets while its answer is unknown"
         f" (default: {MOST})",
+    )
+    parser.add_argument(
+        "--timings-budget",
+        type=number(0, 24 * 60, above=True),
+        default=BUDGET,
+        metavar="MINUTES",
+        help="the most the timings' trials may take; what they could not settle by then is"
+        f" reported inconclusive, never the same (default: {BUDGET:g})",
     )
     parser.add_argument(
         "--no-backfill",

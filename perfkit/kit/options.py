@@ -33,6 +33,7 @@ __all__ = [
     "number",
     "output_file",
     "output_folder",
+    "plain",
     "prog_named",
 ]
 
@@ -41,6 +42,12 @@ _NUMBER = re.compile(r"-\d[\d_.eE+-]*")
 
 #: The largest whole number an option takes when its own range has no end.
 NO_END = 10**12
+
+#: What the docstrings a help is made of mark up for Sphinx, and its plain reading: a role
+#: (``:func:`x```, ``:class:`~a.B```) reads as its target (``~``: the last name alone), a
+#: literal in double or single backquotes as its text.
+_ROLE = re.compile(r":[a-z]+(?::[a-z]+)?:`(~?)([^`]+)`")
+_LITERAL = re.compile(r"``([^`]+)``|`([^`]+)`")
 
 
 class UsageError(ValueError):
@@ -103,13 +110,30 @@ class Parser(argparse.ArgumentParser):
         return unknown
 
     def format_help(self) -> str:
-        """The help, every option that takes a value and has a default saying what it is."""
+        """The help as plain text (:func:`plain`), every option that takes a value and has a
+        default saying what it is."""
+        self.description = plain(self.description)
+        self.epilog = plain(self.epilog)
         for action in self._actions:
+            if isinstance(action.help, str):
+                action.help = plain(action.help)
             said = action.help or ""
             if _says_no_default(action) and "default" not in said.lower():
                 shown = _shown(action.default).replace("%", "%%")
                 action.help = f"{said} (default: {shown})" if said else f"default: {shown}"
         return super().format_help()
+
+
+def plain(text: str | None) -> str | None:
+    """``text`` with its Sphinx markup read out: a help is read in a terminal, not rendered."""
+    if not text:
+        return text
+
+    def role(found: re.Match[str]) -> str:
+        target = found.group(2)
+        return target.rsplit(".", 1)[-1] if found.group(1) else target
+
+    return _LITERAL.sub(lambda m: m.group(1) or m.group(2), _ROLE.sub(role, text))
 
 
 def _says_no_default(action: argparse.Action) -> bool:

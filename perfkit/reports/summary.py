@@ -152,10 +152,17 @@ def markdown(report: Mapping[str, Any]) -> str:
         grew = [line for f in findings for line in _evidence(f)]
         if key == "regressed" and grew:
             lines += ["#### What grew", "", *grew]
+    left = dict(report.get("history_only") or {})
+    if left:  # not judged, and said so: never read as "the same"
+        lines += ["### Left to the history (a night cannot judge them at 10 % here)", ""]
+        lines += [f"- `{name}`: {cell(why)}" for name, why in sorted(left.items())]
+        lines.append("")
     lines += [
         f"Leak check: {cell(report.get('leakcheck'))}. Site published: {report.get('published')}.",
         "",
     ]
+    if report.get("postgres"):
+        lines += [f"PostgreSQL: {cell(report['postgres'])}.", ""]
     return "\n".join(lines)
 
 

@@ -61,17 +61,23 @@ from .trials import (
     Benchmark,
     Runner,
     TrialError,
+    can_still_answer,
     environment_python,
     schedule,
     sides,
 )
 
 __all__ = [
+    "CAP",
     "FLOOR",
+    "Judged",
     "Night",
     "deal",
+    "judged",
     "main",
     "measure_pool",
+    "power",
+    "resolvable",
     "simulate",
     "thresholds_from",
 ]
@@ -86,6 +92,21 @@ MARGIN = 1.25
 SPLITS = 2000
 # The factors of plain ``asv continuous`` shown beside the weighing.
 ASV_FACTORS = (1.1, 1.15)
+# A threshold no tighter than the night can resolve: at least the half-width the 90 % interval
+# of the ratio reaches at the most processes a side (the farther end from 1) in this share of
+# resampled A/A trials, so that identical code comes out "the same" instead of inconclusive.
+RESOLVED = 0.9
+# The slowdown a night must call red, and how often: a benchmark whose resampled trials call a
+# slowdown of SLOWDOWN red less often than POWER at its threshold cannot be judged by a night.
+SLOWDOWN = 0.10
+POWER = 0.9
+# The largest threshold a night judges with, clearly below SLOWDOWN: the injected 10 %
+# slowdowns measured x1.081-1.123 at the process's 5th percentile (docs/benchmarks.md, "A/B:
+# injected slowdowns"), so a threshold must stay under the lowest of them, and at 7 % a
+# benchmark the power check lets through (its ratio's standard error at most about 2 % at 16
+# processes a side, which p <= 0.001 on a 10 % move needs) still sees a 10 % move beyond it
+# in nine trials of ten. A benchmark that needs more is left to the history.
+CAP = 0.07
 
 
 def measure_pool(
@@ -114,16 +135,20 @@ def deal(
     first: int = FIRST,
     most: int = MOST,
     alpha: float = ALPHA,
+    factor: float = 1.0,
 ) -> Weighing:
-    """One A/A trial dealt from a pool: the values shuffled, then taken as the nightly job takes
-    processes (:func:`perfkit.timing.trials.schedule`)."""
+    """One trial dealt from a pool: the values shuffled, then taken as the nightly job takes
+    processes (:func:`perfkit.timing.trials.schedule`, stopping where more could no longer
+    make it conclusive, :func:`perfkit.timing.trials.can_still_answer`); the second side's
+    values times ``factor`` (1: an A/A trial; 1.1: a slowdown of 10 %)."""
     if len(values) < 2 * most:
         raise ValueError(f"a pool of {len(values)} cannot fill two sides of {most}")
     order = list(values)
     rng.shuffle(order)
     for n in schedule(first, most):
-        weighing = weigh(order[:n], order[most : most + n], threshold, alpha)
-        if weighing.answer is not Answer.UNKNOWN:
+        after = [v * factor for v in order[most : most + n]]
+        weighing = weigh(order[:n], after, threshold, alpha)
+        if weighing.answer is not Answer.UNKNOWN or not can_still_answer(weighing, most, alpha):
             break
     return weighing
 
@@ -145,6 +170,91 @@ def thresholds_from(
         edge = math.expm1(beyond[min(len(beyond) - 1, int((1 - RATE) * len(beyond)))]) * MARGIN
         out[name] = max(FLOOR, math.ceil(edge * 200) / 200)
     return out
+
+
+def _pc(x: float) -> str:
+    """A share as the docs write it: ``6.5 %``."""
+    return f"{x * 100:.1f}".removesuffix(".0") + " %"
+
+
+def _half_percent(x: float) -> float:
+    return math.ceil(x * 200 - 1e-9) / 200
+
+
+def resolvable(values: Sequence[float], rng: random.Random, trials: int = SPLITS) -> float:
+    """The smallest threshold the night can resolve for a benchmark of this pool: the relative
+    change that holds the 90 % interval of the ratio of ``MOST`` processes a side, both ends,
+    in :data:`RESOLVED` of resampled A/A trials, rounded up to half a percent."""
+    ends = []
+    for _ in range(trials):
+        order = list(values)
+        rng.shuffle(order)
+        w = weigh(order[:MOST], order[MOST : 2 * MOST], FLOOR)
+        ends.append(max(-math.log(w.low), math.log(w.high)))
+    ends.sort()
+    return _half_percent(math.expm1(ends[min(len(ends) - 1, int(RESOLVED * len(ends)))]))
+
+
+def power(
+    values: Sequence[float], rng: random.Random, threshold: float, trials: int = SPLITS
+) -> float:
+    """The share of trials dealt from the pool, one side :data:`SLOWDOWN` slower, that the rule
+    calls slower at ``threshold``."""
+    red = 0
+    for _ in range(trials):
+        w = deal(values, rng, threshold, factor=1 + SLOWDOWN)
+        red += w.answer is Answer.DIFFERENT and w.ratio > 1
+    return red / trials
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What the calibration found for one benchmark: ``threshold`` (what the night and the
+    history weigh with), the thresholds the false alarms alone and the night's resolution alone
+    ask for, the share of 10 % slowdowns called red at ``threshold``, and why a night cannot
+    judge it at 10 % (empty: it can)."""
+
+    threshold: float
+    false_alarms: float
+    resolvable: float
+    power: float
+    history_only: str = ""
+
+
+def judged(
+    values: Sequence[float], false_alarms: float, rng: random.Random, trials: int = SPLITS
+) -> Judged:
+    """A benchmark's threshold: the larger of what its false alarms ask for and what the night
+    can resolve (:func:`resolvable`). Above :data:`CAP`, or when a 10 % slowdown would be red
+    in fewer than :data:`POWER` of trials, a night cannot judge it at 10 %: it is left to the
+    history (which weighs change points with the threshold), saying why."""
+    res = resolvable(values, rng, trials)
+    wanted = max(false_alarms, res)
+    if wanted > CAP:
+        cause = (
+            f"{MOST} processes a side resolve" if res >= false_alarms else "its false alarms ask"
+        )
+        why = (f"needs a threshold of {_pc(wanted)} ({cause} no less), above the {_pc(CAP)}"
+               " cap below a 10 % slowdown")  # fmt: skip
+        return Judged(wanted, false_alarms, res, 0.0, why)
+    caught = power(values, rng, wanted, trials)
+    why = ""
+    if caught < POWER:
+        why = (f"a 10 % slowdown is red in only {_pc(caught)} of resampled trials at its"
+               f" {_pc(wanted)} threshold (needs {_pc(POWER)})")  # fmt: skip
+    return Judged(wanted, false_alarms, res, caught, why)
+
+
+# What the file says of how its thresholds were set, for whoever reads it.
+RULE = (
+    f"threshold = the larger of false_alarms (the smallest change beyond which at most {RATE:.1%}"
+    f" of resampled A/A trials are also significant, times {MARGIN}, at least {FLOOR:.0%}) and"
+    f" resolvable (the half-width {MOST} processes a side give the 90 % interval of the ratio in"
+    f" {RESOLVED:.0%} of resampled A/A trials: a tighter threshold only buys 'inconclusive');"
+    f" history_only: a threshold above {CAP:.0%}, or a {SLOWDOWN:.0%} slowdown red in fewer"
+    f" than {POWER:.0%} of resampled trials (power_10): a night cannot judge it at"
+    f" {SLOWDOWN:.0%}, so it is left to the history, never called the same"
+)
 
 
 def _two_groups(
@@ -369,7 +479,10 @@ def _merge(
     its commit, its benchmarks, its processes, its load unknown)."""
     old = {n: v for n, v in kept["pool"].items() if n not in pool}
     merged_pool = {**old, **pool}
-    merged = {**{n: float(kept["thresholds"][n]) for n in old}, **thresholds}
+    # What the false alarms asked for, where the file says (else its threshold, as before the
+    # night's resolution was taken into account).
+    asked = {**kept["thresholds"], **(kept.get("false_alarms") or {})}
+    merged = {**{n: float(asked[n]) for n in old}, **thresholds}
     whole = {"commit": kept.get("commit"), "benchmarks": sorted(kept["pool"]),
              "processes": kept.get("processes"), "load_before": None,
              "load_after": None}  # fmt: skip
@@ -423,10 +536,18 @@ def _calibrate(options: argparse.Namespace) -> int:
     if kept is not None:
         pool, thresholds, parts = _merge(kept, pool, thresholds, parts)
         commit = ",".join(dict.fromkeys(str(p["commit"]) for p in parts))
-    before = simulate(pool, {name: DEFAULT_THRESHOLD for name in pool}, options.nights, rng)
-    after = simulate(pool, thresholds, options.nights, rng)
-    plain = {f: asv_nights(pool, f, options.nights, rng) for f in ASV_FACTORS}
+    false_alarms = thresholds
+    found = {name: judged(pool[name], false_alarms[name], rng) for name in pool}
+    thresholds = {name: j.threshold for name, j in found.items()}
+    left = {name: j.history_only for name, j in found.items() if j.history_only}
+    nightly = {name: values for name, values in pool.items() if name not in left}
+    before = simulate(nightly, {name: DEFAULT_THRESHOLD for name in nightly}, options.nights, rng)
+    after = simulate(nightly, thresholds, options.nights, rng)
+    plain = {f: asv_nights(nightly, f, options.nights, rng) for f in ASV_FACTORS}
     print(table(pool, before, after, thresholds))
+    for name, j in found.items():
+        print(f"{name:<52} false alarms {j.false_alarms:>5.1%}  resolvable {j.resolvable:>5.1%}"
+              f"  10 % red {j.power:>4.0%}  {j.history_only or 'judged a night'}")  # fmt: skip
     print(red_nights({
         **{f"asv continuous --factor {f} (2 processes a side)": n for f, n in plain.items()},
         "weighed, default 5 % threshold": before,
@@ -443,6 +564,11 @@ def _calibrate(options: argparse.Namespace) -> int:
         "red_nights_calibrated": sum(n.red for n in after),
         "red_nights_asv": {str(f): sum(n.red for n in plain[f]) for f in ASV_FACTORS},
         "thresholds": thresholds,
+        "rule": RULE,
+        "false_alarms": false_alarms,
+        "resolvable": {name: j.resolvable for name, j in found.items()},
+        "power_10": {name: round(j.power, 3) for name, j in found.items()},
+        "history_only": left,
         "parts": parts,
         "pool": pool,
     }

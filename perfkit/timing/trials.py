@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 from ..data import asvdata
@@ -43,9 +44,11 @@ __all__ = [
     "FIRST",
     "MOST",
     "Benchmark",
+    "Course",
     "Side",
     "Trial",
     "TrialError",
+    "can_still_answer",
     "environment_python",
     "process_value",
     "schedule",
@@ -107,6 +110,9 @@ class Trial:
     skipped: str = ""
     # Which side a process of failed or ran past its timeout on: "before", "after" or "both".
     failed: str = ""
+    # Why an unknown trial ended before the most processes, or was never weighed (the night's
+    # time for timings ran out): reported with it as inconclusive, never as the same.
+    note: str = ""
 
     @property
     def answer(self) -> Answer | None:
@@ -121,6 +127,7 @@ class Trial:
             "weighing": None if self.weighing is None else self.weighing.as_dict(),
             "skipped": self.skipped,
             "failed": self.failed,
+            "note": self.note,
         }
 
 
@@ -220,8 +227,16 @@ def process_value(result: Any) -> float:
 class Runner:
     """Runs benchmark processes for the sides of a trial."""
 
-    def __init__(self, root: Path, python: Path, launch: Launch = _launch) -> None:
+    def __init__(
+        self,
+        root: Path,
+        python: Path,
+        launch: Launch = _launch,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.root, self.python, self.launch = root, python, launch
+        # What every process gets besides this one's environment (the night's server).
+        self.extra = dict(env or {})
         self.skips: dict[tuple[str, str], str] = {}
         self.script = asvdata.runner_script()
         self.benchmark_dir = root / "benchmarks"
@@ -232,6 +247,7 @@ class Runner:
         entries from ``sys.path``, which would leave the environment's installed engine."""
         drop = ("PYTHONPATH", "ASV_PYTHONPATH", "PYTHONHASHSEED")
         env = {k: v for k, v in os.environ.items() if k not in drop}
+        env.update(self.extra)
         env["ASV_PYTHONPATH"] = str(side.engine)
         return env
 
@@ -268,6 +284,80 @@ class Runner:
                 shutil.rmtree(cwd, ignore_errors=True)
 
 
+class Course:
+    """One benchmark's trial under way, measured a weighing at a time: :meth:`step` runs the
+    processes up to the next weighing (alternating the sides) and weighs them. The trial ends
+    (:attr:`result`) when the rule answers, when ``most`` processes a side have left it unknown,
+    when even ``most`` could no longer make it conclusive (:func:`can_still_answer`), when a
+    process fails or is skipped, or when :meth:`stop` ends it (the night's time for timings ran
+    out)."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        benchmark: Benchmark,
+        before: Side,
+        after: Side,
+        thresholds: Mapping[str, float],
+        first: int = FIRST,
+        most: int = MOST,
+        alpha: float = ALPHA,
+    ) -> None:
+        if not 2 <= first <= most:
+            raise ValueError(f"need 2 <= first <= most, not first={first}, most={most}")
+        self.runner, self.benchmark, self.sides = runner, benchmark, (before, after)
+        self.threshold = threshold_of(benchmark.name, thresholds)
+        self.most, self.alpha = most, alpha
+        self.values: tuple[list[float], list[float]] = ([], [])
+        self.targets = schedule(first, most)
+        self.turn = 0
+        self.weighing: Weighing | None = None
+        self.result: Trial | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.result is not None
+
+    def _end(self, weighing: Weighing | None, *reasons: str) -> None:
+        self.result = Trial(self.benchmark, tuple(self.values[0]), tuple(self.values[1]),
+                            weighing, *reasons)  # fmt: skip
+
+    def step(self) -> None:
+        """Measure up to the next weighing and weigh; the trial may end here."""
+        if self.result is not None:
+            return
+        values, sides = self.values, self.sides
+        target = next(self.targets)
+        while len(values[1]) < target:
+            order = (0, 1) if self.turn % 2 == 0 else (1, 0)
+            for i in order:
+                try:
+                    values[i].append(self.runner.once(sides[i], self.benchmark))
+                except TrialError as exc:
+                    self.result = _failed(self.runner, self.benchmark, sides, values, i, exc)
+                    return
+            self.turn += 1
+            if any(math.isnan(v) for side in values for v in side):
+                self._end(None, _skipped(self.runner, self.benchmark, sides, values))
+                return
+        w = self.weighing = weigh(values[0], values[1], self.threshold, self.alpha)
+        n = min(len(values[0]), len(values[1]))
+        if w.answer is not Answer.UNKNOWN or n >= self.most:
+            self._end(w)
+        elif not can_still_answer(w, self.most, self.alpha):
+            self._end(w, "", "", f"stopped at {n} processes a side: {self.most} could no"
+                                 " longer make it conclusive")  # fmt: skip
+
+    def stop(self, why: str) -> Trial:
+        """End the trial now: its last weighing (unknown) when it has one, else not weighed;
+        ``why`` says why it ended."""
+        if self.result is None:
+            n = min(len(self.values[0]), len(self.values[1]))
+            self._end(self.weighing, "", "", f"{why} at {n} processes a side" if n else why)
+        assert self.result is not None
+        return self.result
+
+
 def trial(
     runner: Runner,
     benchmark: Benchmark,
@@ -279,28 +369,41 @@ def trial(
     alpha: float = ALPHA,
 ) -> Trial:
     """Measure ``benchmark`` at both sides in turns until the rule answers, or ``most`` processes
-    a side have left it unknown."""
-    if not 2 <= first <= most:
-        raise ValueError(f"need 2 <= first <= most, not first={first}, most={most}")
-    values: tuple[list[float], list[float]] = ([], [])
-    threshold = threshold_of(benchmark.name, thresholds)
-    turn = 0
-    for target in schedule(first, most):
-        while len(values[1]) < target:
-            order = (0, 1) if turn % 2 == 0 else (1, 0)
-            for i in order:
-                try:
-                    values[i].append(runner.once((before, after)[i], benchmark))
-                except TrialError as exc:
-                    return _failed(runner, benchmark, (before, after), values, i, exc)
-            turn += 1
-            if any(math.isnan(v) for side in values for v in side):
-                return Trial(benchmark, tuple(values[0]), tuple(values[1]), None,
-                             _skipped(runner, benchmark, (before, after), values))  # fmt: skip
-        weighing = weigh(values[0], values[1], threshold, alpha)
-        if weighing.answer is not Answer.UNKNOWN:
-            break
-    return Trial(benchmark, tuple(values[0]), tuple(values[1]), weighing)
+    a side have left it unknown, or more could no longer make it conclusive (:class:`Course`)."""
+    course = Course(runner, benchmark, before, after, thresholds, first, most, alpha)
+    while not course.done:
+        course.step()
+    assert course.result is not None
+    return course.result
+
+
+# Quantiles of the normal distribution: the 90 % interval's half-width in standard errors, and
+# the allowance for how far more processes may still move the ratio (two standard errors).
+_Z90 = NormalDist().inv_cdf(0.95)
+_DRIFT = 2.0
+
+
+def can_still_answer(w: Weighing, most: int, alpha: float = ALPHA) -> bool:
+    """Whether a trial left unknown by ``w`` could still answer by ``most`` processes a side.
+
+    The ratio's standard error is read from ``w``'s 90 % interval and shrinks as the square root
+    of the processes; the ratio itself may still move by two standard errors of what the
+    processes to come add. "The same" needs the interval at ``most`` inside the threshold,
+    "different" a ratio beyond it and significant at ``alpha``; when neither is within reach
+    even so, more processes would only cost time. The allowance is generous (normal quantiles
+    where the test uses Student's), so a trial that could still answer is rarely cut short."""
+    n = min(w.n_before, w.n_after)
+    if n >= most:
+        return False
+    shift = abs(math.log(w.ratio))
+    error = (math.log(w.high) - math.log(w.low)) / 2 / _Z90
+    at_most = error * math.sqrt(n / most)
+    drift = _DRIFT * error * math.sqrt(1 - n / most)
+    bound = math.log1p(w.threshold)
+    same = max(0.0, shift - drift) + _Z90 * at_most < bound
+    reach = shift + drift
+    different = reach >= bound and reach >= NormalDist().inv_cdf(1 - alpha / 2) * at_most
+    return same or different
 
 
 def schedule(first: int = FIRST, most: int = MOST) -> Iterator[int]:

@@ -1,10 +1,12 @@
 """The A/A calibration's file, ``calibration/<machine>.json``, read in one place.
 
 :mod:`perfkit.timing.calibration` writes it: each benchmark's threshold (``thresholds``), the pool
-of process values they came from (``pool``) and the commit measured. The nightly job, the history
-and the site read the thresholds (:func:`load_thresholds`); a new calibration can reuse the pool
-(``--pool``). A file that cannot be used raises :class:`~taskorch.errors.ConfigurationError`
-naming it.
+of process values they came from (``pool``) and the commit measured, and the benchmarks a night
+cannot judge at 10 % on the machine (``history_only``, each with why). The nightly job, the
+history and the site read the thresholds (:func:`load_thresholds`); the nightly job leaves the
+``history_only`` benchmarks to the history (:func:`history_only`); a new calibration can reuse
+the pool (``--pool``). A file that cannot be used raises
+:class:`~taskorch.errors.ConfigurationError` naming it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from taskorch.errors import ConfigurationError
 
 from .regression import MIN_THRESHOLD
 
-__all__ = ["Calibration", "load_thresholds", "read_calibration"]
+__all__ = ["Calibration", "history_only", "load_thresholds", "read_calibration"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,8 @@ class Calibration:
     thresholds: dict[str, float] | None
     pool: dict[str, list[float]] | None
     commit: str | None
+    # The benchmarks a night cannot judge at 10 % on the machine, each with why.
+    history_only: dict[str, str] | None = None
 
 
 def read_calibration(path: Path) -> Calibration | None:
@@ -48,6 +52,7 @@ def read_calibration(path: Path) -> Calibration | None:
         _thresholds(path, data["thresholds"]) if "thresholds" in data else None,
         _pool(path, data["pool"]) if "pool" in data else None,
         None if commit is None else str(commit),
+        _reasons(path, data["history_only"]) if "history_only" in data else None,
     )
 
 
@@ -62,6 +67,19 @@ def load_thresholds(path: Path) -> dict[str, float]:
             f"{path}: no 'thresholds' mapping of benchmark to a relative change"
         )
     return found.thresholds
+
+
+def history_only(path: Path) -> dict[str, str]:
+    """The benchmarks the calibration file ``path`` found a night cannot judge at 10 %, each
+    with why; none when there is no file or it names none."""
+    found = read_calibration(path)
+    return {} if found is None or found.history_only is None else found.history_only
+
+
+def _reasons(path: Path, found: Any) -> dict[str, str]:
+    if not isinstance(found, dict) or not all(isinstance(v, str) for v in found.values()):
+        raise ConfigurationError(f"{path}: 'history_only' is no mapping of benchmark to a reason")
+    return {str(k): v for k, v in found.items()}
 
 
 def _thresholds(path: Path, found: Any) -> dict[str, float]:

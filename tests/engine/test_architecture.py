@@ -245,7 +245,7 @@ ROOMS: dict[str, frozenset[str]] = {
     "timing": frozenset({"counts", "verdict", "data", "kit"}),
     "validation": frozenset({"workloads", "harness"}),
     "reports": frozenset({"verdict", "data", "validation", "kit"}),
-    "jobs": frozenset({"timing", "counts", "verdict", "data", "reports", "kit"}),
+    "jobs": frozenset({"timing", "counts", "verdict", "data", "reports", "harness", "kit"}),
     "stress": frozenset({"workloads", "harness", "kit"}),
 }
 ROOMS["commands"] = frozenset(ROOMS)  # every command's entry: any room

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,20 @@ def test_a_reader_that_goes_away_stops_the_command_quietly() -> None:
         err = proc.stderr.read()
     assert proc.wait(timeout=120) == Exit.CLOSED_PIPE
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+MARKUP = re.compile(r"``|:[a-z]+(:[a-z]+)?:`|`[^`\s][^`]*`")
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=" ".join)
+def test_the_help_is_plain_text(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """A help is read in a terminal: no Sphinx roles or backquoted literals from the
+    docstrings it is made of."""
+    try:
+        status = main([*command, "--help"])
+    except SystemExit as exc:  # argparse's own way out of --help
+        status = int(exc.code or 0)
+    assert status == Exit.OK
+    text = capsys.readouterr().out
+    assert "usage:" in text
+    assert not MARKUP.search(text), f"{' '.join(command)}: {MARKUP.search(text)}"

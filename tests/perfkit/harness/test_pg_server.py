@@ -66,3 +66,32 @@ def test_a_throw_away_server_is_stopped_and_deleted_after_the_run(tmp_path: Path
     assert eventually(lambda: not server.folder.exists())  # type: ignore[union-attr]
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(server.url, connect_timeout=2)
+
+
+@pytest.mark.skipif(
+    pg_server.binaries_problem() is not None, reason="no PostgreSQL server binaries"
+)
+def test_a_night_without_a_named_server_starts_one_and_stops_it_at_the_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (postgres.ENV_URL, postgres.ENV_TEST_URL, postgres.ENV_SWITCH):
+        monkeypatch.delenv(name, raising=False)
+    # ended by an interrupt: stopped all the same
+    with pytest.raises(KeyboardInterrupt), pg_server.for_the_night() as server:
+        assert server.url is not None and "throw-away server" in server.said
+        with psycopg.connect(server.url, autocommit=True, connect_timeout=5) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        raise KeyboardInterrupt
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(server.url, connect_timeout=2)
+
+
+def test_a_night_uses_the_server_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(postgres.ENV_SWITCH, raising=False)
+    monkeypatch.setenv(postgres.ENV_URL, "postgresql://u:secret@db.example:5432/bench")
+    with pg_server.for_the_night() as server:
+        assert server.url == "postgresql://u:secret@db.example:5432/bench"
+        assert "$TASKORCH_BENCH_POSTGRES_URL" in server.said and "secret" not in server.said
+    monkeypatch.setenv(postgres.ENV_SWITCH, "no")
+    with pg_server.for_the_night() as server:
+        assert server.url is None and "TASKORCH_BENCH_POSTGRES=no" in server.said

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from perfkit.commands.count_cli import defined
-from perfkit.kit.options import UsageError, output_file, output_folder
+from perfkit.kit.options import UsageError, output_file, output_folder, plain
 
 
 def test_an_output_file_needs_a_writable_folder_and_is_no_folder(tmp_path: Path) -> None:
@@ -42,3 +42,11 @@ def test_a_counted_workloads_parameters_are_checked_before_valgrind_runs(
     with pytest.raises(UsageError, match=said):
         defined([spec], params, (2, 4))
     assert defined(["plan:n=10"], [], (2, 4))["plan:n=10"].params == {"n": 10}
+
+
+def test_plain_reads_sphinx_markup_out() -> None:
+    said = ("The gate (:mod:`perfkit.jobs.nightly`), :class:`~perfkit.kit.exits.Exit` and"
+            " ``asv run`` or `asv publish`; :meth:`a.B.c` stays a name.")  # fmt: skip
+    assert plain(said) == ("The gate (perfkit.jobs.nightly), Exit and asv run or asv publish;"
+                           " a.B.c stays a name.")  # fmt: skip
+    assert plain(None) is None and plain("") == ""

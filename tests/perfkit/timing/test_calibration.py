@@ -14,7 +14,15 @@ import pytest
 from perfkit.commands import Exit, run
 from perfkit.kit.options import UsageError
 from perfkit.timing import calibration
-from perfkit.timing.calibration import FLOOR, deal, simulate, thresholds_from
+from perfkit.timing.calibration import (
+    CAP,
+    FLOOR,
+    deal,
+    judged,
+    power,
+    simulate,
+    thresholds_from,
+)
 from perfkit.timing.trials import MOST
 from perfkit.verdict.regression import Answer
 from tests.support import ROOT
@@ -52,6 +60,29 @@ def test_a_dealt_trial_uses_the_nightly_jobs_process_counts() -> None:
     assert noisy.answer is not Answer.SAME or noisy.n_before == MOST
 
 
+def test_a_threshold_is_no_tighter_than_the_night_can_resolve() -> None:
+    """A spread of 3 % between processes: 16 a side cannot hold the interval inside a 3 %
+    threshold, so the threshold is widened to what they resolve, and a 10 % slowdown is still
+    called red."""
+    values = pool(3, 0.03)
+    found = judged(values, FLOOR, random.Random(0), trials=300)
+    assert found.resolvable > FLOOR and found.threshold == found.resolvable <= CAP
+    assert found.history_only == "" and found.power >= 0.9
+    assert deal(values, random.Random(1), found.threshold).answer is not Answer.DIFFERENT
+
+
+def test_a_benchmark_a_night_cannot_judge_at_ten_percent_is_left_to_the_history() -> None:
+    noisy = judged(pool(4, 0.15), FLOOR, random.Random(0), trials=300)
+    assert noisy.threshold > CAP and "above the 7 % cap" in noisy.history_only
+    quiet = judged(pool(5, 0.002), FLOOR, random.Random(0), trials=300)
+    assert quiet.threshold == FLOOR and quiet.power == 1.0 and quiet.history_only == ""
+
+
+def test_a_ten_percent_slowdown_is_dealt_as_the_night_weighs_it() -> None:
+    assert power(pool(6, 0.005), random.Random(0), 0.05, trials=100) == 1.0
+    assert power(pool(6, 0.005), random.Random(0), 0.12, trials=100) == 0.0
+
+
 def test_the_command_on_a_kept_pool_writes_thresholds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -62,6 +93,8 @@ def test_the_command_on_a_kept_pool_writes_thresholds(
     assert calibration.main(argv) == 0
     written = json.loads(out.read_text())
     assert set(written["thresholds"]) == {"t.T.time_t"} and written["nights"] == 50
+    assert written["resolvable"]["t.T.time_t"] <= written["thresholds"]["t.T.time_t"]
+    assert written["history_only"] == {} and "resolvable" in written["rule"]
     assert written["red_nights_calibrated"] == 0
     text = capsys.readouterr().out
     assert (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from perfkit.timing.timings import nightly_benchmarks
 from perfkit.verdict.calibration_data import load_thresholds
 from perfkit.verdict.history import calibration_file
@@ -25,3 +27,18 @@ def test_every_postgresql_timing_weighed_has_a_calibrated_threshold() -> None:
     weighed = [b.name for b in nightly_benchmarks(ROOT, POSTGRES)]
     assert len(weighed) == 14
     assert [n for n in weighed if n not in thresholds] == []
+
+
+def test_the_reference_calibration_leaves_to_the_history_what_a_night_cannot_judge() -> None:
+    """Every timing the file leaves to the history says why, and needs a threshold above the
+    cap or catches a 10 % slowdown too rarely; every other is judged within the cap, often
+    enough, and no tighter than the night resolves."""
+    from perfkit.timing.calibration import CAP, POWER
+
+    data = json.loads(calibration_file(ROOT, "ref-2core").read_text())
+    left, thresholds = data["history_only"], data["thresholds"]
+    assert left and all(left.values())
+    for name, threshold in thresholds.items():
+        beyond = threshold > CAP or data["power_10"][name] < POWER
+        assert beyond == (name in left), name
+        assert threshold >= data["resolvable"][name] and threshold >= data["false_alarms"][name]

@@ -14,13 +14,14 @@ from perfkit.timing.trials import (
     Benchmark,
     Runner,
     Side,
+    can_still_answer,
     process_value,
     sides,
     skip_reason,
     timed_benchmarks,
     trial,
 )
-from perfkit.verdict.regression import Answer
+from perfkit.verdict.regression import Answer, weigh
 from tests.support import ROOT
 
 CLAIM = Benchmark("lifecycle.Claim.time_claim", "lifecycle.Claim.time_claim", "seconds")
@@ -58,10 +59,41 @@ def test_a_clear_answer_stops_at_the_first_weighing() -> None:
     assert found.answer is Answer.DIFFERENT and len(found.before) == len(found.after) == 8
 
 
-def test_an_unknown_answer_measures_more_up_to_the_most() -> None:
+SPREAD = [1.0, 1.04, 0.96, 1.03, 0.97, 1.05, 0.95, 1.02] * 3
+
+
+def shifted(values: list[float], factor: float) -> list[float]:
+    return [v * factor for v in values[3:] + values[:3]]
+
+
+def test_an_unknown_answer_measures_more_while_more_could_settle_it() -> None:
+    settles = trial(Scripted({"a": SPREAD, "b": shifted(SPREAD, 1.01)}), CLAIM, side("a"),
+                    side("b"), {}, first=8, most=16)  # fmt: skip
+    assert settles.answer is Answer.SAME and len(settles.before) == len(settles.after) == 12
+    found = trial(Scripted({"a": SPREAD, "b": shifted(SPREAD, 1.03)}), CLAIM, side("a"),
+                  side("b"), {}, first=8, most=16)  # fmt: skip
+    assert found.answer is Answer.UNKNOWN and len(found.before) == len(found.after) == 16
+    assert found.note == ""
+
+
+def test_a_trial_more_processes_could_not_settle_stops_saying_so() -> None:
+    """Processes 30 % apart against a 5 % threshold: 16 a side could show neither "the same"
+    nor "different", so the trial stops at its first weighing, inconclusive."""
     runner = Scripted({"a": NOISY, "b": [v * 1.05 for v in NOISY]})
     found = trial(runner, CLAIM, side("a"), side("b"), {}, first=8, most=16)
-    assert found.answer is Answer.UNKNOWN and len(found.before) == len(found.after) == 16
+    assert found.answer is Answer.UNKNOWN and len(found.before) == len(found.after) == 8
+    assert found.note == "stopped at 8 processes a side: 16 could no longer make it conclusive"
+
+
+def test_what_could_still_answer() -> None:
+    near = weigh(SPREAD[:8], shifted(SPREAD, 1.02)[:8], 0.05)
+    assert near.answer is Answer.UNKNOWN and can_still_answer(near, 16)
+    assert not can_still_answer(near, 8)  # already at the most
+    wide = weigh(NOISY[:8], [v * 1.05 for v in NOISY[:8]], 0.05)
+    assert not can_still_answer(wide, 16)
+    # a large move that is not yet significant can still become different
+    big = weigh(NOISY[:8], [v * 1.4 for v in NOISY[:8]], 0.05)
+    assert big.answer is Answer.UNKNOWN and can_still_answer(big, 16)
 
 
 def test_the_benchmarks_threshold_is_used() -> None:
