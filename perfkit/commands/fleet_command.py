@@ -153,13 +153,18 @@ def _run(
     orch: Orchestrator, args: argparse.Namespace, plans: Sequence[Plan], specialist: str
 ) -> int:
     planned = sum(len(p.task_ids) for p in plans)
-    print(f"planned {planned} subtasks in {orch.store.url}; {args.agents} agents", flush=True)
+    # With --json the standard output holds the JSON document alone; what goes on meanwhile
+    # is told on the standard error.
+    chatter = sys.stderr if args.json else sys.stdout
+    print(f"planned {planned} subtasks in {orch.store.url}; {args.agents} agents", file=chatter,
+          flush=True)  # fmt: skip
 
     def progress(counters: FleetCounters, elapsed: float) -> None:
         rate = counters.completed / elapsed if elapsed else 0.0
         print(
             f"  {elapsed:6.1f} s  completed {counters.completed:>8}  ({rate:,.0f}/s)"
             f"  failed {counters.failed}  lost {counters.lost}",
+            file=chatter,
             flush=True,
         )
 

@@ -5,6 +5,7 @@ repeated runs; and bad usage of ``fleet`` refused before anything is written."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -145,6 +146,16 @@ def test_fleet_completes_only_its_own_demo_work(user_plan: tuple[str, list[int]]
     assert_untouched(url, ids)
     with taskorch.open(url) as orch:
         assert orch.status()["completed"] == 60
+
+
+def test_fleet_json_is_the_whole_standard_output(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fleet(db_url, "--json") == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)  # nothing else on stdout: a pipe to a JSON reader works
+    assert report["completed"] == 30 and report["agents"] == 2
+    assert "planned 30 subtasks" in err
 
 
 def test_a_fleet_leaves_another_fleets_subtasks_alone(db_url: str) -> None:
