@@ -435,6 +435,11 @@ def _nights_pool(paths: Sequence[Path]) -> tuple[dict[str, list[float]], str]:
     return pool, ",".join(sorted(set(targets)))
 
 
+def _say(what: str) -> None:
+    """Progress of a long step, on the standard error (the results go to the standard output)."""
+    print(what, file=sys.stderr, flush=True)
+
+
 def _load() -> list[float]:
     """The machine's load average over 1, 5 and 15 minutes."""
     return [round(x, 2) for x in os.getloadavg()]
@@ -532,15 +537,20 @@ def _calibrate(options: argparse.Namespace) -> int:
     if options.note:
         parts = [{**p, "note": options.note} for p in parts]
     rng = random.Random(options.seed)
+    _say(f"resampling: the false alarms of {len(pool)} pools")
     thresholds = thresholds_from(pool, rng)
     if kept is not None:
         pool, thresholds, parts = _merge(kept, pool, thresholds, parts)
         commit = ",".join(dict.fromkeys(str(p["commit"]) for p in parts))
     false_alarms = thresholds
-    found = {name: judged(pool[name], false_alarms[name], rng) for name in pool}
+    found = {}
+    for i, name in enumerate(pool, 1):
+        _say(f"[{i}/{len(pool)}] what a night can resolve and catch: {name}")
+        found[name] = judged(pool[name], false_alarms[name], rng)
     thresholds = {name: j.threshold for name, j in found.items()}
     left = {name: j.history_only for name, j in found.items() if j.history_only}
     nightly = {name: values for name, values in pool.items() if name not in left}
+    _say(f"simulating {options.nights} A/A nights of {len(nightly)} timings, twice, and asv's")
     before = simulate(nightly, {name: DEFAULT_THRESHOLD for name in nightly}, options.nights, rng)
     after = simulate(nightly, thresholds, options.nights, rng)
     plain = {f: asv_nights(nightly, f, options.nights, rng) for f in ASV_FACTORS}

@@ -96,12 +96,15 @@ def test_the_command_on_a_kept_pool_writes_thresholds(
     assert written["resolvable"]["t.T.time_t"] <= written["thresholds"]["t.T.time_t"]
     assert written["history_only"] == {} and "resolvable" in written["rule"]
     assert written["red_nights_calibrated"] == 0
-    text = capsys.readouterr().out
+    text, progress = capsys.readouterr()
     assert (
         "t.T.time_t" in text
         and "nights red, weighed, calibrated" in text
         and "--factor 1.1" in text
     )
+    # The minutes of resampling are told as they pass, beside the results, not in them.
+    assert "[1/1] what a night can resolve and catch: t.T.time_t" in progress
+    assert "simulating 50 A/A nights" in progress and "resampling" not in text
 
 
 def test_a_kept_pool_that_is_no_calibration_file_is_bad_usage(
