@@ -38,7 +38,7 @@ class Complete(WorkloadBenchmark):
 
 
 class ClaimComplete(WorkloadBenchmark):
-    """One agent cycle: claim a ready subtask and complete it (target: ≤ 100 µs)."""
+    """One agent cycle: claim a ready subtask and complete it (target: ≤ 50 µs)."""
 
     workload = "claim_complete"
     version = "2"  # the store starts larger than the page cache
