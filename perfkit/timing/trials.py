@@ -318,9 +318,9 @@ class Course:
     def done(self) -> bool:
         return self.result is not None
 
-    def _end(self, weighing: Weighing | None, *reasons: str) -> None:
+    def _end(self, weighing: Weighing | None, skipped: str = "", note: str = "") -> None:
         self.result = Trial(self.benchmark, tuple(self.values[0]), tuple(self.values[1]),
-                            weighing, *reasons)  # fmt: skip
+                            weighing, skipped=skipped, note=note)  # fmt: skip
 
     def step(self) -> None:
         """Measure up to the next weighing and weigh; the trial may end here."""
@@ -345,15 +345,15 @@ class Course:
         if w.answer is not Answer.UNKNOWN or n >= self.most:
             self._end(w)
         elif not can_still_answer(w, self.most, self.alpha):
-            self._end(w, "", "", f"stopped at {n} processes a side: {self.most} could no"
-                                 " longer make it conclusive")  # fmt: skip
+            self._end(w, note=f"stopped at {n} processes a side: {self.most} could no longer"
+                               " make it conclusive")  # fmt: skip
 
     def stop(self, why: str) -> Trial:
         """End the trial now: its last weighing (unknown) when it has one, else not weighed;
         ``why`` says why it ended."""
         if self.result is None:
             n = min(len(self.values[0]), len(self.values[1]))
-            self._end(self.weighing, "", "", f"{why} at {n} processes a side" if n else why)
+            self._end(self.weighing, note=f"{why} at {n} processes a side" if n else why)
         assert self.result is not None
         return self.result
 

@@ -213,12 +213,7 @@ class DatabaseWorker:
         if self.thread is False:
             self._pending.append((fn, args, future))
             self._schedule()
-        elif (
-            self._access is None
-            or self._busy is not None
-            or self._inbox.qsize()
-            or len(self._pending) >= LOOP_CALLS
-        ):
+        elif not self._loop_may_run(len(self._pending) + 1):
             pending = self._pending
             while pending:  # bound for the thread now: with the others, in one batch
                 self._inbox.put(pending.popleft())
@@ -343,14 +338,20 @@ class DatabaseWorker:
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
 
+    def _loop_may_run(self, calls: int) -> bool:
+        """Whether the automatic placement may run a batch of ``calls`` calls on the loop: the
+        store allows it, the batch is small, and the thread has nothing running or queued (the
+        batch would otherwise commit before calls submitted earlier)."""
+        return (
+            self._access is not None
+            and calls <= LOOP_CALLS
+            and self._busy is None
+            and not self._inbox.qsize()
+        )
+
     def _run_here_or_hand_over(self, calls: list[Call]) -> None:
         access = self._access
-        if (
-            access is None
-            or self._busy is not None
-            or self._inbox.qsize()
-            or len(calls) > LOOP_CALLS
-        ):
+        if access is None or not self._loop_may_run(len(calls)):
             self._hand_over(calls)
             return
         if not access.enter():  # another thread is in an orchestrator call
